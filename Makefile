@@ -1,0 +1,90 @@
+# mirage: module types as C headers, implementations as plugins.
+#   make            everything into $(BUILD)/
+#   make run        build and run the main example
+#   make test       build and run every test
+#   make test-asan  every test under AddressSanitizer and UBSan
+#   make clean
+BUILD ?= build
+CC ?= cc
+SAN ?=
+
+CFLAGS_BASE := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Iabi
+ifeq ($(SAN),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS_SAN := -fsanitize=address,undefined
+endif
+PLUGIN_CFLAGS := $(CFLAGS_BASE) -fPIC -fvisibility=hidden
+HOST_CFLAGS := $(CFLAGS_BASE) -Ihost $(shell pkg-config --cflags libconfig libffi 2>/dev/null)
+HOST_LIBS := $(shell pkg-config --libs libconfig libffi 2>/dev/null) -ldl
+
+ABI_HEADERS := $(wildcard abi/mirage/*.h)
+DEPS_STAMP := $(BUILD)/.deps-build
+
+.PHONY: all run test test-asan clean deps plugins
+all: $(DEPS_STAMP) host plugins
+
+# Debian packages; the stamp keeps deps.sh off the hot path.
+$(DEPS_STAMP): scripts/deps.sh
+	@mkdir -p $(@D)
+	bash scripts/deps.sh build
+	@touch $@
+deps:
+	bash scripts/deps.sh build test
+
+# ---- host tools --------------------------------------------------------
+RESOLVER_SRC := host/config.c host/resolve.c host/catalog.c host/types.c host/diag.c host/setup.c
+RUNTIME_SRC := host/runtime.c host/loop.c
+HOST_SRC := $(RESOLVER_SRC) $(RUNTIME_SRC) host/ffistart.c host/describe.c host/main.c
+
+.PHONY: host
+host: $(BUILD)/bin/mirage-host $(BUILD)/bin/mirage-crunch $(BUILD)/pkgconfig/mirage-plugin.pc
+
+$(BUILD)/bin/mirage-host: $(HOST_SRC) $(wildcard host/*.h) $(ABI_HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -o $@ $(HOST_SRC) $(HOST_LIBS) $(LDFLAGS_SAN)
+
+$(BUILD)/bin/mirage-crunch: host/crunch.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -o $@ $< -lcrypto $(LDFLAGS_SAN)
+
+# pkg-config file for out-of-tree plugins (abi/README.md)
+$(BUILD)/pkgconfig/mirage-plugin.pc: abi/mirage-plugin.pc.in
+	@mkdir -p $(@D)
+	sed 's|@ABI_DIR@|$(abspath abi)|; s|@PLUGIN_DIR@|$(abspath $(BUILD)/plugins)|' $< > $@
+
+# ---- plugins -----------------------------------------------------------
+# $(call plugin,NAME,SOURCES,LIBS) builds $(BUILD)/plugins/NAME.so
+PLUGIN_NAMES :=
+define plugin
+PLUGIN_NAMES += $(1)
+$(BUILD)/plugins/$(1).so: $(2) $(ABI_HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CC) $$(PLUGIN_CFLAGS) -shared -o $$@ $(2) $(3) $$(LDFLAGS_SAN)
+endef
+
+$(eval $(call plugin,console.unix,plugins/console/unix.c,))
+$(eval $(call plugin,clock.unix,plugins/clock/unix.c,))
+$(eval $(call plugin,time.unix,plugins/time/unix.c,))
+$(eval $(call plugin,random.openssl,plugins/random/openssl.c,-lcrypto))
+$(eval $(call plugin,kvro.dir,plugins/kvro/dir.c,))
+$(eval $(call plugin,kvro.crunch,plugins/kvro/crunch.c $(BUILD)/gen/kvro.crunch.c,))
+# the generated table includes "crunch.h"
+$(BUILD)/plugins/kvro.crunch.so: PLUGIN_CFLAGS += -Iplugins/kvro
+$(eval $(call plugin,hello,apps/hello/hello.c,))
+$(eval $(call plugin,kvcat,apps/kvcat/kvcat.c,))
+
+# kvro.crunch: the files of apps/kvcat/sample compiled in.
+CRUNCH_DIR := apps/kvcat/sample
+$(BUILD)/gen/kvro.crunch.c: $(BUILD)/bin/mirage-crunch $(shell find $(CRUNCH_DIR)) 
+	@mkdir -p $(@D)
+	$(BUILD)/bin/mirage-crunch --name kvro.crunch -o $@ $(CRUNCH_DIR)
+
+plugins: $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
+
+# ---- running -----------------------------------------------------------
+run: all
+	$(BUILD)/bin/mirage-host configs/hello.cfg
+
+clean:
+	rm -rf build build-asan

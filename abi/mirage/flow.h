@@ -1,0 +1,48 @@
+/* flow.h - module type "flow": a reliable, ordered, bidirectional byte
+ * stream (a TCP connection, a TLS session).  Non-blocking with explicit
+ * backpressure: the reader asks for data, the writer is told when it may go
+ * on, so nobody buffers without bound. */
+#ifndef MIRAGE_FLOW_H
+#define MIRAGE_FLOW_H
+
+#include "mirage.h"
+
+#define MG_FLOW_TYPE { "flow", 1, 0 }
+
+struct mg_flow;
+
+struct mg_flow_handler {
+	/* len bytes arrived (valid during the call).  len == 0: the peer
+	 * shut down its sending side. */
+	void (*on_data)(void *arg, const void *data, size_t len);
+	/* write accepted less than asked: space is back, write again. */
+	void (*on_writable)(void *arg);
+	/* The flow failed (-ECONNRESET, -ETIMEDOUT, ...); only close remains. */
+	void (*on_error)(void *arg, int err);
+};
+
+struct mg_flow_ops {
+	struct mg_ops_hdr hdr;
+	/* Sets the callbacks and their argument. */
+	void (*set_handler)(struct mg_flow *f, const struct mg_flow_handler *h,
+			    void *arg);
+	/* Starts or stops delivering on_data (stopping is the backpressure
+	 * a slow consumer applies). */
+	int (*read_start)(struct mg_flow *f);
+	int (*read_stop)(struct mg_flow *f);
+	/* Queues up to len bytes; returns the count taken (0..len), the rest
+	 * is for after on_writable.  -EPIPE after shutdown, -ECONNRESET. */
+	long (*write)(struct mg_flow *f, const void *buf, size_t len);
+	/* Bytes accepted by write but not yet sent. */
+	size_t (*pending)(struct mg_flow *f);
+	/* Ends the sending side once pending bytes are sent. */
+	int (*shutdown)(struct mg_flow *f);
+	/* Releases the flow; no callback runs afterwards. */
+	void (*close)(struct mg_flow *f);
+};
+
+struct mg_flow {
+	const struct mg_flow_ops *ops;
+};
+
+#endif

@@ -1,0 +1,67 @@
+/* http.h - module type "http": the server side of HTTP/1.1 (the seed's
+ * HTTP.Server).  The server parses requests and calls the application's
+ * handler once per request; the handler answers through the response calls,
+ * at once or later (a response may be streamed as the body becomes ready). */
+#ifndef MIRAGE_HTTP_H
+#define MIRAGE_HTTP_H
+
+#include "mirage.h"
+
+#define MG_HTTP_TYPE { "http", 1, 0 }
+
+struct mg_http;
+struct mg_http_exchange; /* one request and its response, owned by the server */
+
+struct mg_http_header {
+	const char *name; /* as received; compare without case */
+	const char *value;
+};
+
+/* Everything points into the server's buffers: valid until the response
+ * ends. */
+struct mg_http_request {
+	const char *method;  /* "GET" */
+	const char *target;  /* raw request target: "/a%20b?x=1" */
+	const char *path;    /* target's path, percent-decoded, query removed */
+	const char *query;   /* after '?', raw; "" when absent */
+	int version_minor;   /* HTTP/1.x */
+	const struct mg_http_header *headers;
+	size_t nheaders;
+	const void *body;    /* whole body, de-chunked */
+	size_t body_len;
+};
+
+typedef void (*mg_http_handler)(void *arg, struct mg_http_exchange *ex,
+				const struct mg_http_request *req);
+
+/* Produces more body bytes for a streamed response: at most cap into buf,
+ * returns the count, 0 at the end, a negative errno to abort. */
+typedef long (*mg_http_body_cb)(void *arg, void *buf, size_t cap);
+
+struct mg_http_ops {
+	struct mg_ops_hdr hdr;
+	/* Starts serving with the handler on the configured address. */
+	int (*serve)(struct mg_http *h, mg_http_handler handler, void *arg);
+	/* Looks up a request header (case-insensitive); NULL when absent. */
+	const char *(*header)(const struct mg_http_request *req, const char *name);
+	/* Begins the response: status and extra headers ("Name: value"; the
+	 * server adds Date, Content-Length or Transfer-Encoding, Connection).
+	 * content_length < 0 means unknown (chunked). */
+	int (*respond)(struct mg_http_exchange *ex, int status,
+		       const struct mg_http_header *headers, size_t nheaders,
+		       int64_t content_length);
+	/* Sends body bytes (copied).  For HEAD they are counted, not sent. */
+	int (*body)(struct mg_http_exchange *ex, const void *data, size_t len);
+	/* Lets the server pull the body through cb as the peer reads it
+	 * (backpressure); the response ends when cb returns 0. */
+	int (*body_stream)(struct mg_http_exchange *ex, mg_http_body_cb cb,
+			   void *arg);
+	/* Ends the response; ex is invalid afterwards. */
+	int (*end)(struct mg_http_exchange *ex);
+};
+
+struct mg_http {
+	const struct mg_http_ops *ops;
+};
+
+#endif

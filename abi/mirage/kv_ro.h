@@ -1,0 +1,86 @@
+/* kv_ro.h - module type "kv_ro": a read-only store of named byte strings,
+ * organised as a tree (the seed's KV_RO).
+ *
+ * Keys are relative paths: segments separated by '/', no empty, "." or ".."
+ * segment, no NUL, no leading '/'.  "" is the root dictionary.  Every op
+ * refuses a malformed key with -EINVAL, and a key whose lookup would leave
+ * the store (a symlink out of a served folder, say) with -EACCES.
+ *
+ * Ops are synchronous: implementations serve from memory or local storage
+ * and must not wait on the network.  All buffers belong to the caller. */
+#ifndef MIRAGE_KV_RO_H
+#define MIRAGE_KV_RO_H
+
+#include "mirage.h"
+
+#define MG_KV_RO_TYPE { "kv_ro", 1, 0 }
+
+enum mg_kv_kind {
+	MG_KV_VALUE = 1,
+	MG_KV_DICTIONARY = 2,
+};
+
+/* Longest digest, NUL included. */
+#define MG_KV_DIGEST_MAX 72
+
+struct mg_kv_ro;
+
+/* Called once per entry by list; `name` is the entry's last segment, valid
+ * during the call.  Return 0 to go on, anything else stops list, which then
+ * returns that value. */
+typedef int (*mg_kv_list_cb)(void *arg, const char *name, enum mg_kv_kind kind);
+
+struct mg_kv_ro_ops {
+	struct mg_ops_hdr hdr;
+	/* Stores the key's kind in *kind.  -ENOENT when absent. */
+	int (*exists)(struct mg_kv_ro *kv, const char *key, enum mg_kv_kind *kind);
+	/* Copies the whole value into buf (cap bytes) and stores its length in
+	 * *len.  -ENOSPC when cap is too small (*len then holds the size
+	 * needed), -ENOENT, -EISDIR for a dictionary, -EIO. */
+	int (*get)(struct mg_kv_ro *kv, const char *key, void *buf, size_t cap,
+		   size_t *len);
+	/* Copies at most len bytes from offset into buf; *got is the count
+	 * copied, less than len only at the end of the value (0 at or past
+	 * it).  -ENOENT, -EISDIR, -EIO. */
+	int (*get_partial)(struct mg_kv_ro *kv, const char *key, uint64_t offset,
+			   void *buf, size_t len, size_t *got);
+	/* Calls cb for every entry of dictionary `key`, in byte order of the
+	 * names.  -ENOENT, -ENOTDIR for a value. */
+	int (*list)(struct mg_kv_ro *kv, const char *key, mg_kv_list_cb cb,
+		    void *arg);
+	/* The value's length in bytes.  -ENOENT, -EISDIR. */
+	int (*size)(struct mg_kv_ro *kv, const char *key, uint64_t *size);
+	/* When the value last changed, in ns since the epoch (0 if unknown). */
+	int (*last_modified)(struct mg_kv_ro *kv, const char *key, int64_t *ns);
+	/* A printable token (no quotes, no spaces) that changes whenever the
+	 * value changes, NUL-terminated in buf; cap >= MG_KV_DIGEST_MAX is
+	 * always enough.  -ENOSPC, -ENOENT, -EISDIR. */
+	int (*digest)(struct mg_kv_ro *kv, const char *key, char *buf, size_t cap);
+};
+
+struct mg_kv_ro {
+	const struct mg_kv_ro_ops *ops;
+};
+
+/* 0 when key is well formed (see above), else -EINVAL.  For implementations. */
+static inline int mg_kv_key_check(const char *key)
+{
+	const char *seg = key;
+
+	if (*key == '\0')
+		return 0;
+	for (;;) {
+		const char *end = seg;
+
+		while (*end != '\0' && *end != '/')
+			end++;
+		if (end == seg || (end - seg == 1 && seg[0] == '.') ||
+		    (end - seg == 2 && seg[0] == '.' && seg[1] == '.'))
+			return -EINVAL;
+		if (*end == '\0')
+			return 0;
+		seg = end + 1;
+	}
+}
+
+#endif

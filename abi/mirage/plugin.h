@@ -1,0 +1,129 @@
+/* plugin.h - the plugin descriptor: static data that names a plugin, its
+ * module type, its typed dependencies (slots), its parameters and its hooks.
+ *
+ * A plugin is one translation unit set that ends with one MG_PLUGIN(...) use.
+ * Built as a .so, the descriptor is the only exported symbol; frozen, the
+ * plugin is pre-linked so the descriptor is its only global.  The host reads
+ * the descriptor without calling any plugin code (inspect, check, freeze).
+ *
+ * The descriptor grows like an ops table: members are appended, `size` tells
+ * the host which ones this plugin was built with. */
+#ifndef MIRAGE_PLUGIN_H
+#define MIRAGE_PLUGIN_H
+
+#include "mirage.h"
+
+/* Version of this header together with host.h: the descriptor layout and the
+ * services table.  A host rejects a plugin with another major, or a newer
+ * minor than its own. */
+#define MG_ABI_MAJOR 1
+#define MG_ABI_MINOR 0
+#define MG_PLUGIN_MAGIC 0x4d475031u /* "MGP1" */
+
+/* Binary-compatibility signature, compared as a string at load: catches a
+ * plugin built for another word size, byte order or ABI major. */
+#define MG_STR_(x) #x
+#define MG_STR(x) MG_STR_(x)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define MG_ENDIAN_ "be"
+#else
+#define MG_ENDIAN_ "le"
+#endif
+#define MG_SIGNATURE                                                   \
+	"mirage-abi=" MG_STR(MG_ABI_MAJOR) ",ptr=" MG_STR(__SIZEOF_POINTER__) \
+	",long=" MG_STR(__SIZEOF_LONG__) ",endian=" MG_ENDIAN_
+
+/* Targets a plugin supports (bit set). */
+#define MG_TARGET_UNIX 0x1u
+#define MG_TARGET_XEN 0x2u
+#define MG_TARGET_ANY (MG_TARGET_UNIX | MG_TARGET_XEN)
+
+/* A dependency: the functor argument `(FS : KV_RO)`.  The host fills it with
+ * a device whose type has the same name and major and at least this minor. */
+struct mg_slot {
+	const char *name;   /* slot name, the key used in a config's deps */
+	struct mg_type type;
+	int optional;       /* may stay empty (NULL) when nothing fits */
+	const char *def;    /* implementation to create when no device fits */
+	const char *doc;
+};
+
+enum mg_param_type {
+	MG_PARAM_STRING = 1,
+	MG_PARAM_INT,    /* 64-bit signed */
+	MG_PARAM_BOOL,
+	MG_PARAM_PATH,   /* a string; relative values are taken from the config's folder */
+	MG_PARAM_ENUM,   /* a string, one of `choices` */
+};
+
+struct mg_param {
+	const char *name;
+	enum mg_param_type type;
+	const char *def;     /* default, written as in a config; NULL: required */
+	const char *doc;
+	const char *choices; /* MG_PARAM_ENUM: "a|b|c" */
+	int64_t min, max;    /* MG_PARAM_INT: bounds when min < max */
+};
+
+/* A parameter's value as given to connect, in the descriptor's param order. */
+union mg_value {
+	const char *s; /* STRING, PATH, ENUM: NUL-terminated, owned by the host */
+	int64_t i;     /* INT */
+	int b;         /* BOOL: 0 or 1 */
+};
+
+struct mg_env;
+
+/* A job's start function: `int start(struct mg_job *self, T1 *dep1, ...)`,
+ * one typed argument per slot in slot order, called once every device is
+ * connected.  Stored untyped because its arity is the plugin's. */
+typedef void (*mg_start_fn)(void);
+
+struct mg_plugin {
+	uint32_t magic;      /* MG_PLUGIN_MAGIC */
+	uint16_t abi_major;  /* MG_ABI_MAJOR / MINOR as the plugin was built */
+	uint16_t abi_minor;
+	uint32_t size;       /* sizeof(struct mg_plugin) as built */
+	const char *signature; /* MG_SIGNATURE */
+
+	const char *name;    /* implementation name used in configs: "kvro.dir" */
+	const char *version; /* the plugin's own version */
+	const char *summary; /* one line */
+	struct mg_type provides;
+	uint32_t targets;    /* MG_TARGET_* */
+
+	const struct mg_slot *slots;
+	uint32_t nslots;
+	const struct mg_param *params;
+	uint32_t nparams;
+
+	/* Creates the instance.  `env` (deps, params, services) stays valid
+	 * until disconnect returns.  On success stores the handle in *out and
+	 * returns 0; on failure returns a negative errno after logging why and
+	 * releasing everything it took.  Optional for jobs: the host then makes
+	 * a plain struct mg_job. */
+	int (*connect)(const struct mg_env *env, struct mg_device **out);
+	/* Releases the instance and everything it registered with the host. */
+	void (*disconnect)(struct mg_device *dev);
+	/* Jobs only (see mg_start_fn). */
+	mg_start_fn start;
+	/* Plugin-private static data, e.g. a crunched file table. */
+	const void *data;
+};
+
+/* Emits the descriptor.  Use once per plugin with named initializers:
+ *   MG_PLUGIN(.name = "kvro.dir", .provides = MG_KV_RO_TYPE, ...);
+ * The symbol name is fixed; freeze renames it per plugin when it pre-links. */
+#define MG_PLUGIN_SYMBOL "mirage_plugin"
+#define MG_PLUGIN(...)                                                  \
+	__attribute__((visibility("default"))) extern const struct mg_plugin \
+		mirage_plugin;                                          \
+	const struct mg_plugin mirage_plugin = {                        \
+		.magic = MG_PLUGIN_MAGIC,                               \
+		.abi_major = MG_ABI_MAJOR,                              \
+		.abi_minor = MG_ABI_MINOR,                              \
+		.size = sizeof(struct mg_plugin),                       \
+		.signature = MG_SIGNATURE,                              \
+		__VA_ARGS__ }
+
+#endif

@@ -1,0 +1,47 @@
+/* stackv4.h - module type "stackv4": TCP and UDP over IP (the seed's
+ * STACKV4), as BSD sockets on Unix or a direct stack over a network device.
+ * Addresses are text ("127.0.0.1", "::1", "" for any) so that IPv6 fits
+ * without another type. */
+#ifndef MIRAGE_STACKV4_H
+#define MIRAGE_STACKV4_H
+
+#include "flow.h"
+
+#define MG_STACKV4_TYPE { "stackv4", 1, 0 }
+
+struct mg_stackv4;
+struct mg_tcp_listener; /* opaque */
+struct mg_udp;          /* opaque */
+
+/* A connection arrived (or, for connect, was made): the callee owns flow
+ * and must close it.  For connect, err < 0 and flow NULL on failure. */
+typedef void (*mg_accept_cb)(void *arg, struct mg_flow *flow, int err);
+/* A datagram from addr:port, valid during the call. */
+typedef void (*mg_udp_cb)(void *arg, const char *addr, uint16_t port,
+			  const void *data, size_t len);
+
+struct mg_stackv4_ops {
+	struct mg_ops_hdr hdr;
+	/* Listens on addr:port and calls cb per connection.  port 0 picks a
+	 * free port (see tcp_port).  -EADDRINUSE, -EACCES, -EINVAL. */
+	int (*tcp_listen)(struct mg_stackv4 *s, const char *addr, uint16_t port,
+			  mg_accept_cb cb, void *arg, struct mg_tcp_listener **out);
+	uint16_t (*tcp_port)(struct mg_tcp_listener *l);
+	void (*tcp_unlisten)(struct mg_tcp_listener *l);
+	/* Connects; cb runs once, later, with the flow or the error. */
+	int (*tcp_connect)(struct mg_stackv4 *s, const char *addr, uint16_t port,
+			   mg_accept_cb cb, void *arg);
+	/* Binds a UDP endpoint and delivers its datagrams to cb. */
+	int (*udp_bind)(struct mg_stackv4 *s, const char *addr, uint16_t port,
+			mg_udp_cb cb, void *arg, struct mg_udp **out);
+	/* Sends one datagram.  0, -EAGAIN, -EMSGSIZE. */
+	int (*udp_send)(struct mg_udp *u, const char *addr, uint16_t port,
+			const void *data, size_t len);
+	void (*udp_close)(struct mg_udp *u);
+};
+
+struct mg_stackv4 {
+	const struct mg_stackv4_ops *ops;
+};
+
+#endif

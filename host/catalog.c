@@ -1,0 +1,194 @@
+/* catalog.c - finding and loading plugin files.  The one place that knows
+ * plugins are .so files. */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog.h"
+
+static const struct mgl_plugin *loaded_by_path(const struct mgl_catalog *c, const char *path)
+{
+	for (size_t i = 0; i < c->nloaded; i++)
+		if (!strcmp(c->loaded[i].path, path))
+			return &c->loaded[i];
+	return NULL;
+}
+
+/* dlopen reports a text file as a generic failure; say plainly what it is. */
+static int is_elf(const char *path)
+{
+	unsigned char magic[4] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, magic, sizeof magic) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n == 4 && !memcmp(magic, "\177ELF", 4);
+}
+
+int mgl_load_file(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,
+		  char *err, size_t cap)
+{
+	struct mgl_plugin *lp;
+	void *handle;
+	const struct mg_plugin *desc;
+
+	if ((*out = loaded_by_path(c, path)))
+		return 0;
+	if (access(path, R_OK) < 0) {
+		snprintf(err, cap, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!is_elf(path)) {
+		snprintf(err, cap, "%s: not a plugin: not an ELF shared object", path);
+		return -ENOEXEC;
+	}
+	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!handle) {
+		snprintf(err, cap, "%s: dlopen failed: %s", path, dlerror());
+		return -ENOEXEC;
+	}
+	desc = dlsym(handle, MG_PLUGIN_SYMBOL);
+	if (!desc) {
+		snprintf(err, cap, "%s: not a plugin: it has no '%s' descriptor (declare one with MG_PLUGIN)",
+			 path, MG_PLUGIN_SYMBOL);
+		dlclose(handle);
+		return -ENOEXEC;
+	}
+	c->loaded = mgr_xrealloc(c->loaded, (c->nloaded + 1) * sizeof *c->loaded);
+	lp = &c->loaded[c->nloaded++];
+	lp->path = mgr_strdup(path);
+	lp->handle = handle;
+	lp->desc = desc;
+	*out = lp;
+	return 0;
+}
+
+static int find(struct mgr_catalog *base, const char *name, const struct mg_plugin **out,
+		char *err, size_t cap)
+{
+	struct mgl_catalog *c = (struct mgl_catalog *)base;
+	const struct mgl_plugin *lp;
+
+	if (strchr(name, '/'))
+		return -ENOENT; /* names, not paths, so a config cannot reach outside the path */
+	for (size_t i = 0; i < c->ndirs; i++) {
+		char *path = mgr_strf("%s/%s.so", c->dirs[i], name);
+		int rc = access(path, F_OK) == 0 ? mgl_load_file(c, path, &lp, err, cap) : -ENOENT;
+
+		free(path);
+		if (rc == -ENOENT)
+			continue;
+		if (rc < 0)
+			return rc;
+		/* The name check needs the magic to mean anything. */
+		if (lp->desc->magic == MG_PLUGIN_MAGIC && lp->desc->name &&
+		    strcmp(lp->desc->name, name)) {
+			snprintf(err, cap, "%s: its descriptor names '%s', expected '%s' (a plugin's file is NAME.so)",
+				 lp->path, lp->desc->name, name);
+			return -EPROTO;
+		}
+		*out = lp->desc;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void mgl_each_file(struct mgl_catalog *c, void (*cb)(void *arg, const char *name, const char *path),
+		   void *arg)
+{
+	struct mgr_diag seen = { 0 }; /* a list of names: reuses the growable string list */
+
+	for (size_t i = 0; i < c->ndirs; i++) {
+		struct dirent **ents;
+		int n = scandir(c->dirs[i], &ents, NULL, alphasort);
+
+		for (int k = 0; k < n; k++) {
+			size_t len = strlen(ents[k]->d_name);
+			int dup = 0;
+
+			if (len > 3 && !strcmp(ents[k]->d_name + len - 3, ".so")) {
+				char *name = mgr_strf("%.*s", (int)len - 3, ents[k]->d_name);
+				char *path = mgr_strf("%s/%s", c->dirs[i], ents[k]->d_name);
+
+				for (size_t s = 0; s < seen.n && !dup; s++)
+					dup = !strcmp(seen.lines[s], name);
+				if (!dup) {
+					mgr_diag_add(&seen, NULL, 0, "%s", name);
+					cb(arg, name, path);
+				}
+				free(name);
+				free(path);
+			}
+			free(ents[k]);
+		}
+		if (n >= 0)
+			free(ents);
+	}
+	mgr_diag_free(&seen);
+}
+
+struct name_cb {
+	void (*cb)(void *arg, const char *name);
+	void *arg;
+};
+
+static void name_only(void *arg, const char *name, const char *path)
+{
+	struct name_cb *nc = arg;
+
+	(void)path;
+	nc->cb(nc->arg, name);
+}
+
+static void each_name(struct mgr_catalog *base, void (*cb)(void *arg, const char *name), void *arg)
+{
+	struct name_cb nc = { cb, arg };
+
+	mgl_each_file((struct mgl_catalog *)base, name_only, &nc);
+}
+
+const struct mgl_plugin *mgl_lookup(const struct mgl_catalog *c, const struct mg_plugin *p)
+{
+	for (size_t i = 0; i < c->nloaded; i++)
+		if (c->loaded[i].desc == p)
+			return &c->loaded[i];
+	return NULL;
+}
+
+static const char *origin(struct mgr_catalog *base, const struct mg_plugin *p)
+{
+	const struct mgl_plugin *lp = mgl_lookup((struct mgl_catalog *)base, p);
+
+	return lp ? lp->path : NULL;
+}
+
+void mgl_catalog_init(struct mgl_catalog *c)
+{
+	memset(c, 0, sizeof *c);
+	c->base.find = find;
+	c->base.each_name = each_name;
+	c->base.origin = origin;
+}
+
+void mgl_catalog_add_dir(struct mgl_catalog *c, const char *dir)
+{
+	c->dirs = mgr_xrealloc(c->dirs, (c->ndirs + 1) * sizeof *c->dirs);
+	c->dirs[c->ndirs++] = mgr_strdup(dir);
+}
+
+void mgl_catalog_free(struct mgl_catalog *c)
+{
+	for (size_t i = 0; i < c->nloaded; i++) {
+		dlclose(c->loaded[i].handle);
+		free(c->loaded[i].path);
+	}
+	for (size_t i = 0; i < c->ndirs; i++)
+		free(c->dirs[i]);
+	free(c->loaded);
+	free(c->dirs);
+	memset(c, 0, sizeof *c);
+}

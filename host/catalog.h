@@ -1,0 +1,36 @@
+/* catalog.h - plugins found on disk: NAME.so files in the plugin path,
+ * loaded with dlopen(RTLD_NOW | RTLD_LOCAL) and identified by their
+ * descriptor.  The resolver sees it through struct mgr_catalog. */
+#ifndef MIRAGE_CATALOG_H
+#define MIRAGE_CATALOG_H
+
+#include "resolve.h"
+
+struct mgl_plugin {
+	char *path;
+	void *handle;
+	const struct mg_plugin *desc;
+};
+
+struct mgl_catalog {
+	struct mgr_catalog base;
+	char **dirs;
+	size_t ndirs;
+	struct mgl_plugin *loaded;
+	size_t nloaded;
+};
+
+void mgl_catalog_init(struct mgl_catalog *c);
+void mgl_catalog_add_dir(struct mgl_catalog *c, const char *dir);
+/* Loads the plugin file at path (no name check).  0 with *out, or a
+ * negative errno with the reason in err. */
+int mgl_load_file(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,
+		  char *err, size_t cap);
+/* Every NAME.so on the path, first folder first, each name once. */
+void mgl_each_file(struct mgl_catalog *c, void (*cb)(void *arg, const char *name,
+						    const char *path), void *arg);
+/* The loaded plugin whose descriptor is p, or NULL. */
+const struct mgl_plugin *mgl_lookup(const struct mgl_catalog *c, const struct mg_plugin *p);
+void mgl_catalog_free(struct mgl_catalog *c);
+
+#endif

@@ -1,0 +1,150 @@
+/* diag.c - error lines, typo suggestions and the small allocation helpers
+ * the resolver uses (a resolver that runs out of memory has nothing useful
+ * left to report, so it aborts). */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+void *mgr_xalloc(size_t size)
+{
+	void *p = calloc(1, size ? size : 1);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+void *mgr_xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+static char *vstrf(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+	char *s;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		abort();
+	s = mgr_xalloc((size_t)n + 1);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+char *mgr_strf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = vstrf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+char *mgr_strdup(const char *s)
+{
+	return mgr_strf("%s", s);
+}
+
+void mgr_diag_add(struct mgr_diag *d, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = vstrf(fmt, ap);
+	va_end(ap);
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 8;
+		d->lines = mgr_xrealloc(d->lines, d->cap * sizeof *d->lines);
+	}
+	if (file && line > 0)
+		d->lines[d->n++] = mgr_strf("%s:%d: %s", file, line, msg);
+	else if (file)
+		d->lines[d->n++] = mgr_strf("%s: %s", file, msg);
+	else
+		d->lines[d->n++] = mgr_strdup(msg);
+	free(msg);
+}
+
+void mgr_diag_print(const struct mgr_diag *d, FILE *out)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(out, "%s\n", d->lines[i]);
+}
+
+void mgr_diag_free(struct mgr_diag *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->lines[i]);
+	free(d->lines);
+	memset(d, 0, sizeof *d);
+}
+
+/* Levenshtein distance with one row; names are short. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t *row = mgr_xalloc((lb + 1) * sizeof *row);
+	size_t d;
+
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	d = row[lb];
+	free(row);
+	return d;
+}
+
+void mgr_suggest_init(struct mgr_suggest *s, const char *name)
+{
+	s->name = name;
+	s->best = NULL;
+	s->best_dist = (size_t)-1;
+}
+
+void mgr_suggest_add(struct mgr_suggest *s, const char *candidate)
+{
+	size_t d = edit_distance(s->name, candidate);
+	size_t limit = strlen(s->name) / 3 + 1;
+
+	if (limit < 2)
+		limit = 2;
+	if (d <= limit && d < s->best_dist) {
+		s->best = candidate;
+		s->best_dist = d;
+	}
+}
+
+const char *mgr_suggest_text(const struct mgr_suggest *s, char *buf, size_t cap)
+{
+	if (!s->best)
+		return "";
+	snprintf(buf, cap, " (did you mean '%s'?)", s->best);
+	return buf;
+}

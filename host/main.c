@@ -1,0 +1,159 @@
+/* main.c - mirage-host: load plugins, type-check and wire them from a
+ * config, and run the app on Unix. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "describe.h"
+#include "ffistart.h"
+#include "setup.h"
+#include "types.h"
+
+static const char usage[] =
+	"usage: mirage-host [run] APP.cfg [OPTION]...     run the app\n"
+	"       mirage-host check APP.cfg [OPTION]...     resolve only: report every error\n"
+	"       mirage-host describe APP.cfg [--dot] [OPTION]...\n"
+	"                                                 print the wiring (Graphviz with --dot)\n"
+	"       mirage-host inspect [PLUGIN|FILE.so] [--plugin-path DIR]...\n"
+	"                                                 list plugins, or show one's descriptor\n"
+	"\n"
+	"options:\n"
+	"  --set PATH=VALUE     override a config value: devices.DEV.PARAM, devices.DEV.impl,\n"
+	"                       devices.DEV.deps.SLOT, name (repeatable)\n"
+	"  --plugin-path DIR    search DIR for NAME.so first (repeatable); MIRAGE_PLUGIN_PATH\n"
+	"                       (colon-separated) comes next, then the config's plugin_path,\n"
+	"                       then the plugins folder beside this program\n"
+	"  --target unix|xen    check or describe for a target (run is unix only)\n"
+	"  -v, -vv              log more (info, debug) on stderr\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Config strings may use ${VAR} and ${VAR:-default} from the environment.\n"
+	"Exit status: 0 on success, 1 when the config or the app failed, 2 on usage errors.\n";
+
+enum cmd { CMD_RUN, CMD_CHECK, CMD_DESCRIBE, CMD_INSPECT };
+
+static void list_one(void *arg, const char *name, const char *path)
+{
+	struct mgl_catalog *cat = arg;
+	const struct mgl_plugin *lp;
+	char err[512];
+
+	if (mgl_load_file(cat, path, &lp, err, sizeof err) < 0 ||
+	    mgr_plugin_check(lp->desc, err, sizeof err) < 0)
+		printf("%-18s (unusable: %s)\n", name, err);
+	else
+		printf("%-18s %-8s %s\n", name, lp->desc->provides.name,
+		       lp->desc->summary ? lp->desc->summary : "");
+}
+
+static int cmd_inspect(const struct mgh_args *a, const char *what)
+{
+	struct mgl_catalog cat;
+	const struct mgl_plugin *lp = NULL;
+	const struct mg_plugin *p = NULL;
+	char err[512];
+	int rc = 0;
+
+	mgl_catalog_init(&cat);
+	mgh_catalog_dirs(&cat, a, NULL, 0);
+	if (!what) {
+		mgl_each_file(&cat, list_one, &cat);
+	} else {
+		if (strchr(what, '/'))
+			rc = mgl_load_file(&cat, what, &lp, err, sizeof err);
+		else if ((rc = cat.base.find(&cat.base, what, &p, err, sizeof err)) == -ENOENT)
+			snprintf(err, sizeof err, "no plugin '%s' on the plugin path", what);
+		if (rc == 0) {
+			p = lp ? lp->desc : p;
+			lp = mgl_lookup(&cat, p);
+			rc = mgr_plugin_check(p, err, sizeof err);
+		}
+		if (rc == 0)
+			mgr_describe_plugin(p, lp ? lp->path : NULL, stdout);
+		else
+			fprintf(stderr, "mirage-host: inspect: %s\n", err);
+	}
+	mgl_catalog_free(&cat);
+	return rc < 0;
+}
+
+static int cmd_config(enum cmd cmd, const struct mgh_args *a, int dot)
+{
+	struct mgh_setup s;
+	int status = 0;
+
+	if (mgh_setup_load(&s, a) < 0) {
+		mgr_diag_print(&s.diag, stderr);
+		mgh_setup_free(&s);
+		return 1;
+	}
+	if (cmd == CMD_CHECK)
+		printf("%s: ok: %u devices, %u jobs\n", a->config, s.res.plan.ndevices,
+		       s.res.plan.njobs);
+	else if (cmd == CMD_DESCRIBE && dot)
+		mgr_describe_dot(&s.res, stdout);
+	else if (cmd == CMD_DESCRIBE)
+		mgr_describe_text(&s.res, stdout);
+	else {
+		struct mgh_opts opts = { .level = MG_LOG_WARN + (a->verbose > 2 ? 2 : a->verbose),
+					 .start = mgh_ffi_start, .target = "unix" };
+
+		fflush(stdout);
+		status = mgh_run(&s.res.plan, &opts);
+	}
+	mgh_setup_free(&s);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const names[] = { "run", "check", "describe", "inspect" };
+	struct mgh_args a = { 0 };
+	enum cmd cmd = CMD_RUN;
+	const char *positional = NULL;
+	int first = 1, dot = 0, status;
+
+	for (unsigned c = 0; argc > 1 && c < MG_COUNTOF(names); c++)
+		if (!strcmp(argv[1], names[c])) {
+			cmd = (enum cmd)c;
+			first = 2;
+		}
+	for (int i = first; i < argc; i++) {
+		int took = mgh_args_take(&a, argc, argv, &i, "mirage-host");
+
+		if (took < 0)
+			goto usage_error;
+		if (took)
+			continue;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage, stdout);
+			mgh_args_free(&a);
+			return 0;
+		} else if (!strcmp(argv[i], "--dot") && cmd == CMD_DESCRIBE) {
+			dot = 1;
+		} else if (argv[i][0] == '-' || positional) {
+			fprintf(stderr, "mirage-host: unexpected argument '%s' (try --help)\n", argv[i]);
+			goto usage_error;
+		} else {
+			positional = argv[i];
+		}
+	}
+	if (cmd == CMD_RUN && a.target == MG_TARGET_XEN) {
+		fprintf(stderr, "mirage-host: run: target xen needs mirage-freeze --target xen\n");
+		goto usage_error;
+	}
+	if (cmd == CMD_INSPECT) {
+		status = cmd_inspect(&a, positional);
+	} else if (!positional) {
+		fprintf(stderr, "mirage-host: %s: missing APP.cfg (try --help)\n", names[cmd]);
+		goto usage_error;
+	} else {
+		a.config = positional;
+		status = cmd_config(cmd, &a, dot);
+	}
+	mgh_args_free(&a);
+	return status;
+usage_error:
+	mgh_args_free(&a);
+	return 2;
+}

@@ -1,0 +1,26 @@
+/* types.h - the module types this host was built with, and the checks a
+ * descriptor must pass before anything else looks at it. */
+#ifndef MIRAGE_TYPES_H
+#define MIRAGE_TYPES_H
+
+#include <stddef.h>
+
+#include <mirage/plugin.h>
+
+/* The host's version of the type called `name`, or NULL. */
+const struct mg_type *mgr_type_find(const char *name);
+/* Every known type, NULL-terminated (for suggestions). */
+extern const struct mg_type *const mgr_types[];
+
+const char *mgr_target_name(uint32_t target); /* "unix", "xen" */
+/* "unix, xen" into buf */
+const char *mgr_targets_text(uint32_t targets, char *buf, size_t cap);
+const char *mgr_param_type_name(enum mg_param_type t);
+
+/* Checks a descriptor against this host: magic, signature, ABI version,
+ * layout size, and that every type it names (provided and slots) is known
+ * with the same major and no newer minor.  0, or a negative errno with the
+ * reason in err. */
+int mgr_plugin_check(const struct mg_plugin *p, char *err, size_t cap);
+
+#endif
