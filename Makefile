@@ -5,6 +5,8 @@
 #   make test-asan  every test under AddressSanitizer and UBSan
 #   make clean
 BUILD ?= build
+export ASAN_OPTIONS ?= detect_leaks=1
+export UBSAN_OPTIONS ?= print_stacktrace=1
 CC ?= cc
 SAN ?=
 
@@ -71,6 +73,7 @@ $(eval $(call plugin,kvro.dir,plugins/kvro/dir.c,))
 $(eval $(call plugin,kvro.crunch,plugins/kvro/crunch.c $(BUILD)/gen/kvro.crunch.c,))
 # the generated table includes "crunch.h"
 $(BUILD)/plugins/kvro.crunch.so: PLUGIN_CFLAGS += -Iplugins/kvro
+$(BUILD)/plugins/kvro.crunch.so: plugins/kvro/crunch.h
 $(eval $(call plugin,hello,apps/hello/hello.c,))
 $(eval $(call plugin,kvcat,apps/kvcat/kvcat.c,))
 
@@ -81,6 +84,51 @@ $(BUILD)/gen/kvro.crunch.c: $(BUILD)/bin/mirage-crunch $(shell find $(CRUNCH_DIR
 	$(BUILD)/bin/mirage-crunch --name kvro.crunch -o $@ $(CRUNCH_DIR)
 
 plugins: $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
+
+# ---- tests -------------------------------------------------------------
+CHECK_FLAGS = $(shell pkg-config --cflags --libs check 2>/dev/null)
+TEST_STAMP := $(BUILD)/.deps-test
+FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,$(wildcard tests/fixtures/*.c)) \
+	$(BUILD)/tests/fixtures/notelf.so
+TESTS := $(BUILD)/tests/test_resolver $(BUILD)/tests/test_catalog $(BUILD)/tests/test_kvro
+
+$(TEST_STAMP): scripts/deps.sh
+	@mkdir -p $(@D)
+	bash scripts/deps.sh test
+	@touch $@
+
+$(BUILD)/tests/fixtures/%.so: tests/fixtures/%.c $(ABI_HEADERS) | $(TEST_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PLUGIN_CFLAGS) -shared -o $@ $< $(LDFLAGS_SAN)
+$(BUILD)/tests/fixtures/notelf.so:
+	@mkdir -p $(@D)
+	echo "this text file is named like a plugin" > $@
+
+$(BUILD)/tests/test_resolver: tests/test_resolver.c tests/checkrun.c host/config.c host/resolve.c \
+		host/types.c host/diag.c | $(TEST_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -o $@ $^ $(HOST_LIBS) $(CHECK_FLAGS) $(LDFLAGS_SAN)
+$(BUILD)/tests/test_catalog: tests/test_catalog.c tests/checkrun.c $(RESOLVER_SRC) | $(TEST_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -o $@ $^ $(HOST_LIBS) $(CHECK_FLAGS) $(LDFLAGS_SAN)
+$(BUILD)/tests/test_kvro: tests/test_kvro.c tests/fakehost.c tests/checkrun.c | $(TEST_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -o $@ $^ -ldl $(CHECK_FLAGS) $(LDFLAGS_SAN)
+
+.PHONY: test-build test-run
+test-build: all $(TESTS) $(FIXTURES)
+
+# Each suite prints its own summary; e2e.sh prints "N passed, N failed".
+test-run: test-build
+	@set -e; for t in $(TESTS); do echo "== $$t"; \
+		FIXTURE_DIR=$(BUILD)/tests/fixtures MIRAGE_PLUGIN_DIR=$(BUILD)/plugins $$t; done
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e.sh
+
+test: $(TEST_STAMP)
+	$(MAKE) test-run
+
+test-asan: $(TEST_STAMP)
+	$(MAKE) BUILD=build-asan SAN=1 test-run
 
 # ---- running -----------------------------------------------------------
 run: all

@@ -124,7 +124,7 @@ static size_t edit_distance(const char *a, const char *b)
 void mgr_suggest_init(struct mgr_suggest *s, const char *name)
 {
 	s->name = name;
-	s->best = NULL;
+	s->best[0] = '\0';
 	s->best_dist = (size_t)-1;
 }
 
@@ -135,15 +135,15 @@ void mgr_suggest_add(struct mgr_suggest *s, const char *candidate)
 
 	if (limit < 2)
 		limit = 2;
-	if (d <= limit && d < s->best_dist) {
-		s->best = candidate;
+	if (d <= limit && d < s->best_dist && strlen(candidate) < sizeof s->best) {
+		strcpy(s->best, candidate);
 		s->best_dist = d;
 	}
 }
 
 const char *mgr_suggest_text(const struct mgr_suggest *s, char *buf, size_t cap)
 {
-	if (!s->best)
+	if (!s->best[0])
 		return "";
 	snprintf(buf, cap, " (did you mean '%s'?)", s->best);
 	return buf;

@@ -22,7 +22,7 @@ void mgr_diag_free(struct mgr_diag *d);
  * to be a likely typo, else NULL.  Call with each candidate, then read. */
 struct mgr_suggest {
 	const char *name;
-	const char *best;
+	char best[128]; /* a copy: candidates may be temporary */
 	size_t best_dist;
 };
 void mgr_suggest_init(struct mgr_suggest *s, const char *name);
