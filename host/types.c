@@ -88,7 +88,7 @@ static int check_type(const struct mg_type *t, const char *what, char *err, size
 int mgr_plugin_check(const struct mg_plugin *p, char *err, size_t cap)
 {
 	char what[160];
-	int rc;
+	int rc, is_job;
 
 	if (p->magic != MG_PLUGIN_MAGIC) {
 		snprintf(err, cap, "descriptor has magic 0x%08x, expected 0x%08x: not a mirage plugin or corrupt",
@@ -130,8 +130,10 @@ int mgr_plugin_check(const struct mg_plugin *p, char *err, size_t cap)
 			return -EPROTO;
 		}
 	}
-	if (!strcmp(p->provides.name, "job") && !p->start) {
-		snprintf(err, cap, "plugin '%s' is a job without a start function", p->name);
+	is_job = !strcmp(p->provides.name, "job");
+	if (is_job ? !p->start : !p->connect) {
+		snprintf(err, cap, "plugin '%s' has no %s function", p->name,
+			 is_job ? "start" : "connect");
 		return -EPROTO;
 	}
 	return 0;

@@ -14,7 +14,16 @@
 					      .abi_major = MG_ABI_MAJOR,     \
 					      .abi_minor = MG_ABI_MINOR,     \
 					      .size = sizeof(struct mg_plugin), \
-					      .signature = MG_SIGNATURE, __VA_ARGS__ }
+					      .signature = MG_SIGNATURE,     \
+					      .connect = fake_connect, __VA_ARGS__ }
+
+/* Never called: resolving does not connect. */
+static int fake_connect(const struct mg_env *env, struct mg_device **out)
+{
+	(void)env;
+	(void)out;
+	return -ENOSYS;
+}
 
 static int fake_start(void)
 {
