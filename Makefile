@@ -17,8 +17,8 @@ CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 PLUGIN_CFLAGS := $(CFLAGS_BASE) -fPIC -fvisibility=hidden
-HOST_CFLAGS := $(CFLAGS_BASE) -Ihost $(shell pkg-config --cflags libconfig libffi 2>/dev/null)
-HOST_LIBS := $(shell pkg-config --libs libconfig libffi 2>/dev/null) -ldl
+HOST_CFLAGS = $(CFLAGS_BASE) -Ihost $(shell pkg-config --cflags libconfig libffi 2>/dev/null)
+HOST_LIBS = $(shell pkg-config --libs libconfig libffi 2>/dev/null) -ldl
 
 ABI_HEADERS := $(wildcard abi/mirage/*.h)
 DEPS_STAMP := $(BUILD)/.deps-build
@@ -26,7 +26,8 @@ DEPS_STAMP := $(BUILD)/.deps-build
 .PHONY: all run test test-asan clean deps plugins
 all: $(DEPS_STAMP) host plugins
 
-# Debian packages; the stamp keeps deps.sh off the hot path.
+# Debian packages; the stamp keeps deps.sh off the hot path.  Flags from
+# pkg-config use `=` so they are read after the packages are in.
 $(DEPS_STAMP): scripts/deps.sh
 	@mkdir -p $(@D)
 	bash scripts/deps.sh build
