@@ -96,7 +96,8 @@ static int cmd_config(enum cmd cmd, const struct mgh_args *a, int dot)
 		mgr_describe_text(&s.res, stdout);
 	else {
 		struct mgh_opts opts = { .level = MG_LOG_WARN + (a->verbose > 2 ? 2 : a->verbose),
-					 .start = mgh_ffi_start, .target = "unix" };
+					 .start = mgh_ffi_start, .target = "unix",
+					 .prog = "mirage-host" };
 
 		fflush(stdout);
 		status = mgh_run(&s.res.plan, &opts);

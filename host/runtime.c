@@ -1,15 +1,12 @@
 /* runtime.c - the host side of struct mg_host and the life cycle of a
  * wiring plan. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <mirage/job.h>
 
-#include "loop.h"
+#include "platform.h"
 #include "runtime.h"
 
 enum job_state { JOB_NONE, JOB_RUNNING, JOB_DONE };
@@ -26,12 +23,12 @@ struct mgh_dev {
 };
 
 struct mgh_rt {
+	struct mg_host services;
 	const struct mg_plan *plan;
 	const struct mgh_opts *opts;
 	struct mgh_loop *loop;
 	struct mgh_dev *devs;
 	unsigned jobs_running;
-	int sigfd;
 	int stopping;
 	int status;
 };
@@ -47,11 +44,14 @@ static void host_log(const struct mgh_rt *rt, const char *who, enum mg_log_level
 		     const char *fmt, va_list ap)
 {
 	char line[1024];
+	int n;
 
 	if (level > rt->opts->level)
 		return;
-	vsnprintf(line, sizeof line, fmt, ap);
-	fprintf(stderr, "mirage-host: %s: %s: %s\n", level_names[level], who, line);
+	n = snprintf(line, sizeof line, "%s: %s: %s: ", rt->opts->prog, level_names[level], who);
+	if (n > 0 && (size_t)n < sizeof line)
+		vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	mgh_plat_log(line);
 }
 
 static __attribute__((format(printf, 4, 5))) void
@@ -140,9 +140,9 @@ static void svc_job_done(const struct mg_env *env, int status)
 	}
 }
 
-static const struct mg_host host_services = {
+/* Copied per run so that `target` names the platform. */
+static const struct mg_host host_services_template = {
 	.hdr = MG_OPS_HDR(struct mg_host, MG_ABI_MAJOR, MG_ABI_MINOR),
-	.target = "unix",
 	.vlog = svc_vlog,
 	.alloc = svc_alloc,
 	.free = svc_free,
@@ -210,32 +210,12 @@ static void disconnect_dev(struct mgh_rt *rt, struct mgh_dev *d)
 		rt_log(rt, d->env.name, MG_LOG_WARN, "left %zu bytes allocated", d->live_bytes);
 }
 
-static void on_signal(void *arg, unsigned events)
+static void on_stop_request(void *arg, const char *why)
 {
 	struct mgh_rt *rt = arg;
-	struct signalfd_siginfo si;
 
-	(void)events;
-	if (read(rt->sigfd, &si, sizeof si) != sizeof si)
-		return;
-	rt_log(rt, rt->plan->name, MG_LOG_INFO, "%s: stopping", strsignal((int)si.ssi_signo));
+	rt_log(rt, rt->plan->name, MG_LOG_INFO, "%s: stopping", why);
 	rt->stopping = 1;
-}
-
-/* SIGINT and SIGTERM arrive as loop events, so a stop never interrupts a
- * callback half-way. */
-static int watch_signals(struct mgh_rt *rt, sigset_t *old)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, old);
-	rt->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (rt->sigfd < 0)
-		return -errno;
-	return mgh_fd_watch(rt->loop, NULL, rt->sigfd, MG_EV_READ, on_signal, rt, NULL);
 }
 
 static int start_jobs(struct mgh_rt *rt)
@@ -283,23 +263,25 @@ static void run_loop(struct mgh_rt *rt)
 
 int mgh_run(const struct mg_plan *plan, const struct mgh_opts *opts)
 {
-	struct mgh_rt rt = { .plan = plan, .opts = opts, .sigfd = -1 };
+	struct mgh_rt rt = { .services = host_services_template, .plan = plan, .opts = opts };
+	struct mgh_stop_watch *stop_watch = NULL;
 	unsigned connected = 0;
-	sigset_t old;
 	int rc;
 
+	rt.services.target = opts->target;
 	rt.loop = mgh_loop_new();
 	rt.devs = calloc(plan->ndevices, sizeof *rt.devs);
 	if (!rt.loop || !rt.devs) {
-		fprintf(stderr, "mirage-host: out of memory\n");
+		mgh_plat_log("out of memory");
 		free(rt.devs);
 		if (rt.loop)
 			mgh_loop_free(rt.loop);
 		return 1;
 	}
-	rc = watch_signals(&rt, &old);
+	rc = mgh_plat_watch_stop(rt.loop, on_stop_request, &rt, &stop_watch);
 	if (rc < 0)
-		rt_log(&rt, plan->name, MG_LOG_ERROR, "cannot watch signals: %s", strerror(-rc));
+		rt_log(&rt, plan->name, MG_LOG_ERROR, "cannot watch for stop requests: %s",
+		       strerror(-rc));
 	for (; rc == 0 && connected < plan->ndevices; connected++) {
 		struct mgh_dev *d = &rt.devs[connected];
 		const struct mg_plan_device *pd = &plan->devices[connected];
@@ -307,7 +289,7 @@ int mgh_run(const struct mg_plan *plan, const struct mgh_opts *opts)
 		d->rt = &rt;
 		d->pd = pd;
 		d->deps = calloc(pd->plugin->nslots ? pd->plugin->nslots : 1, sizeof *d->deps);
-		d->env = (struct mg_env){ &host_services, pd->name, pd->plugin, d->deps, pd->params };
+		d->env = (struct mg_env){ &rt.services, pd->name, pd->plugin, d->deps, pd->params };
 		rc = d->deps ? connect_dev(&rt, d) : -ENOMEM;
 		if (rc < 0)
 			break;
@@ -322,9 +304,7 @@ int mgh_run(const struct mg_plan *plan, const struct mgh_opts *opts)
 		disconnect_dev(&rt, &rt.devs[connected]);
 	for (unsigned i = 0; i < plan->ndevices; i++)
 		free(rt.devs[i].deps);
-	if (rt.sigfd >= 0)
-		close(rt.sigfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	mgh_plat_unwatch_stop(stop_watch);
 	mgh_loop_free(rt.loop);
 	free(rt.devs);
 	return rt.status;

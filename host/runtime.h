@@ -15,7 +15,8 @@ typedef int (*mgh_start_fn)(const struct mg_plan_device *dev, struct mg_device *
 struct mgh_opts {
 	enum mg_log_level level; /* host log lines below it are dropped */
 	mgh_start_fn start;
-	const char *target;      /* "unix" */
+	const char *target;      /* "unix" or "xen" */
+	const char *prog;        /* prefix of host log lines */
 };
 
 /* The exit status: 0 when every job finished with 0 (or a stop signal came
