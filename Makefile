@@ -124,6 +124,7 @@ test-run: test-build
 	@set -e; for t in $(TESTS); do echo "== $$t"; \
 		FIXTURE_DIR=$(BUILD)/tests/fixtures MIRAGE_PLUGIN_DIR=$(BUILD)/plugins $$t; done
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/guide.sh
 
 test: $(TEST_STAMP)
 	$(MAKE) test-run

@@ -267,6 +267,21 @@ static int provides(const struct node *nd, const struct mg_type *t)
 	return nd->plugin && !strcmp(nd->plugin->provides.name, t->name);
 }
 
+/* Device `to` fills slot s of self if it provides at least the slot's
+ * minor.  `to`, or UNRESOLVED after a diag. */
+static int recent_enough(struct rs *rs, int self, const struct mg_slot *s, int to, int line)
+{
+	const struct mg_plugin *have = rs->nodes[to].plugin;
+
+	if (have->provides.minor >= s->type.minor)
+		return to;
+	ERR(rs, line, "device '%s': slot '%s' of %s expects %s >= %u.%u, but device '%s' (%s) provides %s %u.%u",
+	    rs->nodes[self].name, s->name, rs->nodes[self].plugin->name, s->type.name, s->type.major,
+	    s->type.minor, rs->nodes[to].name, have->name, have->provides.name,
+	    have->provides.major, have->provides.minor);
+	return UNRESOLVED;
+}
+
 /* A device named in deps: exists, has the slot's type and a recent enough
  * minor.  The node index, or UNRESOLVED after a diag. */
 static int explicit_dep(struct rs *rs, int self, const struct mg_slot *s, const struct mgr_dep *dep)
@@ -295,13 +310,7 @@ static int explicit_dep(struct rs *rs, int self, const struct mg_slot *s, const 
 		    to->plugin->provides.name);
 		return UNRESOLVED;
 	}
-	if (to->plugin->provides.minor < s->type.minor) {
-		ERR(rs, dep->line, "device '%s': slot '%s' of %s expects %s >= %u.%u, but device '%s' (%s) provides %s %u.%u",
-		    nd->name, s->name, nd->plugin->name, s->type.name, s->type.major, s->type.minor,
-		    to->name, to->plugin->name, to->plugin->provides.name,
-		    to->plugin->provides.major, to->plugin->provides.minor);
-		return UNRESOLVED;
-	}
+	return recent_enough(rs, self, s, j, dep->line);
 	return j;
 }
 
@@ -320,9 +329,12 @@ static int default_dep(struct rs *rs, const struct mg_slot *s)
 
 		for (size_t k = 0; k < rs->n && j < 0; k++)
 			if (!rs->nodes[k].cfg && rs->nodes[k].plugin &&
-			    !strcmp(rs->nodes[k].plugin->name, impl))
+			    !strcmp(rs->nodes[k].plugin->name, impl) &&
+			    rs->nodes[k].plugin->provides.minor >= s->type.minor)
 				j = (int)k;
-		if (j < 0 && (p = find_plugin(rs, impl, impl, 0, 1)) && provides(&(struct node){ .plugin = p }, &s->type)) {
+		if (j < 0 && (p = find_plugin(rs, impl, impl, 0, 1)) &&
+		    provides(&(struct node){ .plugin = p }, &s->type) &&
+		    p->provides.minor >= s->type.minor) {
 			j = add_node(rs, node_by_name(rs, s->name) < 0 ? s->name : impl, NULL, 0);
 			rs->nodes[j].plugin = p;
 		}
@@ -356,7 +368,7 @@ static int implicit_dep(struct rs *rs, int self, const struct mg_slot *s)
 		return UNRESOLVED;
 	}
 	if (found >= 0)
-		return found;
+		return recent_enough(rs, self, s, found, rs->nodes[self].line);
 	if (rs->load_failed)
 		return UNRESOLVED; /* the device that failed may have been the one */
 	if ((j = default_dep(rs, s)) >= 0)
