@@ -40,8 +40,8 @@ RESOLVER_SRC := host/config.c host/resolve.c host/catalog.c host/types.c host/di
 RUNTIME_SRC := host/runtime.c host/loop.c host/unix.c
 HOST_SRC := $(RESOLVER_SRC) $(RUNTIME_SRC) host/ffistart.c host/describe.c host/main.c
 
-.PHONY: host
-host: $(BUILD)/bin/mirage-host $(BUILD)/bin/mirage-crunch $(BUILD)/pkgconfig/mirage-plugin.pc
+.PHONY: host freeze
+host: $(BUILD)/bin/mirage-host $(BUILD)/bin/mirage-crunch $(BUILD)/pkgconfig/mirage-plugin.pc freeze
 
 $(BUILD)/bin/mirage-host: $(HOST_SRC) $(wildcard host/*.h) $(ABI_HEADERS) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -51,20 +51,54 @@ $(BUILD)/bin/mirage-crunch: host/crunch.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -o $@ $< -lcrypto $(LDFLAGS_SAN)
 
+# mirage-freeze and what it links with: headers in include/, the runtime
+# and its flags per target in lib/TARGET/.
+FREEZE_SRC := $(RESOLVER_SRC) host/wiring.c host/elfread.c host/freeze.c
+FROZEN_HEADERS := host/plan.h host/runtime.h host/frozen.h
+UNIX_RT_OBJS := $(patsubst host/%.c,$(BUILD)/obj/unix/%.o,$(RUNTIME_SRC) host/frozen_main.c)
+freeze: $(BUILD)/bin/mirage-freeze $(BUILD)/lib/unix/libmirage-rt.a $(BUILD)/include/.stamp
+
+$(BUILD)/bin/mirage-freeze: $(FREEZE_SRC) $(wildcard host/*.h) $(ABI_HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -o $@ $(FREEZE_SRC) $(HOST_LIBS) $(LDFLAGS_SAN)
+
+$(BUILD)/obj/unix/%.o: host/%.c $(wildcard host/*.h) $(ABI_HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -Ihost -c -o $@ $<
+$(BUILD)/lib/unix/libmirage-rt.a: $(UNIX_RT_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcsD $@ $^
+	echo "-std=gnu11 -O2 -Wall -Wextra $(filter -fsanitize% -fno-%,$(CFLAGS_BASE))" > $(@D)/cflags
+	echo "$(LDFLAGS_SAN)" > $(@D)/ldflags
+$(BUILD)/include/.stamp: $(ABI_HEADERS) $(FROZEN_HEADERS)
+	@mkdir -p $(BUILD)/include/mirage
+	cp $(ABI_HEADERS) $(BUILD)/include/mirage/
+	cp $(FROZEN_HEADERS) $(BUILD)/include/
+	@touch $@
+
 # pkg-config file for out-of-tree plugins (abi/README.md)
 $(BUILD)/pkgconfig/mirage-plugin.pc: abi/mirage-plugin.pc.in
 	@mkdir -p $(@D)
 	sed 's|@ABI_DIR@|$(abspath abi)|; s|@PLUGIN_DIR@|$(abspath $(BUILD)/plugins)|' $< > $@
 
 # ---- plugins -----------------------------------------------------------
-# $(call plugin,NAME,SOURCES,LIBS) builds $(BUILD)/plugins/NAME.so
+# $(call plugin,NAME,SOURCES,LIBS) builds $(BUILD)/plugins/NAME.so for
+# mirage-host and, from the same sources, NAME.unix.o for mirage-freeze: one
+# relocatable object whose only global symbol is the descriptor (so frozen
+# plugins never clash), with the libraries it needs in NAME.unix.libs.
 PLUGIN_NAMES :=
 define plugin
 PLUGIN_NAMES += $(1)
 $(BUILD)/plugins/$(1).so: $(2) $(ABI_HEADERS) | $(DEPS_STAMP)
 	@mkdir -p $$(@D)
 	$$(CC) $$(PLUGIN_CFLAGS) -shared -o $$@ $(2) $(3) $$(LDFLAGS_SAN)
+$(BUILD)/plugins/$(1).unix.o: $(2) $(ABI_HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CC) $$(PLUGIN_CFLAGS) -r -nostdlib -o $$@ $(2)
+	objcopy --keep-global-symbol=$(MG_DESCRIPTOR) $$@
+	echo "$(3)" > $$(@:.o=.libs)
 endef
+MG_DESCRIPTOR := mirage_plugin
 
 $(eval $(call plugin,console.unix,plugins/console/unix.c,))
 $(eval $(call plugin,clock.unix,plugins/clock/unix.c,))
@@ -73,8 +107,8 @@ $(eval $(call plugin,random.openssl,plugins/random/openssl.c,-lcrypto))
 $(eval $(call plugin,kvro.dir,plugins/kvro/dir.c,))
 $(eval $(call plugin,kvro.crunch,plugins/kvro/crunch.c $(BUILD)/gen/kvro.crunch.c,))
 # the generated table includes "crunch.h"
-$(BUILD)/plugins/kvro.crunch.so: PLUGIN_CFLAGS += -Iplugins/kvro
-$(BUILD)/plugins/kvro.crunch.so: plugins/kvro/crunch.h
+$(BUILD)/plugins/kvro.crunch.so $(BUILD)/plugins/kvro.crunch.unix.o: PLUGIN_CFLAGS += -Iplugins/kvro
+$(BUILD)/plugins/kvro.crunch.so $(BUILD)/plugins/kvro.crunch.unix.o: plugins/kvro/crunch.h
 $(eval $(call plugin,hello,apps/hello/hello.c,))
 $(eval $(call plugin,kvcat,apps/kvcat/kvcat.c,))
 
@@ -84,7 +118,7 @@ $(BUILD)/gen/kvro.crunch.c: $(BUILD)/bin/mirage-crunch $(shell find $(CRUNCH_DIR
 	@mkdir -p $(@D)
 	$(BUILD)/bin/mirage-crunch --name kvro.crunch -o $@ $(CRUNCH_DIR)
 
-plugins: $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
+plugins: $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so) $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.unix.o)
 
 # ---- tests -------------------------------------------------------------
 CHECK_FLAGS = $(shell pkg-config --cflags --libs check 2>/dev/null)
@@ -125,6 +159,7 @@ test-run: test-build
 		FIXTURE_DIR=$(BUILD)/tests/fixtures MIRAGE_PLUGIN_DIR=$(BUILD)/plugins $$t; done
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/guide.sh
+	BUILD=$(BUILD) bash tests/freeze.sh
 
 test: $(TEST_STAMP)
 	$(MAKE) test-run

@@ -100,7 +100,7 @@ static int find(struct mgr_catalog *base, const char *name, const struct mg_plug
 void mgl_each_file(struct mgl_catalog *c, void (*cb)(void *arg, const char *name, const char *path),
 		   void *arg)
 {
-	struct mgr_diag seen = { 0 }; /* a list of names: reuses the growable string list */
+	struct mgr_lines seen = { 0 };
 
 	for (size_t i = 0; i < c->ndirs; i++) {
 		struct dirent **ents;
@@ -117,7 +117,7 @@ void mgl_each_file(struct mgl_catalog *c, void (*cb)(void *arg, const char *name
 				for (size_t s = 0; s < seen.n && !dup; s++)
 					dup = !strcmp(seen.lines[s], name);
 				if (!dup) {
-					mgr_diag_add(&seen, NULL, 0, "%s", name);
+					mgr_lines_push(&seen, name);
 					cb(arg, name, path);
 				}
 				free(name);
@@ -128,7 +128,7 @@ void mgl_each_file(struct mgl_catalog *c, void (*cb)(void *arg, const char *name
 		if (n >= 0)
 			free(ents);
 	}
-	mgr_diag_free(&seen);
+	mgr_lines_free(&seen);
 }
 
 struct name_cb {

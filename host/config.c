@@ -5,12 +5,13 @@
 #include <libconfig.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
 struct loader {
 	struct mgr_config *cfg;
-	struct mgr_diag *diag;
+	struct mgr_lines *diag;
 	mgr_getenv_fn getenv_fn;
 };
 
@@ -374,19 +375,22 @@ out:
 	free(path);
 }
 
+/* The file's folder, absolute: relative paths in the config are taken from
+ * it, and a frozen program may run from anywhere. */
 static char *dir_of(const char *file)
 {
 	const char *slash = strrchr(file, '/');
+	char cwd[4096];
 
-	if (!slash)
-		return mgr_strdup(".");
-	if (slash == file)
-		return mgr_strdup("/");
-	return mgr_strf("%.*s", (int)(slash - file), file);
+	if (file[0] == '/')
+		return slash == file ? mgr_strdup("/") : mgr_strf("%.*s", (int)(slash - file), file);
+	if (!getcwd(cwd, sizeof cwd))
+		strcpy(cwd, ".");
+	return slash ? mgr_strf("%s/%.*s", cwd, (int)(slash - file), file) : mgr_strdup(cwd);
 }
 
 int mgr_config_load(struct mgr_config *cfg, const char *file, char *const *sets,
-		    size_t nsets, mgr_getenv_fn getenv_fn, struct mgr_diag *diag)
+		    size_t nsets, mgr_getenv_fn getenv_fn, struct mgr_lines *diag)
 {
 	struct loader ld = { cfg, diag, getenv_fn };
 	size_t before = diag->n;

@@ -57,7 +57,7 @@ typedef const char *(*mgr_getenv_fn)(const char *name);
  * every problem to diag. */
 int mgr_config_load(struct mgr_config *cfg, const char *file,
 		    char *const *sets, size_t nsets, mgr_getenv_fn getenv_fn,
-		    struct mgr_diag *diag);
+		    struct mgr_lines *diag);
 void mgr_config_free(struct mgr_config *cfg);
 
 const struct mgr_devcfg *mgr_config_device(const struct mgr_config *cfg,

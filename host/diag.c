@@ -56,7 +56,21 @@ char *mgr_strdup(const char *s)
 	return mgr_strf("%s", s);
 }
 
-void mgr_diag_add(struct mgr_diag *d, const char *file, int line, const char *fmt, ...)
+static void take(struct mgr_lines *l, char *s)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->lines = mgr_xrealloc(l->lines, l->cap * sizeof *l->lines);
+	}
+	l->lines[l->n++] = s;
+}
+
+void mgr_lines_push(struct mgr_lines *l, const char *s)
+{
+	take(l, mgr_strdup(s));
+}
+
+void mgr_diag_add(struct mgr_lines *d, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -64,26 +78,22 @@ void mgr_diag_add(struct mgr_diag *d, const char *file, int line, const char *fm
 	va_start(ap, fmt);
 	msg = vstrf(fmt, ap);
 	va_end(ap);
-	if (d->n == d->cap) {
-		d->cap = d->cap ? d->cap * 2 : 8;
-		d->lines = mgr_xrealloc(d->lines, d->cap * sizeof *d->lines);
-	}
 	if (file && line > 0)
-		d->lines[d->n++] = mgr_strf("%s:%d: %s", file, line, msg);
+		take(d, mgr_strf("%s:%d: %s", file, line, msg));
 	else if (file)
-		d->lines[d->n++] = mgr_strf("%s: %s", file, msg);
+		take(d, mgr_strf("%s: %s", file, msg));
 	else
-		d->lines[d->n++] = mgr_strdup(msg);
+		take(d, mgr_strdup(msg));
 	free(msg);
 }
 
-void mgr_diag_print(const struct mgr_diag *d, FILE *out)
+void mgr_lines_print(const struct mgr_lines *d, FILE *out)
 {
 	for (size_t i = 0; i < d->n; i++)
 		fprintf(out, "%s\n", d->lines[i]);
 }
 
-void mgr_diag_free(struct mgr_diag *d)
+void mgr_lines_free(struct mgr_lines *d)
 {
 	for (size_t i = 0; i < d->n; i++)
 		free(d->lines[i]);

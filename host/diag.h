@@ -1,22 +1,25 @@
 /* diag.h - user-facing error lines, collected so that one run reports every
- * problem it can see, each as "FILE:LINE: message". */
+ * problem it can see, each as "FILE:LINE: message"; and the growable list of
+ * strings that holds them. */
 #ifndef MIRAGE_DIAG_H
 #define MIRAGE_DIAG_H
 
 #include <stddef.h>
 #include <stdio.h>
 
-struct mgr_diag {
+struct mgr_lines {
 	char **lines;
 	size_t n, cap;
 };
 
+void mgr_lines_push(struct mgr_lines *l, const char *s); /* copies s */
+void mgr_lines_print(const struct mgr_lines *l, FILE *out);
+void mgr_lines_free(struct mgr_lines *l);
+
 /* Adds "FILE:LINE: message" (": message" alone when file is NULL, and no
  * line number when line <= 0). */
 __attribute__((format(printf, 4, 5))) void
-mgr_diag_add(struct mgr_diag *d, const char *file, int line, const char *fmt, ...);
-void mgr_diag_print(const struct mgr_diag *d, FILE *out);
-void mgr_diag_free(struct mgr_diag *d);
+mgr_diag_add(struct mgr_lines *d, const char *file, int line, const char *fmt, ...);
 
 /* The candidate closest to `name` by edit distance when it is close enough
  * to be a likely typo, else NULL.  Call with each candidate, then read. */

@@ -83,7 +83,7 @@ static int cmd_config(enum cmd cmd, const struct mgh_args *a, int dot)
 	int status = 0;
 
 	if (mgh_setup_load(&s, a) < 0) {
-		mgr_diag_print(&s.diag, stderr);
+		mgr_lines_print(&s.diag, stderr);
 		mgh_setup_free(&s);
 		return 1;
 	}

@@ -27,7 +27,7 @@ struct rs {
 	const struct mgr_config *cfg;
 	struct mgr_catalog *cat;
 	uint32_t target;
-	struct mgr_diag *diag;
+	struct mgr_lines *diag;
 	struct node *nodes;
 	size_t n;
 	int load_failed; /* a device's type is unknown: skip guesses about types */
@@ -505,7 +505,7 @@ static void build_plan(struct rs *rs, struct mgr_resolved *out)
 }
 
 int mgr_resolve(const struct mgr_config *cfg, struct mgr_catalog *cat, uint32_t target,
-		struct mgr_resolved *out, struct mgr_diag *diag)
+		struct mgr_resolved *out, struct mgr_lines *diag)
 {
 	struct rs rs = { .cfg = cfg, .cat = cat, .target = target, .diag = diag };
 	size_t before = diag->n;
@@ -574,4 +574,12 @@ int mgr_plan_find(const struct mg_plan *plan, const char *name)
 		if (!strcmp(plan->devices[k].name, name))
 			return (int)k;
 	return -1;
+}
+
+int mgr_plan_first_use(const struct mg_plan *plan, unsigned k)
+{
+	for (unsigned j = 0; j < k; j++)
+		if (plan->devices[j].plugin == plan->devices[k].plugin)
+			return 0;
+	return 1;
 }

@@ -39,8 +39,11 @@ struct mgr_resolved {
 /* Resolves cfg for `target` (MG_TARGET_UNIX or MG_TARGET_XEN).  0, or
  * -EINVAL after adding every problem to diag; out is then empty. */
 int mgr_resolve(const struct mgr_config *cfg, struct mgr_catalog *cat,
-		uint32_t target, struct mgr_resolved *out, struct mgr_diag *diag);
+		uint32_t target, struct mgr_resolved *out, struct mgr_lines *diag);
 void mgr_resolved_free(struct mgr_resolved *r);
+
+/* True when device k is the first in the plan with its plugin. */
+int mgr_plan_first_use(const struct mg_plan *plan, unsigned k);
 
 /* Index of the plan device called name, or -1. */
 int mgr_plan_find(const struct mg_plan *plan, const char *name);

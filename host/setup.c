@@ -122,5 +122,5 @@ void mgh_setup_free(struct mgh_setup *s)
 	mgr_resolved_free(&s->res);
 	mgr_config_free(&s->cfg);
 	mgl_catalog_free(&s->cat);
-	mgr_diag_free(&s->diag);
+	mgr_lines_free(&s->diag);
 }

@@ -20,7 +20,7 @@ struct mgh_setup {
 	struct mgr_config cfg;
 	struct mgl_catalog cat;
 	struct mgr_resolved res;
-	struct mgr_diag diag;
+	struct mgr_lines diag;
 };
 
 /* Parses the options every tool shares (--set, --plugin-path, --target,

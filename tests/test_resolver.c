@@ -99,7 +99,7 @@ static const char *fake_env(const char *name)
 static char dir[64], file[96];
 static struct mgr_config cfg;
 static struct mgr_resolved res;
-static struct mgr_diag diag;
+static struct mgr_lines diag;
 
 static void setup(void)
 {
@@ -113,7 +113,7 @@ static void teardown(void)
 {
 	mgr_resolved_free(&res);
 	mgr_config_free(&cfg);
-	mgr_diag_free(&diag);
+	mgr_lines_free(&diag);
 	unlink(file);
 	rmdir(dir);
 }
