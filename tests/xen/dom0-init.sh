@@ -1,0 +1,89 @@
+#!/bin/sh
+# shellcheck shell=sh
+# /init of the Xen testbed's dom0 (busybox sh), copied in by tests/xen/dom0.sh.
+# Starts the Xen toolstack, runs every guest of /guests one after the other
+# with `xl create -F`, prints each guest's console log between marker lines
+# that tests/xen/run.sh looks for, then reboots (QEMU -no-reboot exits).
+#
+# Output markers, one line each:
+#   === xl NAME ===  ...  === end xl NAME ===        what `xl create -F` printed
+#   === guest NAME console ===  ...  === end NAME === the guest's console log
+#   === guest NAME result xl-exit=RC first-console-ms=MS end-ms=MS timeout=0|1 ===
+#   === testbed done ===
+export PATH=/usr/lib/xen-4.17/bin:/bin:/sbin:/usr/bin:/usr/sbin
+GUEST_TIMEOUT=60   # seconds per guest; /guests/testbed.conf may change it
+
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mkdir -p /dev/pts
+mount -t devpts devpts /dev/pts
+for d in /run /var /tmp; do mkdir -p "$d" && mount -t tmpfs tmpfs "$d"; done
+echo 1 >/proc/sys/kernel/printk   # keep dom0 kernel messages off our markers
+
+fail() { echo "=== testbed error: $* ==="; reboot -f; sleep 10; exit 1; }
+
+ln -s /run /var/run
+mkdir -p /run/xen /run/xenstored /var/lib/xen /var/lib/xenstored /var/log/xen/console
+for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc; do
+	insmod "/lib/modules/xen/$m.ko" || fail "insmod $m"
+done
+mount -t xenfs xenfs /proc/xen || fail "mount xenfs"
+xenstored || fail "xenstored"
+xen-init-dom0 >/tmp/xen-init-dom0.out 2>&1 || { cat /tmp/xen-init-dom0.out; fail "xen-init-dom0"; }
+xenconsoled --log=guest --log-dir=/var/log/xen/console || fail "xenconsoled"
+
+# shellcheck disable=SC1091  # made by run.sh
+[ -r /guests/testbed.conf ] && . /guests/testbed.conf
+
+# Milliseconds of uptime (10 ms resolution: /proc/uptime has centiseconds).
+now_ms() {
+	read -r up _ </proc/uptime
+	echo $(( ${up%.*} * 1000 + ${up#*.} * 10 ))
+}
+
+echo "=== testbed ready at $(now_ms) ms of dom0 uptime ==="
+for cfg in /guests/*.xl; do
+	[ -e "$cfg" ] || continue
+	name=$(sed -n 's/^[[:space:]]*name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$cfg")
+	[ -n "$name" ] || name=$(basename "$cfg" .xl)
+	log=/var/log/xen/console/guest-$name.log
+	t0=$(now_ms)
+	xl create -F "$cfg" </dev/null >"/tmp/xl-$name.out" 2>&1 &
+	pid=$!
+	first="" timedout=0
+	while kill -0 "$pid" 2>/dev/null; do
+		t=$(( $(now_ms) - t0 ))
+		if [ -z "$first" ] && [ -s "$log" ]; then first=$t; fi
+		if [ "$t" -gt $(( GUEST_TIMEOUT * 1000 )) ]; then
+			timedout=1
+			xl destroy "$name"
+			break
+		fi
+		usleep 10000
+	done
+	wait "$pid"
+	rc=$?
+	end=$(( $(now_ms) - t0 ))
+	# xenconsoled may write the last bytes just after the domain is gone.
+	size=-1 n=0
+	while [ $n -lt 20 ]; do
+		s=$(wc -c <"$log" 2>/dev/null || echo 0)
+		[ "$s" = "$size" ] && [ $n -ge 2 ] && break
+		size=$s n=$((n + 1))
+		usleep 50000
+	done
+	[ -z "$first" ] && [ -s "$log" ] && first="after-end"
+	echo "=== xl $name ==="
+	awk '{ print }' "/tmp/xl-$name.out"
+	echo "=== end xl $name ==="
+	echo "=== guest $name console ==="
+	[ -e "$log" ] && awk '{ print }' "$log"
+	echo "=== end $name ==="
+	echo "=== guest $name result xl-exit=$rc first-console-ms=${first:-none} end-ms=$end timeout=$timedout ==="
+done
+echo "=== testbed done ==="
+sync
+reboot -f
+sleep 10
