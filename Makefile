@@ -3,6 +3,7 @@
 #   make run        build and run the main example
 #   make test       build and run every test
 #   make test-asan  every test under AddressSanitizer and UBSan
+#   make test-xen   boot the Xen guest images on Xen 4.17 in QEMU (TCG)
 #   make clean
 BUILD ?= build
 export ASAN_OPTIONS ?= detect_leaks=1
@@ -166,6 +167,26 @@ test: $(TEST_STAMP)
 
 test-asan: $(TEST_STAMP)
 	$(MAKE) BUILD=build-asan SAN=1 test-run
+
+# ---- Xen testbed ------------------------------------------------------------
+# test-xen boots the guests of tests/xen/guests.list on a real Xen 4.17 + Linux
+# dom0 inside QEMU (TCG, no KVM), all in one boot (tests/xen/test.sh).  The dom0
+# initramfs is built once from Debian packages into $(BUILD)/xen-testbed/.
+# Until the frozen images exist, the guest is a PVH probe (tests/xen/probe/).
+# A new guest: its make target in XEN_GUEST_IMAGES, a line in tests/xen/guests.list.
+XEN_PROBE := $(BUILD)/xen-testbed/probe.xen
+XEN_GUEST_IMAGES := $(XEN_PROBE)
+
+$(XEN_PROBE): tests/xen/probe/probe.S tests/xen/probe/probe.ld
+	@mkdir -p $(@D)
+	$(CC) -m32 -c -o $(@:.xen=.o) tests/xen/probe/probe.S
+	ld -m elf_i386 --no-warn-rwx-segments -T tests/xen/probe/probe.ld -o $@ $(@:.xen=.o)
+
+.PHONY: test-xen
+test-xen:
+	bash scripts/deps.sh xen
+	$(MAKE) $(XEN_GUEST_IMAGES)
+	BUILD=$(BUILD) bash tests/xen/test.sh
 
 # ---- running -----------------------------------------------------------
 run: all

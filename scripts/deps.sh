@@ -6,7 +6,9 @@ set -eu
 pkgs_build="gcc make pkg-config libconfig-dev libffi-dev libssl-dev"
 pkgs_test="check valgrind strace curl graphviz binutils"
 pkgs_bench="wrk nginx-light"
-pkgs_xen="qemu-system-x86 libxen-dev"
+# xen: also the Xen testbed (tests/xen/), whose dom0 packages are fetched with
+# apt-get download, not installed
+pkgs_xen="qemu-system-x86 libxen-dev cpio gzip xz-utils binutils"
 
 groups=${*:-build}
 want=""

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Boots every guest of the list on a real Xen 4.17 (QEMU, TCG) in one run and
+# checks what each printed on its console.  Prints "ok"/"not ok" per check and
+# "N passed, N failed" last; exits 1 when anything failed.
+# Env: BUILD (build), XEN_GUESTS_LIST (tests/xen/guests.list), and those of run.sh.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+export BUILD
+LIST=${XEN_GUESTS_LIST:-tests/xen/guests.list}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+export XEN_LOG=${XEN_LOG:-$BUILD/xen-testbed/last-run.log}
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; printf '%s\n' "$@" | sed 's/^/    /'; }
+trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; echo "${s%"${s##*[![:space:]]}"}"; }
+
+# ---- the list ---------------------------------------------------------------
+images=() expects=() args=()
+[ -f "$LIST" ] || { not_ok "guest list" "$LIST not found"; echo "0 passed, 1 failed"; exit 1; }
+while IFS= read -r line || [ -n "$line" ]; do
+	case $(trim "$line") in "" | "#"*) continue ;; esac
+	img=$(trim "${line%%|*}")
+	img=${img//\$BUILD/$BUILD}
+	rest=${line#*|}
+	[ "$rest" != "$line" ] || { not_ok "guest list: $line" "expected IMAGE | TEXT [| TEXT]..."; continue; }
+	if [ ! -f "$img" ]; then
+		not_ok "guest $(basename "$img" .xen) boots on Xen" "image $img not found (build it first)"
+		continue
+	fi
+	images+=("$img") expects+=("$rest") args+=("$img")
+	[ -f "${img%.xen}.xl" ] && args+=("${img%.xen}.xl")
+done <"$LIST"
+
+# check_guest IMAGE TEXT...: passes when the guest's console log holds every TEXT.
+# Reads the output of the run below ($TMP/out: the sections run.sh extracted).
+check_guest() {
+	local img=$1 name section result t missing=()
+	shift
+	name=$(basename "$img" .xen)
+	section=$(awk -v n="$name" '
+		$0 == "=== guest " n " console ===" { on = 1; next }
+		$0 == "=== end " n " ===" { on = 0 }
+		on' "$TMP/out")
+	result=$(grep -m1 "^=== guest $name result " "$TMP/out")
+	result=${result#"=== guest $name result "}
+	result=${result% ===}
+	for t in "$@"; do
+		grep -qF -- "$t" <<<"$section" || missing+=("$t")
+	done
+	if [ -z "$result" ]; then
+		not_ok "guest $name ran on Xen" "no result line for it in $XEN_LOG"
+	elif [ ${#missing[@]} = 0 ]; then
+		ok "guest $name printed ${*@Q} on its Xen console ($result)"
+	else
+		not_ok "guest $name printed ${*@Q} on its Xen console" "missing: ${missing[*]@Q}" \
+			"its console log:" "${section:-(empty)}" "$result" "xl create -F printed:" \
+			"$(awk -v n="$name" '$0 == "=== end xl " n " ===" { on = 0 } on; $0 == "=== xl " n " ===" { on = 1 }' "$XEN_LOG")"
+	fi
+}
+
+# ---- one boot for all guests ---------------------------------------------------
+if [ ${#images[@]} -gt 0 ] && ! bash tests/xen/dom0.sh; then
+	not_ok "dom0 initramfs for the Xen testbed" "tests/xen/dom0.sh failed (its message is above)"
+elif [ ${#images[@]} -gt 0 ]; then
+	bash tests/xen/run.sh "${args[@]}" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	qemu=$(grep -o 'QEMU ran [0-9]* ms' "$TMP/err")
+	if [ $rc = 0 ]; then
+		ok "Xen 4.17 and dom0 booted under QEMU TCG, ran ${#images[@]} guest(s), QEMU exited by itself (${qemu#QEMU ran })"
+	else
+		not_ok "Xen testbed run" "$(cat "$TMP/err")"
+	fi
+	if grep -qE '^\(XEN\) HVM: (SVM|VMX) enabled' "$XEN_LOG"; then
+		ok "Xen found hardware virtualisation in QEMU's CPU (PVH guests possible)"
+	else
+		not_ok "Xen found no SVM/VMX" "$(grep -m3 'HVM' "$XEN_LOG")"
+	fi
+	for i in "${!images[@]}"; do
+		IFS='|' read -ra texts <<<"${expects[$i]}"
+		want=()
+		for t in "${texts[@]}"; do t=$(trim "$t"); [ -n "$t" ] && want+=("$t"); done
+		check_guest "${images[$i]}" "${want[@]}"
+	done
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
