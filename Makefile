@@ -112,6 +112,21 @@ $(BUILD)/plugins/kvro.crunch.so $(BUILD)/plugins/kvro.crunch.unix.o: PLUGIN_CFLA
 $(BUILD)/plugins/kvro.crunch.so $(BUILD)/plugins/kvro.crunch.unix.o: plugins/kvro/crunch.h
 $(eval $(call plugin,hello,apps/hello/hello.c,))
 $(eval $(call plugin,kvcat,apps/kvcat/kvcat.c,))
+$(eval $(call plugin,net.socket,plugins/net/socket.c plugins/net/sockflow.c plugins/net/sockaddr.c,))
+HTTP_SRC := plugins/http/server.c plugins/http/conn.c plugins/http/response.c \
+	plugins/http/parser.c plugins/http/date.c
+$(eval $(call plugin,http.server,$(HTTP_SRC),))
+$(BUILD)/plugins/http.server.so $(BUILD)/plugins/http.server.unix.o: $(wildcard plugins/http/*.h)
+$(BUILD)/plugins/net.socket.so $(BUILD)/plugins/net.socket.unix.o: plugins/net/sock.h
+$(eval $(call plugin,website,apps/website/website.c apps/website/site.c,))
+$(BUILD)/plugins/website.so $(BUILD)/plugins/website.unix.o: apps/website/site.h
+# kvro.crunch.htdocs: the website's files compiled in (configs/website-crunch.cfg).
+$(eval $(call plugin,kvro.crunch.htdocs,plugins/kvro/crunch.c $(BUILD)/gen/kvro.crunch.htdocs.c,))
+$(BUILD)/plugins/kvro.crunch.htdocs.so $(BUILD)/plugins/kvro.crunch.htdocs.unix.o: PLUGIN_CFLAGS += -Iplugins/kvro
+$(BUILD)/plugins/kvro.crunch.htdocs.so $(BUILD)/plugins/kvro.crunch.htdocs.unix.o: plugins/kvro/crunch.h
+$(BUILD)/gen/kvro.crunch.htdocs.c: $(BUILD)/bin/mirage-crunch $(shell find apps/website/htdocs)
+	@mkdir -p $(@D)
+	$(BUILD)/bin/mirage-crunch --name kvro.crunch.htdocs -o $@ apps/website/htdocs
 
 # kvro.crunch: the files of apps/kvcat/sample compiled in.
 CRUNCH_DIR := apps/kvcat/sample
@@ -189,7 +204,12 @@ test-xen:
 	BUILD=$(BUILD) bash tests/xen/test.sh
 
 # ---- running -----------------------------------------------------------
+# the seed's website on http://127.0.0.1:8080/ (Ctrl-C stops it)
 run: all
+	$(BUILD)/bin/mirage-host configs/website.cfg -v
+
+.PHONY: run-hello
+run-hello: all
 	$(BUILD)/bin/mirage-host configs/hello.cfg
 
 clean:

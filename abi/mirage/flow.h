@@ -23,20 +23,25 @@ struct mg_flow_handler {
 
 struct mg_flow_ops {
 	struct mg_ops_hdr hdr;
-	/* Sets the callbacks and their argument. */
+	/* Sets the callbacks and their argument.  A new flow does not read
+	 * until read_start; callbacks may call any op, close included. */
 	void (*set_handler)(struct mg_flow *f, const struct mg_flow_handler *h,
 			    void *arg);
 	/* Starts or stops delivering on_data (stopping is the backpressure
 	 * a slow consumer applies). */
 	int (*read_start)(struct mg_flow *f);
 	int (*read_stop)(struct mg_flow *f);
-	/* Queues up to len bytes; returns the count taken (0..len), the rest
-	 * is for after on_writable.  -EPIPE after shutdown, -ECONNRESET. */
+	/* Queues up to len bytes (copied or sent before it returns); returns
+	 * the count taken (0..len): when less than len, on_writable follows
+	 * once space is back.  -EPIPE after shutdown, -ECONNRESET. */
 	long (*write)(struct mg_flow *f, const void *buf, size_t len);
 	/* Bytes accepted by write but not yet sent. */
 	size_t (*pending)(struct mg_flow *f);
 	/* Ends the sending side once pending bytes are sent. */
 	int (*shutdown)(struct mg_flow *f);
+	/* The peer's address as text ("127.0.0.1", "::1"); owned by the flow,
+	 * valid until close.  "" when unknown. */
+	const char *(*peer)(struct mg_flow *f);
 	/* Releases the flow; no callback runs afterwards. */
 	void (*close)(struct mg_flow *f);
 };

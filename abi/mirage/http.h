@@ -1,7 +1,12 @@
 /* http.h - module type "http": the server side of HTTP/1.1 (the seed's
  * HTTP.Server).  The server parses requests and calls the application's
  * handler once per request; the handler answers through the response calls,
- * at once or later (a response may be streamed as the body becomes ready). */
+ * at once or later (a response may be streamed as the body becomes ready).
+ *
+ * An exchange (one request and its response) stays valid until the
+ * response ends: after `end`, or once a `body_stream` callback returned 0
+ * or an error.  If the connection dies first, the calls return -EPIPE and
+ * the handler still ends the exchange. */
 #ifndef MIRAGE_HTTP_H
 #define MIRAGE_HTTP_H
 
@@ -22,42 +27,54 @@ struct mg_http_header {
 struct mg_http_request {
 	const char *method;  /* "GET" */
 	const char *target;  /* raw request target: "/a%20b?x=1" */
-	const char *path;    /* target's path, percent-decoded, query removed */
+	const char *path;    /* target's path, percent-decoded (never holds
+				NUL), query removed */
 	const char *query;   /* after '?', raw; "" when absent */
 	int version_minor;   /* HTTP/1.x */
 	const struct mg_http_header *headers;
 	size_t nheaders;
 	const void *body;    /* whole body, de-chunked */
 	size_t body_len;
+	const char *peer;    /* the client's address ("127.0.0.1"), "" if unknown */
 };
 
 typedef void (*mg_http_handler)(void *arg, struct mg_http_exchange *ex,
 				const struct mg_http_request *req);
 
-/* Produces more body bytes for a streamed response: at most cap into buf,
- * returns the count, 0 at the end, a negative errno to abort. */
+/* Produces more body bytes for a streamed response: at most cap (> 0)
+ * into buf, returns the count, 0 at the end, a negative errno to abort
+ * (the server then closes the connection). */
 typedef long (*mg_http_body_cb)(void *arg, void *buf, size_t cap);
 
 struct mg_http_ops {
 	struct mg_ops_hdr hdr;
-	/* Starts serving with the handler on the configured address. */
+	/* Starts serving with the handler on the configured address.
+	 * -EBUSY when already serving. */
 	int (*serve)(struct mg_http *h, mg_http_handler handler, void *arg);
 	/* Looks up a request header (case-insensitive); NULL when absent. */
 	const char *(*header)(const struct mg_http_request *req, const char *name);
-	/* Begins the response: status and extra headers ("Name: value"; the
-	 * server adds Date, Content-Length or Transfer-Encoding, Connection).
-	 * content_length < 0 means unknown (chunked). */
+	/* Begins the response: status and extra headers (the server adds
+	 * Date, Content-Length or Transfer-Encoding, Connection).
+	 * content_length < 0 means unknown (chunked).  For HEAD, 204 and
+	 * 304 no body goes out.  -EINVAL when called twice, -EPIPE. */
 	int (*respond)(struct mg_http_exchange *ex, int status,
 		       const struct mg_http_header *headers, size_t nheaders,
 		       int64_t content_length);
 	/* Sends body bytes (copied).  For HEAD they are counted, not sent. */
 	int (*body)(struct mg_http_exchange *ex, const void *data, size_t len);
-	/* Lets the server pull the body through cb as the peer reads it
-	 * (backpressure); the response ends when cb returns 0. */
+	/* Lets the server pull the rest of the body through cb as the peer
+	 * reads it (backpressure); the response ends when cb returns 0 or an
+	 * error, so no `end` follows.  cb may never run (HEAD, a dead
+	 * connection): keep arg in `alloc` memory or in something that
+	 * outlives the exchange. */
 	int (*body_stream)(struct mg_http_exchange *ex, mg_http_body_cb cb,
 			   void *arg);
 	/* Ends the response; ex is invalid afterwards. */
 	int (*end)(struct mg_http_exchange *ex);
+	/* Memory that lives as long as the exchange, suitably aligned, for
+	 * the handler's per-request state; no per-request malloc.  NULL when
+	 * the exchange's arena (a few KiB) is used up. */
+	void *(*alloc)(struct mg_http_exchange *ex, size_t size);
 };
 
 struct mg_http {

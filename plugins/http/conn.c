@@ -1,0 +1,397 @@
+/* conn.c - one HTTP connection: reading and framing requests (pipelined,
+ * one exchange at a time), writing responses with backpressure, timeouts
+ * and the close.  Every entry (flow callback, tick, handler call) goes
+ * through enter/leave; the work that may free the connection runs only in
+ * the outermost leave. */
+#include <string.h>
+
+#include "server.h"
+
+static const struct mg_env *env_of(struct http_conn *c)
+{
+	return c->srv->env;
+}
+
+/* p moved with the input buffer from old to c->in. */
+static char *moved(struct http_conn *c, const char *p, uintptr_t old)
+{
+	return c->in + ((uintptr_t)p - old);
+}
+
+/* Moves the parsed head's pointers along when the input buffer moves. */
+static void rebase(struct http_conn *c, uintptr_t old)
+{
+	struct http_head *h = &c->head;
+
+	if (!c->head_len)
+		return;
+	h->method = moved(c, h->method, old);
+	h->target = moved(c, h->target, old);
+	h->query = moved(c, h->query, old);
+	for (size_t i = 0; i < h->nheaders; i++) {
+		h->headers[i].name = moved(c, h->headers[i].name, old);
+		h->headers[i].value = moved(c, h->headers[i].value, old);
+	}
+}
+
+/* Grows the input buffer to hold at least cap bytes. */
+static int in_grow(struct http_conn *c, size_t cap)
+{
+	char *in;
+	uintptr_t old;
+
+	if (cap <= c->in_cap)
+		return 0;
+	if (cap < 2 * c->in_cap)
+		cap = 2 * c->in_cap;
+	in = mg_alloc(env_of(c), cap);
+	if (!in)
+		return -ENOMEM;
+	memcpy(in, c->in, c->in_len);
+	old = (uintptr_t)c->in;
+	mg_free(env_of(c), c->in);
+	c->in = in;
+	c->in_cap = cap;
+	rebase(c, old);
+	return 0;
+}
+
+int http_out_reserve(struct http_conn *c, size_t n)
+{
+	size_t cap = c->out_cap;
+	char *out;
+
+	if (c->out_sent) { /* drop what is sent */
+		memmove(c->out, c->out + c->out_sent, c->out_len - c->out_sent);
+		c->out_len -= c->out_sent;
+		c->out_sent = 0;
+	}
+	if (c->out_cap - c->out_len >= n)
+		return 0;
+	while (cap - c->out_len < n)
+		cap *= 2;
+	out = mg_alloc(env_of(c), cap);
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, c->out, c->out_len);
+	mg_free(env_of(c), c->out);
+	c->out = out;
+	c->out_cap = cap;
+	return 0;
+}
+
+void http_conn_pump(struct http_conn *c)
+{
+	while (c->flow) {
+		long n;
+
+		if (c->ex.state == EX_STREAM && c->out_len - c->out_sent < c->out_cap / 2)
+			http_stream_fill(c);
+		if (c->out_sent == c->out_len) {
+			c->out_sent = c->out_len = 0;
+			if (c->ex.state == EX_STREAM)
+				continue;
+			return;
+		}
+		n = c->flow->ops->write(c->flow, c->out + c->out_sent, c->out_len - c->out_sent);
+		if (n < 0) {
+			http_conn_drop(c);
+			return;
+		}
+		c->out_sent += (size_t)n;
+		if (c->out_sent < c->out_len)
+			return; /* on_writable brings us back */
+	}
+}
+
+void http_conn_drop(struct http_conn *c)
+{
+	if (!c->flow)
+		return;
+	c->flow->ops->close(c->flow);
+	c->flow = NULL;
+	if (c->ex.state == EX_STREAM)
+		c->ex.state = EX_DONE; /* nobody will read the rest */
+}
+
+void http_conn_free(struct http_conn *c)
+{
+	const struct mg_env *env = env_of(c);
+
+	http_conn_drop(c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	mg_free(env, c->in);
+	mg_free(env, c->out);
+	mg_free(env, c);
+}
+
+/* Hands a complete request to the handler. */
+static void dispatch(struct http_conn *c, const char *body, size_t body_len, size_t consumed)
+{
+	struct mg_http_exchange *ex = &c->ex;
+	struct http_head *h = &c->head;
+
+	ex->req = (struct mg_http_request){
+		.method = h->method, .target = h->target, .path = c->path,
+		.query = h->query, .version_minor = h->version_minor,
+		.headers = h->headers, .nheaders = h->nheaders,
+		.body = body, .body_len = body_len, .peer = c->flow->ops->peer(c->flow),
+	};
+	ex->state = EX_HANDLER;
+	ex->no_body = h->is_head;
+	ex->keep_alive = h->keep_alive;
+	ex->consumed = consumed;
+	ex->arena_used = 0;
+	if (c->srv->handler)
+		c->srv->handler(c->srv->handler_arg, ex, &ex->req);
+	else
+		http_respond_error(c, 503);
+}
+
+/* Tells a client that waits for it to send the body. */
+static void send_continue(struct http_conn *c)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	c->continued = 1;
+	if (http_out_reserve(c, sizeof cont - 1) == 0) {
+		memcpy(c->out + c->out_len, cont, sizeof cont - 1);
+		c->out_len += sizeof cont - 1;
+	}
+}
+
+/* Parses and dispatches the next request when it is all here.  1 when a
+ * request went to the handler, 0 when more bytes are needed. */
+static int next_request(struct http_conn *c)
+{
+	const struct http_limits *lim = &c->srv->lim;
+	size_t body_len = 0, need;
+	long n;
+
+	if (!c->head_len) {
+		n = http_parse_head(c->in, c->in_len, lim, c->path, &c->head);
+		if (n <= 0) {
+			if (n < 0)
+				http_respond_error(c, (int)-n);
+			return 0;
+		}
+		c->head_len = (size_t)n;
+		c->continued = 0;
+	}
+	if (c->head.chunked) {
+		n = http_dechunk(c->in + c->head_len, c->in_len - c->head_len, lim->max_body,
+				 &body_len);
+		need = n == 0 ? c->in_len + 1 : 0;
+	} else {
+		body_len = (size_t)c->head.content_length;
+		n = c->in_len - c->head_len >= body_len ? (long)body_len : 0;
+		need = n == 0 && body_len ? c->head_len + body_len : 0;
+	}
+	/* Chunk framing may cost more than the body; not without bound. */
+	if (need > c->head_len + 2 * lim->max_body + 65536)
+		n = -413;
+	if (n < 0) {
+		http_respond_error(c, (int)-n);
+		return 0;
+	}
+	if (need) { /* the body is on its way */
+		if (in_grow(c, need) < 0)
+			http_respond_error(c, 500);
+		else if (c->head.expect_continue && !c->continued)
+			send_continue(c);
+		return 0;
+	}
+	dispatch(c, c->in + c->head_len, body_len, c->head_len + (size_t)n);
+	return 1;
+}
+
+/* Drops the finished request from the input; its pipelined successor
+ * starts now. */
+static void consume(struct http_conn *c)
+{
+	struct mg_http_exchange *ex = &c->ex;
+
+	memmove(c->in, c->in + ex->consumed, c->in_len - ex->consumed);
+	c->in_len -= ex->consumed;
+	c->head_len = 0;
+	ex->state = EX_IDLE;
+	if (!ex->keep_alive)
+		c->closing = 1;
+	if (c->in_len)
+		c->req_start = env_of(c)->host->now_ns();
+}
+
+/* Reading on or off, the close, and the next deadline, from the state. */
+static void settle(struct http_conn *c)
+{
+	struct http_srv *s = c->srv;
+	int idle = c->ex.state == EX_IDLE, flushed = c->out_len == c->out_sent, want;
+	uint64_t now = env_of(c)->host->now_ns();
+
+	if (idle && c->eof)
+		c->closing = 1;
+	if (idle && flushed && c->closing) {
+		if (c->eof) {
+			http_conn_drop(c);
+			return;
+		}
+		/* Linger: shut our side, read to the client's end, so that a
+		 * close with unread input cannot reset the response away. */
+		if (!c->shut && c->flow->ops->shutdown(c->flow) < 0) {
+			http_conn_drop(c);
+			return;
+		}
+		c->shut = 1;
+	}
+	want = !c->eof && (c->closing ? c->shut : flushed &&
+			   c->in_len < (c->head_len ? c->in_cap : s->lim.max_head));
+	if (want != c->reading && (want ? c->flow->ops->read_start(c->flow)
+				   : c->flow->ops->read_stop(c->flow)) == 0)
+		c->reading = want;
+	c->expiry = EXP_CLOSE;
+	if (!flushed || c->closing)
+		c->deadline = now + s->idle_timeout_ns; /* a stuck reader; lingering */
+	else if (!idle)
+		c->expiry = EXP_NONE; /* the handler has it */
+	else if (c->in_len) {
+		c->deadline = c->req_start + s->header_timeout_ns;
+		c->expiry = EXP_408;
+	} else {
+		c->deadline = now + s->idle_timeout_ns;
+	}
+}
+
+/* Serves what the input holds, writes, and settles. */
+static void process(struct http_conn *c)
+{
+	for (;;) {
+		if (c->ex.state == EX_DONE)
+			consume(c);
+		if (c->ex.state == EX_IDLE && c->flow && !c->closing && c->in_len &&
+		    next_request(c))
+			continue;
+		http_conn_pump(c);
+		if (c->ex.state != EX_DONE)
+			break;
+	}
+	if (c->flow)
+		settle(c);
+}
+
+void http_conn_enter(struct http_conn *c)
+{
+	c->busy++;
+}
+
+void http_conn_leave(struct http_conn *c)
+{
+	if (--c->busy)
+		return;
+	c->busy = 1;
+	if (c->flow)
+		process(c);
+	c->busy = 0;
+	if (!c->flow && (c->ex.state == EX_IDLE || c->ex.state == EX_DONE))
+		http_conn_free(c);
+}
+
+void http_conn_expire(struct http_conn *c)
+{
+	http_conn_enter(c);
+	if (c->expiry == EXP_408)
+		http_respond_error(c, 408);
+	else
+		http_conn_drop(c);
+	http_conn_leave(c);
+}
+
+static void conn_on_data(void *arg, const void *data, size_t len)
+{
+	struct http_conn *c = arg;
+
+	http_conn_enter(c);
+	if (len == 0) {
+		c->eof = 1;
+	} else if (!c->closing) {
+		if (c->in_len + len > c->in_cap && in_grow(c, c->in_len + len) < 0) {
+			http_conn_drop(c);
+		} else {
+			if (!c->in_len)
+				c->req_start = env_of(c)->host->now_ns();
+			memcpy(c->in + c->in_len, data, len);
+			c->in_len += len;
+		}
+	}
+	http_conn_leave(c);
+}
+
+static void conn_on_writable(void *arg)
+{
+	struct http_conn *c = arg;
+
+	http_conn_enter(c);
+	http_conn_leave(c); /* leave pumps */
+}
+
+static void conn_on_error(void *arg, int err)
+{
+	struct http_conn *c = arg;
+
+	(void)err;
+	http_conn_enter(c);
+	http_conn_drop(c);
+	http_conn_leave(c);
+}
+
+static const struct mg_flow_handler conn_flow_handler = {
+	.on_data = conn_on_data,
+	.on_writable = conn_on_writable,
+	.on_error = conn_on_error,
+};
+
+void http_conn_accept(void *arg, struct mg_flow *flow, int err)
+{
+	struct http_srv *s = arg;
+	const struct mg_env *env = s->env;
+	size_t hsize = s->lim.max_headers * sizeof(struct mg_http_header);
+	struct http_conn *c;
+
+	if (err < 0)
+		return;
+	/* The connection, its header array and its path in one block. */
+	c = mg_zalloc(env, sizeof *c + hsize + s->lim.max_line);
+	if (c) {
+		c->in = mg_alloc(env, s->lim.max_head);
+		c->out = mg_alloc(env, s->out_cap);
+	}
+	if (!c || !c->in || !c->out) {
+		mg_log(env, MG_LOG_WARN, "out of memory for a connection from %s",
+		       flow->ops->peer(flow));
+		if (c) {
+			mg_free(env, c->in);
+			mg_free(env, c->out);
+		}
+		mg_free(env, c);
+		flow->ops->close(flow);
+		return;
+	}
+	c->srv = s;
+	c->flow = flow;
+	c->in_cap = s->lim.max_head;
+	c->out_cap = s->out_cap;
+	c->head.headers = (struct mg_http_header *)(c + 1);
+	c->path = (char *)(c + 1) + hsize;
+	c->ex.c = c;
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	flow->ops->set_handler(flow, &conn_flow_handler, c);
+	http_conn_enter(c);
+	http_conn_leave(c); /* settles: starts reading, arms the idle deadline */
+}

@@ -1,0 +1,264 @@
+/* response.c - the response calls of the http type: the status line and
+ * headers, Content-Length or chunked framing, bodies copied or pulled. */
+#include <string.h>
+
+#include "server.h"
+
+#define CHUNK_HEAD 10 /* "%08x\r\n": fixed width, so it is written last */
+#define CHUNK_END "0\r\n\r\n"
+#define STREAM_MIN 512 /* pull no smaller pieces */
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Status";
+	}
+}
+
+static void put(struct http_conn *c, const char *s, size_t n)
+{
+	memcpy(c->out + c->out_len, s, n);
+	c->out_len += n;
+}
+
+static void put_str(struct http_conn *c, const char *s)
+{
+	put(c, s, strlen(s));
+}
+
+/* Decimal without snprintf: this runs for every response. */
+static void put_u64(struct http_conn *c, uint64_t v)
+{
+	char d[20];
+	size_t n = 0;
+
+	do
+		d[sizeof d - ++n] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	put(c, d + sizeof d - n, n);
+}
+
+static void put_hex8(char *at, size_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 4)
+		at[i] = "0123456789abcdef"[v & 15];
+}
+
+static int ex_respond(struct mg_http_exchange *ex, int status,
+		      const struct mg_http_header *headers, size_t nheaders,
+		      int64_t content_length)
+{
+	struct http_conn *c = ex->c;
+	size_t need = 160 + sizeof c->srv->date;
+	int rc;
+
+	if (ex->state != EX_HANDLER || status < 100 || status > 999)
+		return -EINVAL;
+	ex->state = EX_BODY;
+	if (!c->flow)
+		return -EPIPE;
+	ex->no_body |= status < 200 || status == 204 || status == 304;
+	ex->chunked = content_length < 0 && !ex->no_body && ex->req.version_minor >= 1;
+	if (content_length < 0 && !ex->no_body && !ex->chunked)
+		ex->keep_alive = 0; /* HTTP/1.0: the close ends the body */
+	for (size_t i = 0; i < nheaders; i++)
+		need += strlen(headers[i].name) + strlen(headers[i].value) + 4;
+	rc = http_out_reserve(c, need);
+	if (rc < 0)
+		return rc;
+	put_str(c, "HTTP/1.1 ");
+	put_u64(c, (uint64_t)status);
+	put(c, " ", 1);
+	put_str(c, reason(status));
+	put_str(c, "\r\nServer: mirage\r\nDate: ");
+	put_str(c, http_date(c->srv));
+	put(c, "\r\n", 2);
+	for (size_t i = 0; i < nheaders; i++) {
+		put_str(c, headers[i].name);
+		put(c, ": ", 2);
+		put_str(c, headers[i].value);
+		put(c, "\r\n", 2);
+	}
+	if (ex->chunked) {
+		put_str(c, "Transfer-Encoding: chunked\r\n");
+	} else if (content_length >= 0 && status >= 200 && status != 204 && status != 304) {
+		put_str(c, "Content-Length: ");
+		put_u64(c, (uint64_t)content_length);
+		put(c, "\r\n", 2);
+	}
+	if (!ex->keep_alive)
+		put_str(c, "Connection: close\r\n");
+	else if (ex->req.version_minor == 0)
+		put_str(c, "Connection: keep-alive\r\n");
+	put(c, "\r\n", 2);
+	return 0;
+}
+
+static int ex_body(struct mg_http_exchange *ex, const void *data, size_t len)
+{
+	struct http_conn *c = ex->c;
+	int rc;
+
+	if (ex->state != EX_BODY)
+		return -EINVAL;
+	if (!c->flow)
+		return -EPIPE;
+	if (ex->no_body || len == 0)
+		return 0;
+	http_conn_enter(c);
+	/* Big bodies go out as they come instead of piling up. */
+	if (c->out_len - c->out_sent + len > c->out_cap)
+		http_conn_pump(c);
+	rc = c->flow ? http_out_reserve(c, len + (ex->chunked ? CHUNK_HEAD + 2 : 0)) : -EPIPE;
+	if (rc == 0 && ex->chunked) {
+		put_hex8(c->out + c->out_len, len);
+		memcpy(c->out + c->out_len + 8, "\r\n", 2);
+		c->out_len += CHUNK_HEAD;
+	}
+	if (rc == 0)
+		put(c, data, len);
+	if (rc == 0 && ex->chunked)
+		put(c, "\r\n", 2);
+	http_conn_leave(c);
+	return rc;
+}
+
+/* The response is complete. */
+static void finish(struct mg_http_exchange *ex)
+{
+	struct http_conn *c = ex->c;
+
+	if (c->flow && ex->chunked && http_out_reserve(c, sizeof CHUNK_END - 1) == 0)
+		put(c, CHUNK_END, sizeof CHUNK_END - 1);
+	ex->state = EX_DONE;
+}
+
+static int ex_end(struct mg_http_exchange *ex)
+{
+	struct http_conn *c = ex->c;
+
+	if (ex->state != EX_BODY)
+		return -EINVAL;
+	http_conn_enter(c);
+	finish(ex);
+	http_conn_leave(c);
+	return 0;
+}
+
+static int ex_body_stream(struct mg_http_exchange *ex, mg_http_body_cb cb, void *arg)
+{
+	struct http_conn *c = ex->c;
+
+	if (ex->state != EX_BODY)
+		return -EINVAL;
+	http_conn_enter(c);
+	if (!c->flow || ex->no_body) {
+		finish(ex);
+	} else {
+		ex->state = EX_STREAM;
+		ex->cb = cb;
+		ex->cb_arg = arg;
+	}
+	http_conn_leave(c);
+	return 0;
+}
+
+void http_stream_fill(struct http_conn *c)
+{
+	struct mg_http_exchange *ex = &c->ex;
+	size_t frame = ex->chunked ? CHUNK_HEAD + 2 + sizeof CHUNK_END : 0, room;
+	char *at;
+	long n;
+
+	if (http_out_reserve(c, frame + STREAM_MIN) < 0) {
+		http_conn_drop(c);
+		return;
+	}
+	room = c->out_cap - c->out_len - frame;
+	at = c->out + c->out_len + (ex->chunked ? CHUNK_HEAD : 0);
+	n = ex->cb(ex->cb_arg, at, room);
+	if (n < 0 || (size_t)n > room) {
+		mg_log(c->srv->env, MG_LOG_WARN, "%s %s: the body failed (%ld); closing",
+		       ex->req.method, ex->req.target, n);
+		http_conn_drop(c);
+		return;
+	}
+	if (n == 0) {
+		finish(ex);
+		return;
+	}
+	if (ex->chunked) {
+		put_hex8(c->out + c->out_len, (size_t)n);
+		memcpy(c->out + c->out_len + 8, "\r\n", 2);
+		memcpy(at + n, "\r\n", 2);
+		c->out_len += CHUNK_HEAD + 2;
+	}
+	c->out_len += (size_t)n;
+}
+
+static void *ex_alloc(struct mg_http_exchange *ex, size_t size)
+{
+	size_t at = (ex->arena_used + 15) & ~(size_t)15;
+
+	if (size > HTTP_ARENA || at > HTTP_ARENA - size)
+		return NULL;
+	ex->arena_used = at + size;
+	return ex->arena + at;
+}
+
+static const char *ex_header(const struct mg_http_request *req, const char *name)
+{
+	return http_find_header(req->headers, req->nheaders, name);
+}
+
+void http_respond_error(struct http_conn *c, int status)
+{
+	struct mg_http_exchange *ex = &c->ex;
+	static const struct mg_http_header type = { "Content-Type", "text/plain" };
+	const char *text = reason(status);
+	size_t len = strlen(text);
+
+	if (ex->state == EX_IDLE) { /* a request that never reached the handler */
+		ex->req = (struct mg_http_request){ .version_minor = 1 };
+		ex->state = EX_HANDLER;
+		ex->no_body = 0;
+		ex->consumed = c->in_len;
+	}
+	ex->keep_alive = 0;
+	if (ex_respond(ex, status, &type, 1, (int64_t)len + 1) == 0) {
+		ex_body(ex, text, len);
+		ex_body(ex, "\n", 1);
+	}
+	finish(ex);
+}
+
+const struct mg_http_ops http_ops = {
+	.hdr = MG_OPS_HDR(struct mg_http_ops, 1, 0),
+	.serve = http_serve,
+	.header = ex_header,
+	.respond = ex_respond,
+	.body = ex_body,
+	.body_stream = ex_body_stream,
+	.end = ex_end,
+	.alloc = ex_alloc,
+};

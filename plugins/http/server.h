@@ -1,0 +1,101 @@
+/* server.h - http.server internals: the server (server.c), its connections
+ * (conn.c) and the response calls (response.c). */
+#ifndef MIRAGE_HTTP_SERVER_H
+#define MIRAGE_HTTP_SERVER_H
+
+#include "mirage/clock.h"
+#include "mirage/host.h"
+#include "mirage/http.h"
+#include "mirage/stackv4.h"
+#include "parser.h"
+
+#define HTTP_ARENA 2048 /* per exchange, for the handler's alloc */
+
+struct http_conn;
+
+struct http_srv {
+	struct mg_http http;
+	const struct mg_env *env;
+	struct mg_stackv4 *net;
+	struct mg_clock *clock;
+	struct mg_tcp_listener *listener;
+	mg_http_handler handler;
+	void *handler_arg;
+	struct http_limits lim;
+	uint64_t header_timeout_ns, idle_timeout_ns;
+	size_t out_cap;      /* a connection's write buffer */
+	struct mg_timer *tick;
+	struct http_conn *conns;
+	int64_t date_sec;    /* the second `date` shows */
+	char date[32];
+};
+
+enum ex_state {
+	EX_IDLE,    /* no request */
+	EX_HANDLER, /* the handler has the request, no response yet */
+	EX_BODY,    /* responded; body and end to come */
+	EX_STREAM,  /* the server pulls the body */
+	EX_DONE,    /* the response is complete; the request is not consumed */
+};
+
+struct mg_http_exchange {
+	struct http_conn *c;
+	struct mg_http_request req;
+	enum ex_state state;
+	int no_body;    /* HEAD, 1xx, 204, 304 */
+	int chunked;    /* response framing */
+	int keep_alive;
+	mg_http_body_cb cb;
+	void *cb_arg;
+	size_t consumed; /* request bytes at the front of c->in */
+	size_t arena_used;
+	_Alignas(16) char arena[HTTP_ARENA];
+};
+
+enum expiry { EXP_NONE, EXP_CLOSE, EXP_408 };
+
+struct http_conn {
+	struct http_srv *srv;
+	struct mg_flow *flow;  /* NULL once dropped */
+	struct http_conn *prev, *next;
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_sent, out_cap;
+	struct http_head head;
+	size_t head_len;       /* 0 until the current request's head is parsed */
+	int continued;         /* "100 Continue" sent for this request */
+	char *path;            /* lim.max_line bytes */
+	struct mg_http_exchange ex;
+	uint64_t req_start;    /* first byte of the pending request */
+	uint64_t deadline;
+	enum expiry expiry;
+	int busy;              /* inside a callback: work waits for leave() */
+	int reading, eof, closing, shut;
+};
+
+/* server.c */
+const char *http_date(struct http_srv *s);
+
+/* conn.c */
+void http_conn_accept(void *arg, struct mg_flow *flow, int err);
+void http_conn_enter(struct http_conn *c);
+void http_conn_leave(struct http_conn *c);
+void http_conn_drop(struct http_conn *c);
+void http_conn_free(struct http_conn *c);
+void http_conn_expire(struct http_conn *c);
+/* Room for n more bytes at out + out_len.  -ENOMEM. */
+int http_out_reserve(struct http_conn *c, size_t n);
+/* Writes what the buffer holds and pulls a streamed body. */
+void http_conn_pump(struct http_conn *c);
+
+/* response.c */
+extern const struct mg_http_ops http_ops;
+/* server.c: the ops table's serve. */
+int http_serve(struct mg_http *h, mg_http_handler handler, void *arg);
+/* Answers an unparsable request with status and closes afterwards. */
+void http_respond_error(struct http_conn *c, int status);
+/* One more piece of a streamed body; ends the exchange at its end. */
+void http_stream_fill(struct http_conn *c);
+
+#endif

@@ -1,0 +1,208 @@
+/* sockflow.c - the flow type over a connected TCP socket.  write sends at
+ * once and never buffers: what the kernel does not take is the caller's,
+ * and on_writable says when to try again. */
+#include <string.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include "sock.h"
+
+struct sock_flow {
+	struct mg_flow flow;
+	struct sock_stack *st;
+	int fd;
+	struct mg_watch *watch;
+	unsigned events;    /* what the watch waits for */
+	struct mg_flow_handler h;
+	void *arg;
+	int shut;           /* our sending side is closed */
+	int depth;          /* callbacks running: close waits for them */
+	int closed;
+	char peer[SOCK_ADDRSTR];
+};
+
+static struct sock_flow *flow_of(struct mg_flow *f)
+{
+	return mg_container_of(f, struct sock_flow, flow);
+}
+
+static void flow_free(struct sock_flow *sf)
+{
+	const struct mg_env *env = sf->st->env;
+
+	env->host->fd_unwatch(sf->watch);
+	close(sf->fd);
+	mg_free(env, sf);
+}
+
+static int set_events(struct sock_flow *sf, unsigned events)
+{
+	if (events == sf->events)
+		return 0;
+	sf->events = events;
+	return sf->st->env->host->fd_update(sf->watch, events);
+}
+
+static void sf_set_handler(struct mg_flow *f, const struct mg_flow_handler *h, void *arg)
+{
+	struct sock_flow *sf = flow_of(f);
+
+	sf->h = *h;
+	sf->arg = arg;
+}
+
+static int sf_read_start(struct mg_flow *f)
+{
+	struct sock_flow *sf = flow_of(f);
+
+	return set_events(sf, sf->events | MG_EV_READ);
+}
+
+static int sf_read_stop(struct mg_flow *f)
+{
+	struct sock_flow *sf = flow_of(f);
+
+	return set_events(sf, sf->events & ~MG_EV_READ);
+}
+
+static long sf_write(struct mg_flow *f, const void *buf, size_t len)
+{
+	struct sock_flow *sf = flow_of(f);
+	ssize_t n;
+
+	if (sf->shut)
+		return -EPIPE;
+	do
+		n = send(sf->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno != EAGAIN)
+		return errno == EPIPE ? -EPIPE : -ECONNRESET;
+	if (n < 0)
+		n = 0;
+	if ((size_t)n < len) {
+		int rc = set_events(sf, sf->events | MG_EV_WRITE);
+
+		if (rc < 0)
+			return rc;
+	}
+	return (long)n;
+}
+
+static size_t sf_pending(struct mg_flow *f)
+{
+	(void)f;
+	return 0; /* write never keeps bytes */
+}
+
+static int sf_shutdown(struct mg_flow *f)
+{
+	struct sock_flow *sf = flow_of(f);
+
+	if (sf->shut)
+		return 0;
+	sf->shut = 1;
+	return shutdown(sf->fd, SHUT_WR) < 0 && errno != ENOTCONN ? -errno : 0;
+}
+
+static const char *sf_peer(struct mg_flow *f)
+{
+	return flow_of(f)->peer;
+}
+
+static void sf_close(struct mg_flow *f)
+{
+	struct sock_flow *sf = flow_of(f);
+
+	if (sf->depth)
+		sf->closed = 1; /* freed when the callback returns */
+	else
+		flow_free(sf);
+}
+
+static const struct mg_flow_ops sock_flow_ops = {
+	.hdr = MG_OPS_HDR(struct mg_flow_ops, 1, 0),
+	.set_handler = sf_set_handler,
+	.read_start = sf_read_start,
+	.read_stop = sf_read_stop,
+	.write = sf_write,
+	.pending = sf_pending,
+	.shutdown = sf_shutdown,
+	.peer = sf_peer,
+	.close = sf_close,
+};
+
+/* The socket's pending error as a negative errno. */
+static int sock_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof err;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0)
+		err = ECONNRESET;
+	return -err;
+}
+
+/* One read into the stack's buffer; level-triggered, so more comes in the
+ * next round.  After end of stream the flow stops reading. */
+static void on_readable(struct sock_flow *sf)
+{
+	ssize_t n;
+
+	do
+		n = recv(sf->fd, sf->st->rbuf, sf->st->rbuf_size, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n < 0) {
+		int err = -errno;
+
+		set_events(sf, 0);
+		sf->h.on_error(sf->arg, err);
+		return;
+	}
+	if (n == 0)
+		set_events(sf, sf->events & ~MG_EV_READ);
+	sf->h.on_data(sf->arg, sf->st->rbuf, (size_t)n);
+}
+
+static void on_event(void *arg, unsigned events)
+{
+	struct sock_flow *sf = arg;
+
+	sf->depth++;
+	if ((events & MG_EV_WRITE) && (sf->events & MG_EV_WRITE)) {
+		set_events(sf, sf->events & ~MG_EV_WRITE);
+		sf->h.on_writable(sf->arg);
+	}
+	if (!sf->closed && (events & (MG_EV_READ | MG_EV_ERROR)) && (sf->events & MG_EV_READ))
+		on_readable(sf);
+	else if (!sf->closed && (events & MG_EV_ERROR) && sf->events) {
+		set_events(sf, 0);
+		sf->h.on_error(sf->arg, sock_error(sf->fd));
+	}
+	if (--sf->depth == 0 && sf->closed)
+		flow_free(sf);
+}
+
+struct mg_flow *sock_flow_new(struct sock_stack *st, int fd)
+{
+	const struct mg_env *env = st->env;
+	struct sock_flow *sf = mg_zalloc(env, sizeof *sf);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	int one = 1;
+
+	if (!sf || env->host->fd_watch(env, fd, 0, on_event, sf, &sf->watch) < 0) {
+		mg_free(env, sf);
+		close(fd);
+		return NULL;
+	}
+	sf->flow.ops = &sock_flow_ops;
+	sf->st = st;
+	sf->fd = fd;
+	/* Responses go out whole: no Nagle delay on the last segment. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+		sock_addr_text(&ss, sf->peer, sizeof sf->peer);
+	return &sf->flow;
+}
