@@ -1,0 +1,31 @@
+/* image.h - the contract between the Xen platform and the wiring file that
+ * mirage-freeze generates (tests/xen/hello_plan.c is a hand-written one).
+ *
+ * The wiring file defines:
+ *   const struct mg_plan mg_frozen_plan;   the checked plan, as static data
+ *   int mg_frozen_start(...);               calls a job's start with its deps
+ * and may define:
+ *   const int mg_frozen_log_level;          an enum mg_log_level; default
+ *                                           MG_LOG_INFO when absent
+ *
+ * The platform's entry (main.c) brings up memory, console and time, then
+ * runs mgh_run(&mg_frozen_plan, { target "xen", prog = plan name, start =
+ * mg_frozen_start }) and shuts the domain down with its result: poweroff for
+ * 0, crash otherwise (QEMU: isa-debug-exit, else a triple fault). */
+#ifndef MGX_IMAGE_H
+#define MGX_IMAGE_H
+
+#include "plan.h"
+
+extern const struct mg_plan mg_frozen_plan;
+
+/* Calls dev->plugin->start as `int start(self, deps[0], ..., deps[n-1])`
+ * (one argument per slot).  Returns what start returned, or -ENOSYS for a
+ * device that is not a job of this image.  Same type as mgh_start_fn. */
+int mg_frozen_start(const struct mg_plan_device *dev, struct mg_device *self,
+		    struct mg_device *const *deps);
+
+/* Weak: an image without it logs at MG_LOG_INFO. */
+extern const int mg_frozen_log_level __attribute__((weak));
+
+#endif

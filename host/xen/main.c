@@ -1,0 +1,79 @@
+/* main.c - the C entry of the image (called by boot.S) and its exit. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <stdint.h> /* before Xen's headers, which use its types */
+#include <xen/sched.h>
+
+#include "cpu.h"
+#include "image.h"
+#include "plat.h"
+#include "platform.h"
+#include "runtime.h"
+
+#define DEBUG_EXIT_PORT 0xf4 /* QEMU -device isa-debug-exit,iobase=0xf4 */
+
+static __attribute__((format(printf, 1, 2))) void plat_logf(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	mgh_plat_log(line);
+}
+
+void mgx_exit(int status)
+{
+	struct sched_shutdown down = { .reason = status ? SHUTDOWN_crash : SHUTDOWN_poweroff };
+	static const struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) no_idt = { 0, 0 };
+
+	mgx_cons_flush();
+	mgx_hypercall(__HYPERVISOR_sched_op, SCHEDOP_shutdown, (unsigned long)&down, 0, 0, 0);
+	/* QEMU exits with (value << 1) | 1: 1 for success, 3 for failure. */
+	outl(DEBUG_EXIT_PORT, status ? 1 : 0);
+	/* No such device: a triple fault resets the machine, which QEMU's
+	 * -no-reboot turns into an exit. */
+	__asm__ volatile("lidt %0; int3" : : "m"(no_idt));
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+void abort(void)
+{
+	mgh_plat_log("abort");
+	mgx_exit(1);
+}
+
+static int log_level(void)
+{
+	return &mg_frozen_log_level ? mg_frozen_log_level : MG_LOG_INFO;
+}
+
+void mgx_main(uint32_t start_info)
+{
+	const struct hvm_start_info *si = (const void *)(uintptr_t)start_info;
+	const char *prog = mg_frozen_plan.name;
+	struct mgh_opts opts = { .level = (enum mg_log_level)log_level(),
+				 .start = mg_frozen_start, .target = "xen", .prog = prog };
+	uint64_t first_line;
+
+	mgx_xen_init();
+	mgx_mem_init(si);
+	mgx_cons_init();
+	first_line = rdtsc();
+	plat_logf("%s: info: platform: booting %s", prog,
+		  mgx_on_xen() ? "on Xen" : "on a PVH loader without Xen");
+	mgx_time_init();
+	mgx_evtchn_init();
+	if (opts.level >= MG_LOG_DEBUG)
+		plat_logf("%s: debug: platform: %llu us from entry to the first console line; "
+			  "time from %s", prog,
+			  (unsigned long long)(mgx_tsc_to_ns(first_line - mgx_tsc_entry) / 1000),
+			  mgx_time_source());
+	mgx_exit(mgh_run(&mg_frozen_plan, &opts));
+}

@@ -1,0 +1,26 @@
+/* platform.c - host/platform.h for the Xen image: host log lines go to the
+ * platform console; nothing asks the image to stop yet (the toolstack's
+ * control/shutdown xenstore watch is not wired), so there is no stop source. */
+#include <string.h>
+
+#include "platform.h"
+#include "plat.h"
+
+void mgh_plat_log(const char *line)
+{
+	mgx_console_write(line, strlen(line));
+	mgx_console_write("\n", 1);
+}
+
+int mgh_plat_watch_stop(struct mgh_loop *l, void (*cb)(void *arg, const char *why), void *arg,
+			struct mgh_stop_watch **out)
+{
+	(void)l, (void)cb, (void)arg;
+	*out = NULL;
+	return 0;
+}
+
+void mgh_plat_unwatch_stop(struct mgh_stop_watch *w)
+{
+	(void)w; /* never made */
+}

@@ -1,0 +1,104 @@
+# xen.mk - the Xen platform (host/xen/README.md), included by the Makefile.
+#   make xen-platform   $(BUILD)/xen/platform.a, what a frozen image links
+#   make xen-hello      $(BUILD)/xen/hello.xen from tests/xen/hello_plan.c
+#   make xen-run        boots it in QEMU (TCG, no Xen), prints its output
+#   make xen-symbols    checks plugins' undefined symbols against libc.symbols
+
+XEN_BUILD := $(BUILD)/xen
+# The folder holding Xen's public headers as xen/ (Debian: libxen-dev).
+XEN_PUBLIC_INCLUDE ?= /usr/include
+XEN_HDRS := $(XEN_BUILD)/include/xen
+
+# Flags for everything compiled into an image, portable plugins included.
+# Freestanding: the compiler's own stddef/stdint/stdarg, the image's libc,
+# Xen's public headers (only through a folder holding nothing but xen/).
+XEN_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-mno-red-zone -mcmodel=small -fno-asynchronous-unwind-tables -fno-common \
+	-fno-tree-loop-distribute-patterns -fvisibility=hidden \
+	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-isystem host/xen/libc/include -isystem $(XEN_BUILD)/include \
+	-D__XEN_INTERFACE_VERSION__=0x00040e00 -Iabi
+# Xen plugins (plugins/xen/) also see the platform's exports, mgx.h.
+XEN_PLUGIN_CFLAGS := $(XEN_CFLAGS) -Ihost/xen
+XEN_PLAT_CFLAGS := $(XEN_CFLAGS) -Ihost -Ihost/xen -Ihost/xen/libc
+XEN_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
+	--no-warn-rwx-segments -T host/xen/image.ld
+XEN_LIBGCC := $(shell $(CC) -print-libgcc-file-name)
+
+XEN_LIBC_SRC := $(wildcard host/xen/libc/*.c)
+XEN_PLAT_SRC := host/xen/main.c host/xen/xen.c host/xen/mem.c host/xen/cons.c \
+	host/xen/time.c host/xen/rtc.c host/xen/evtchn.c host/xen/loop.c host/xen/platform.c \
+	host/runtime.c $(XEN_LIBC_SRC)
+XEN_PLAT_OBJ := $(XEN_BUILD)/obj/boot.o \
+	$(patsubst %.c,$(XEN_BUILD)/obj/%.o,$(notdir $(XEN_PLAT_SRC)))
+XEN_PLAT_HDRS := $(wildcard host/xen/*.h host/xen/libc/*.h host/xen/libc/include/*.h) \
+	host/plan.h host/runtime.h host/loop.h host/platform.h $(ABI_HEADERS)
+
+.PHONY: xen-platform xen-hello xen-run xen-symbols
+xen-platform: $(XEN_BUILD)/platform.a
+
+$(XEN_HDRS):
+	@mkdir -p $(@D)
+	@test -d $(XEN_PUBLIC_INCLUDE)/xen || \
+		{ echo "no Xen headers in $(XEN_PUBLIC_INCLUDE)/xen: bash scripts/deps.sh xen"; exit 1; }
+	ln -sfn $(abspath $(XEN_PUBLIC_INCLUDE)/xen) $@
+
+$(XEN_BUILD)/obj/boot.o: host/xen/boot.S | $(XEN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XEN_PLAT_CFLAGS) -c -o $@ $<
+$(XEN_BUILD)/obj/%.o: host/xen/%.c $(XEN_PLAT_HDRS) | $(XEN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XEN_PLAT_CFLAGS) -c -o $@ $<
+$(XEN_BUILD)/obj/%.o: host/xen/libc/%.c $(XEN_PLAT_HDRS) | $(XEN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XEN_PLAT_CFLAGS) -c -o $@ $<
+$(XEN_BUILD)/obj/runtime.o: host/runtime.c $(XEN_PLAT_HDRS) | $(XEN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XEN_PLAT_CFLAGS) -c -o $@ $<
+
+$(XEN_BUILD)/platform.a: $(XEN_PLAT_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+# $(call xen_plugin,NAME,SOURCES,CFLAGS) pre-links $(XEN_BUILD)/plugins/NAME.o
+# as mirage-freeze does: one object whose only global is the descriptor,
+# renamed mgp_<NAME with '.' as '_'>.
+XEN_PLUGIN_NAMES :=
+define xen_plugin
+XEN_PLUGIN_NAMES += $(1)
+$(XEN_BUILD)/plugins/$(1).o: $(2) $(ABI_HEADERS) host/xen/mgx.h | $(XEN_HDRS)
+	@rm -rf $$(@D)/$(1).d && mkdir -p $$(@D)/$(1).d
+	$(foreach s,$(2),$$(CC) $(3) -c -o $$(@D)/$(1).d/$(notdir $(s:.c=.o)) $(s) &&) true
+	ld -r -o $$@.tmp $$(@D)/$(1).d/*.o
+	objcopy --redefine-sym mirage_plugin=mgp_$(subst .,_,$(1)) \
+		--keep-global-symbol=mgp_$(subst .,_,$(1)) $$@.tmp $$@
+	rm -f $$@.tmp
+endef
+$(eval $(call xen_plugin,hello,apps/hello/hello.c,$(XEN_CFLAGS)))
+$(eval $(call xen_plugin,kvcat,apps/kvcat/kvcat.c,$(XEN_CFLAGS)))
+$(eval $(call xen_plugin,time.xen,plugins/xen/time.c,$(XEN_CFLAGS)))
+$(eval $(call xen_plugin,console.xen,plugins/xen/console.c,$(XEN_PLUGIN_CFLAGS)))
+$(eval $(call xen_plugin,clock.xen,plugins/xen/clock.c,$(XEN_PLUGIN_CFLAGS)))
+
+# The hand-made wiring of configs/hello.cfg for the image.
+XEN_HELLO_PLUGINS := $(XEN_BUILD)/plugins/console.xen.o $(XEN_BUILD)/plugins/time.xen.o \
+	$(XEN_BUILD)/plugins/hello.o
+$(XEN_BUILD)/obj/hello_plan.o: tests/xen/hello_plan.c host/xen/image.h host/plan.h | $(XEN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XEN_PLAT_CFLAGS) -c -o $@ $<
+# Linked with symbols as .dbg, stripped as the bootable image.
+$(XEN_BUILD)/hello.xen: $(XEN_BUILD)/obj/hello_plan.o $(XEN_HELLO_PLUGINS) \
+		$(XEN_BUILD)/platform.a host/xen/image.ld
+	ld $(XEN_LDFLAGS) -o $@.dbg $(XEN_BUILD)/obj/hello_plan.o $(XEN_HELLO_PLUGINS) \
+		$(XEN_BUILD)/platform.a $(XEN_LIBGCC)
+	strip -o $@ $@.dbg
+xen-hello: $(XEN_BUILD)/hello.xen
+
+XEN_QEMU := qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 64 \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+xen-run: $(XEN_BUILD)/hello.xen
+	$(XEN_QEMU) -kernel $< ; echo "qemu exit status $$? (1: the image ended with 0)"
+
+xen-symbols: $(XEN_PLUGIN_NAMES:%=$(XEN_BUILD)/plugins/%.o)
+	bash tests/xen/symbols.sh host/xen/libc.symbols $^
