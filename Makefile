@@ -214,3 +214,6 @@ run-hello: all
 
 clean:
 	rm -rf build build-asan
+
+# ---- Xen image: platform, plugins and a hand-wired hello ------------------
+include host/xen/xen.mk
