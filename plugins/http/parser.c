@@ -275,7 +275,7 @@ long http_parse_head(char *buf, size_t len, const struct http_limits *lim,
 		}
 		pos = next;
 	}
-	*h = (struct http_head){ .headers = hdrs };
+	*h = (struct http_head){ .headers = hdrs, .path = path };
 	rc = request_line(buf + start, line_len(buf, start, eol), path, h);
 	for (size_t at = eol, next; rc == 0 && (next = line_end(buf, at, pos)) != pos; at = next) {
 		size_t n = line_len(buf, at, next);
