@@ -295,27 +295,25 @@ int main(int argc, char **argv)
 	int quiet = 0, status;
 
 	for (int i = 1; i < argc; i++) {
-		int took = mgh_args_take(&a, argc, argv, &i, "mirage-freeze");
+		int took;
 
-		if (took < 0)
-			goto usage_error;
-		if (took)
+		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--emit-c")) && i + 1 < argc) {
+			*(argv[i][1] == 'o' ? &out : &emit_c) = argv[i + 1];
+			i++;
 			continue;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		}
+		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			quiet = 1;
+			continue;
+		}
+		took = mgh_args_take(&a, argc, argv, &i, "mirage-freeze");
+		if (took == 0) {
 			fputs(usage, stdout);
 			mgh_args_free(&a);
 			return 0;
-		} else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--emit-c")) && i + 1 < argc) {
-			*(argv[i][1] == 'o' ? &out : &emit_c) = argv[i + 1];
-			i++;
-		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-			quiet = 1;
-		} else if (argv[i][0] == '-' || a.config) {
-			fprintf(stderr, "mirage-freeze: unexpected argument '%s' (try --help)\n", argv[i]);
-			goto usage_error;
-		} else {
-			a.config = argv[i];
 		}
+		if (took < 0)
+			goto usage_error;
 	}
 	if (!a.config || !out) {
 		fprintf(stderr, "mirage-freeze: %s (try --help)\n",

@@ -111,7 +111,6 @@ int main(int argc, char **argv)
 	static const char *const names[] = { "run", "check", "describe", "inspect" };
 	struct mgh_args a = { 0 };
 	enum cmd cmd = CMD_RUN;
-	const char *positional = NULL;
 	int first = 1, dot = 0, status;
 
 	for (unsigned c = 0; argc > 1 && c < MG_COUNTOF(names); c++)
@@ -120,36 +119,31 @@ int main(int argc, char **argv)
 			first = 2;
 		}
 	for (int i = first; i < argc; i++) {
-		int took = mgh_args_take(&a, argc, argv, &i, "mirage-host");
+		int took;
 
-		if (took < 0)
-			goto usage_error;
-		if (took)
+		if (!strcmp(argv[i], "--dot") && cmd == CMD_DESCRIBE) {
+			dot = 1;
 			continue;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		}
+		took = mgh_args_take(&a, argc, argv, &i, "mirage-host");
+		if (took == 0) {
 			fputs(usage, stdout);
 			mgh_args_free(&a);
 			return 0;
-		} else if (!strcmp(argv[i], "--dot") && cmd == CMD_DESCRIBE) {
-			dot = 1;
-		} else if (argv[i][0] == '-' || positional) {
-			fprintf(stderr, "mirage-host: unexpected argument '%s' (try --help)\n", argv[i]);
-			goto usage_error;
-		} else {
-			positional = argv[i];
 		}
+		if (took < 0)
+			goto usage_error;
 	}
 	if (cmd == CMD_RUN && a.target == MG_TARGET_XEN) {
 		fprintf(stderr, "mirage-host: run: target xen needs mirage-freeze --target xen\n");
 		goto usage_error;
 	}
 	if (cmd == CMD_INSPECT) {
-		status = cmd_inspect(&a, positional);
-	} else if (!positional) {
+		status = cmd_inspect(&a, a.config); /* the positional names a plugin here */
+	} else if (!a.config) {
 		fprintf(stderr, "mirage-host: %s: missing APP.cfg (try --help)\n", names[cmd]);
 		goto usage_error;
 	} else {
-		a.config = positional;
 		status = cmd_config(cmd, &a, dot);
 	}
 	mgh_args_free(&a);

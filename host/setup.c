@@ -25,8 +25,16 @@ int mgh_args_take(struct mgh_args *a, int argc, char **argv, int *i, const char 
 		a->verbose += 2;
 		return 1;
 	}
-	if (!takes)
+	if (!strcmp(opt, "-h") || !strcmp(opt, "--help"))
 		return 0;
+	if (!takes && (opt[0] == '-' || a->config)) {
+		fprintf(stderr, "%s: unexpected argument '%s' (try --help)\n", prog, opt);
+		return -1;
+	}
+	if (!takes) {
+		a->config = opt;
+		return 1;
+	}
 	if (!val) {
 		fprintf(stderr, "%s: %s needs a value (try --help)\n", prog, opt);
 		return -1;

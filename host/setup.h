@@ -23,9 +23,10 @@ struct mgh_setup {
 	struct mgr_lines diag;
 };
 
-/* Parses the options every tool shares (--set, --plugin-path, --target,
- * -v) at argv[*i]; 1 when it took one (advancing *i), 0 when the option is
- * not one of them, -1 after printing a usage error. */
+/* Takes argv[*i] (advancing *i past a value): an option every tool shares
+ * (--set, --plugin-path, --target, -v), or the one positional argument
+ * (a->config).  1 when taken, 0 for -h/--help, -1 after printing a usage
+ * error (an unknown option, a second positional argument). */
 int mgh_args_take(struct mgh_args *a, int argc, char **argv, int *i, const char *prog);
 void mgh_args_free(struct mgh_args *a);
 
