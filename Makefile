@@ -179,6 +179,7 @@ test-run: test-build
 	@set -e; for t in $(TESTS); do echo "== $$t"; \
 		FIXTURE_DIR=$(BUILD)/tests/fixtures MIRAGE_PLUGIN_DIR=$(BUILD)/plugins $$t; done
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/http.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/guide.sh
 	BUILD=$(BUILD) bash tests/freeze.sh
 
@@ -216,6 +217,12 @@ run: all
 .PHONY: run-hello
 run-hello: all
 	$(BUILD)/bin/mirage-host configs/hello.cfg
+
+# wrk against the website and nginx (bash scripts/deps.sh bench)
+.PHONY: bench
+bench: all
+	bash scripts/deps.sh bench
+	BUILD=$(BUILD) bash bench/http.sh
 
 clean:
 	rm -rf build build-asan
