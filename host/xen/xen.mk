@@ -1,6 +1,7 @@
 # xen.mk - the Xen platform (host/xen/README.md), included by the Makefile.
 #   make xen-platform   $(BUILD)/xen/platform.a, what a frozen image links
 #   make xen-hello      $(BUILD)/xen/hello.xen from tests/xen/hello_plan.c
+#   make xen-images     that and the kvcat images (tests/xen/kvcat_plan.c)
 #   make xen-run        boots it in QEMU (TCG, no Xen), prints its output
 #   make xen-symbols    checks plugins' undefined symbols against libc.symbols
 
@@ -35,7 +36,7 @@ XEN_PLAT_OBJ := $(XEN_BUILD)/obj/boot.o \
 XEN_PLAT_HDRS := $(wildcard host/xen/*.h host/xen/libc/*.h host/xen/libc/include/*.h) \
 	host/plan.h host/runtime.h host/loop.h host/platform.h $(ABI_HEADERS)
 
-.PHONY: xen-platform xen-hello xen-run xen-symbols
+.PHONY: xen-platform xen-hello xen-images xen-run xen-symbols
 xen-platform: $(XEN_BUILD)/platform.a
 
 $(XEN_HDRS):
@@ -61,12 +62,14 @@ $(XEN_BUILD)/platform.a: $(XEN_PLAT_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-# $(call xen_plugin,NAME,SOURCES,CFLAGS) pre-links $(XEN_BUILD)/plugins/NAME.o
-# as mirage-freeze does: one object whose only global is the descriptor,
-# renamed mgp_<NAME with '.' as '_'>.
-XEN_PLUGIN_NAMES :=
+# $(call xen_plugin,NAME,SOURCES,CFLAGS,KIND) pre-links
+# $(XEN_BUILD)/plugins/NAME.o as mirage-freeze does: one object whose only
+# global is the descriptor, renamed mgp_<NAME with '.' as '_'>.  KIND is
+# portable (libc only) or xen (may use the platform's mgx.h).
+XEN_PORTABLE_NAMES :=
+XEN_XEN_NAMES :=
 define xen_plugin
-XEN_PLUGIN_NAMES += $(1)
+XEN_$(if $(filter xen,$(4)),XEN,PORTABLE)_NAMES += $(1)
 $(XEN_BUILD)/plugins/$(1).o: $(2) $(ABI_HEADERS) host/xen/mgx.h | $(XEN_HDRS)
 	@rm -rf $$(@D)/$(1).d && mkdir -p $$(@D)/$(1).d
 	$(foreach s,$(2),$$(CC) $(3) -c -o $$(@D)/$(1).d/$(notdir $(s:.c=.o)) $(s) &&) true
@@ -75,30 +78,58 @@ $(XEN_BUILD)/plugins/$(1).o: $(2) $(ABI_HEADERS) host/xen/mgx.h | $(XEN_HDRS)
 		--keep-global-symbol=mgp_$(subst .,_,$(1)) $$@.tmp $$@
 	rm -f $$@.tmp
 endef
-$(eval $(call xen_plugin,hello,apps/hello/hello.c,$(XEN_CFLAGS)))
-$(eval $(call xen_plugin,kvcat,apps/kvcat/kvcat.c,$(XEN_CFLAGS)))
-$(eval $(call xen_plugin,time.xen,plugins/xen/time.c,$(XEN_CFLAGS)))
-$(eval $(call xen_plugin,console.xen,plugins/xen/console.c,$(XEN_PLUGIN_CFLAGS)))
-$(eval $(call xen_plugin,clock.xen,plugins/xen/clock.c,$(XEN_PLUGIN_CFLAGS)))
+$(eval $(call xen_plugin,hello,apps/hello/hello.c,$(XEN_CFLAGS),portable))
+$(eval $(call xen_plugin,kvcat,apps/kvcat/kvcat.c,$(XEN_CFLAGS),portable))
+$(eval $(call xen_plugin,kvro.crunch,plugins/kvro/crunch.c $(BUILD)/gen/kvro.crunch.c,\
+	$(XEN_CFLAGS) -Iplugins/kvro,portable))
+$(eval $(call xen_plugin,time.xen,plugins/xen/time.c,$(XEN_CFLAGS),portable))
+$(eval $(call xen_plugin,console.xen,plugins/xen/console.c,$(XEN_PLUGIN_CFLAGS),xen))
+$(eval $(call xen_plugin,clock.xen,plugins/xen/clock.c,$(XEN_PLUGIN_CFLAGS),xen))
+$(eval $(call xen_plugin,xen.evtchn,plugins/xen/evtchn.c,$(XEN_PLUGIN_CFLAGS),xen))
+$(eval $(call xen_plugin,xen.xenstore,plugins/xen/xenstore.c,$(XEN_PLUGIN_CFLAGS),xen))
 
-# The hand-made wiring of configs/hello.cfg for the image.
-XEN_HELLO_PLUGINS := $(XEN_BUILD)/plugins/console.xen.o $(XEN_BUILD)/plugins/time.xen.o \
-	$(XEN_BUILD)/plugins/hello.o
-$(XEN_BUILD)/obj/hello_plan.o: tests/xen/hello_plan.c host/xen/image.h host/plan.h | $(XEN_HDRS)
+# $(call xen_image,NAME,WIRING OBJECT,PLUGIN NAMES) links $(XEN_BUILD)/NAME.xen:
+# with symbols as NAME.xen.dbg, stripped as the bootable image.
+define xen_image
+$(XEN_BUILD)/$(1).xen: $(2) $(3:%=$(XEN_BUILD)/plugins/%.o) $(XEN_BUILD)/platform.a \
+		host/xen/image.ld
+	ld $$(XEN_LDFLAGS) -o $$@.dbg $(2) $(3:%=$(XEN_BUILD)/plugins/%.o) \
+		$(XEN_BUILD)/platform.a $$(XEN_LIBGCC)
+	strip -o $$@ $$@.dbg
+endef
+
+# Hand-made wiring files (what mirage-freeze --target xen will generate).
+XEN_WIRING_DEPS := host/xen/image.h host/plan.h $(ABI_HEADERS) | $(XEN_HDRS)
+$(XEN_BUILD)/obj/hello_plan.o: tests/xen/hello_plan.c $(XEN_WIRING_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(XEN_PLAT_CFLAGS) -c -o $@ $<
-# Linked with symbols as .dbg, stripped as the bootable image.
-$(XEN_BUILD)/hello.xen: $(XEN_BUILD)/obj/hello_plan.o $(XEN_HELLO_PLUGINS) \
-		$(XEN_BUILD)/platform.a host/xen/image.ld
-	ld $(XEN_LDFLAGS) -o $@.dbg $(XEN_BUILD)/obj/hello_plan.o $(XEN_HELLO_PLUGINS) \
-		$(XEN_BUILD)/platform.a $(XEN_LIBGCC)
-	strip -o $@ $@.dbg
+$(XEN_BUILD)/obj/kvcat_%_plan.o: tests/xen/kvcat_plan.c $(XEN_WIRING_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(XEN_PLAT_CFLAGS) -DKV_DESCRIPTOR=mgp_$(subst .,_,$*) -c -o $@ $<
+
+# configs/hello.cfg: console.xen, time.xen, hello (3 lines, 100 ms apart).
+$(eval $(call xen_image,hello,$(XEN_BUILD)/obj/hello_plan.o,console.xen time.xen hello))
+# kvcat over files compiled in, and over the domain's xenstore keys (Xen).
+$(eval $(call xen_image,kvcat-crunch,$(XEN_BUILD)/obj/kvcat_kvro.crunch_plan.o,\
+	console.xen kvro.crunch kvcat))
+$(eval $(call xen_image,kvcat-xenstore,$(XEN_BUILD)/obj/kvcat_xen.xenstore_plan.o,\
+	console.xen xen.xenstore kvcat))
 xen-hello: $(XEN_BUILD)/hello.xen
+xen-images: $(XEN_BUILD)/hello.xen $(XEN_BUILD)/kvcat-crunch.xen $(XEN_BUILD)/kvcat-xenstore.xen
 
 XEN_QEMU := qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 64 \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 xen-run: $(XEN_BUILD)/hello.xen
 	$(XEN_QEMU) -kernel $< ; echo "qemu exit status $$? (1: the image ended with 0)"
 
-xen-symbols: $(XEN_PLUGIN_NAMES:%=$(XEN_BUILD)/plugins/%.o)
-	bash tests/xen/symbols.sh host/xen/libc.symbols $^
+XEN_PORTABLE_OBJ := $(XEN_PORTABLE_NAMES:%=$(XEN_BUILD)/plugins/%.o)
+XEN_XEN_OBJ := $(XEN_XEN_NAMES:%=$(XEN_BUILD)/plugins/%.o)
+xen-symbols: $(XEN_PORTABLE_OBJ) $(XEN_XEN_OBJ)
+	bash tests/xen/symbols.sh host/xen/libc.symbols $(XEN_PORTABLE_OBJ) --platform $(XEN_XEN_OBJ)
+
+# xen.evtchn for mirage-host in a Linux domain on Xen: libxenevtchn (Debian
+# libxen-dev).  Built with the other plugins when the header is there.
+ifneq ($(wildcard /usr/include/xenevtchn.h),)
+$(eval $(call plugin,xen.evtchn,plugins/xen/evtchn_unix.c,-lxenevtchn))
+plugins: $(BUILD)/plugins/xen.evtchn.so
+endif

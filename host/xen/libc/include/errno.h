@@ -31,6 +31,7 @@
 #define ERANGE 34
 #define ENAMETOOLONG 36
 #define ENOSYS 38
+#define ENOTEMPTY 39
 #define ELOOP 40
 #define ENODATA 61
 #define ETIME 62
@@ -40,6 +41,7 @@
 #define EADDRINUSE 98
 #define ECONNABORTED 103
 #define ECONNRESET 104
+#define EISCONN 106
 #define ENOTCONN 107
 #define ETIMEDOUT 110
 #define ECONNREFUSED 111
