@@ -11,7 +11,7 @@
 # followed by "=== guest NAME result xl-exit=.. first-console-ms=.. end-ms=.. ===".
 # The whole serial log (Xen, dom0, markers) goes to $XEN_LOG.
 # Env: BUILD (build), XEN_TIMEOUT (QEMU limit, s; 180), XEN_GUEST_TIMEOUT (per
-# guest inside dom0, s; 60), XEN_LOG ($BUILD/xen-testbed/last-run.log).
+# guest inside dom0, s; 60), XEN_LOG ($BUILD/xen-testbed/logs/run-DATE-PID.log).
 # Exit: 0 when QEMU exited by itself after dom0 printed "testbed done",
 # 1 otherwise.  Judge guests by what they printed, never by xl's exit code.
 set -euo pipefail
@@ -20,7 +20,10 @@ BUILD=${BUILD:-build}
 OUT=$BUILD/xen-testbed
 XEN_TIMEOUT=${XEN_TIMEOUT:-180}
 XEN_GUEST_TIMEOUT=${XEN_GUEST_TIMEOUT:-60}
-XEN_LOG=${XEN_LOG:-$OUT/last-run.log}
+# one log per run (runs may overlap); $OUT/logs keeps the newest 20
+mkdir -p "$OUT/logs"
+XEN_LOG=${XEN_LOG:-$OUT/logs/run-$(date +%Y%m%d-%H%M%S)-$$.log}
+find "$OUT/logs" -name '*.log' -printf '%T@ %p\n' | sort -n | head -n -20 | cut -d' ' -f2- | xargs -r rm -f
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 [ $# -gt 0 ] || die "usage: tests/xen/run.sh GUEST.xen [GUEST.xl]..."
@@ -82,13 +85,15 @@ cat "$OUT/dom0.cpio.gz" "$TMP/guests.cpio.gz" >"$TMP/initrd.gz"
 # Multiboot modules are comma-separated, a module's path ends at its first space.
 case "$OUT$TMP" in *[,\ ]*) die "paths with commas or spaces cannot be passed to QEMU -initrd: $OUT $TMP" ;; esac
 mkdir -p "$(dirname "$XEN_LOG")"
+kernel=$OUT/vmlinux
+[ -s "$kernel" ] || kernel=$OUT/vmlinuz
 start=$(date +%s%N)
 rc=0
 timeout "$XEN_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max,-smap -m 1536 -smp 1 \
 	-nographic -no-reboot -monitor none \
 	-kernel "$OUT/xen" \
 	-append 'console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=512M' \
-	-initrd "$OUT/vmlinuz console=hvc0 earlyprintk=xen,$TMP/initrd.gz" \
+	-initrd "$kernel console=hvc0 earlyprintk=xen,$TMP/initrd.gz" \
 	</dev/null >"$XEN_LOG" 2>&1 || rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 tr -d '\r' <"$XEN_LOG" >"$TMP/log" && cat "$TMP/log" >"$XEN_LOG"

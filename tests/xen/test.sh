@@ -10,7 +10,11 @@ export BUILD
 LIST=${XEN_GUESTS_LIST:-tests/xen/guests.list}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-export XEN_LOG=${XEN_LOG:-$BUILD/xen-testbed/last-run.log}
+if [ -z "${XEN_LOG:-}" ]; then
+	mkdir -p "$BUILD/xen-testbed/logs"
+	XEN_LOG=$BUILD/xen-testbed/logs/test-$(date +%Y%m%d-%H%M%S)-$$.log
+fi
+export XEN_LOG
 passed=0 failed=0
 
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
