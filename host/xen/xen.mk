@@ -133,3 +133,18 @@ ifneq ($(wildcard /usr/include/xenevtchn.h),)
 $(eval $(call plugin,xen.evtchn,plugins/xen/evtchn_unix.c,-lxenevtchn))
 plugins: $(BUILD)/plugins/xen.evtchn.so
 endif
+
+# The image's formatter and heap, checked on the build machine against glibc.
+XEN_TEST_RENAME := -Dsnprintf=mgx_test_snprintf -Dvsnprintf=mgx_test_vsnprintf \
+	-Dmalloc=mgx_test_malloc -Dfree=mgx_test_free -Drealloc=mgx_test_realloc \
+	-Dcalloc=mgx_test_calloc
+$(XEN_BUILD)/test/%.o: host/xen/libc/%.c $(XEN_PLAT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -mno-red-zone -mcmodel=small -fvisibility=hidden,$(XEN_PLAT_CFLAGS)) \
+		$(XEN_TEST_RENAME) -c -o $@ $<
+$(XEN_BUILD)/test/test_libc: tests/xen/test_libc.c $(XEN_BUILD)/test/format.o \
+		$(XEN_BUILD)/test/malloc.o
+	$(CC) $(CFLAGS_BASE) -no-pie -o $@ $^
+.PHONY: xen-test-libc
+xen-test-libc: $(XEN_BUILD)/test/test_libc
+	$<

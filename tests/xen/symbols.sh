@@ -23,5 +23,5 @@ for obj in "$@"; do
 		esac
 	done
 done
-[ $bad = 0 ] && echo "symbols: $# objects checked against $list"
+[ $bad = 0 ] && echo "symbols: every plugin object uses only what $list allows it"
 exit $bad
