@@ -11,7 +11,8 @@
 #   === guest NAME result xl-exit=RC first-console-ms=MS end-ms=MS timeout=0|1 ===
 #   === testbed done ===
 export PATH=/usr/lib/xen-4.17/bin:/bin:/sbin:/usr/bin:/usr/sbin
-GUEST_TIMEOUT=60   # seconds per guest; /guests/testbed.conf may change it
+GUEST_TIMEOUT=60   # seconds per guest; /guests/testbed.conf may change these
+POLL_US=10000      # how often the console log is looked at while a guest runs
 
 mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
@@ -61,7 +62,7 @@ for cfg in /guests/*.xl; do
 			xl destroy "$name"
 			break
 		fi
-		usleep 10000
+		usleep "$POLL_US"
 	done
 	wait "$pid"
 	rc=$?

@@ -11,7 +11,8 @@
 # followed by "=== guest NAME result xl-exit=.. first-console-ms=.. end-ms=.. ===".
 # The whole serial log (Xen, dom0, markers) goes to $XEN_LOG.
 # Env: BUILD (build), XEN_TIMEOUT (QEMU limit, s; 180), XEN_GUEST_TIMEOUT (per
-# guest inside dom0, s; 60), XEN_LOG ($BUILD/xen-testbed/logs/run-DATE-PID.log).
+# guest inside dom0, s; 60), XEN_POLL_US (how often dom0 looks at the console
+# log, us; 10000), XEN_LOG ($BUILD/xen-testbed/logs/run-DATE-PID.log).
 # Exit: 0 when QEMU exited by itself after dom0 printed "testbed done",
 # 1 otherwise.  Judge guests by what they printed, never by xl's exit code.
 set -euo pipefail
@@ -35,7 +36,7 @@ bash tests/xen/dom0.sh || die "building the dom0 initramfs failed"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 mkdir -p "$TMP/root/guests"
-echo "GUEST_TIMEOUT=$XEN_GUEST_TIMEOUT" >"$TMP/root/guests/testbed.conf"
+printf 'GUEST_TIMEOUT=%d\nPOLL_US=%d\n' "$XEN_GUEST_TIMEOUT" "${XEN_POLL_US:-10000}" >"$TMP/root/guests/testbed.conf"
 
 default_config() {
 	cat <<EOF
