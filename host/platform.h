@@ -19,4 +19,10 @@ int mgh_plat_watch_stop(struct mgh_loop *l, void (*cb)(void *arg, const char *wh
 			struct mgh_stop_watch **out);
 void mgh_plat_unwatch_stop(struct mgh_stop_watch *w);
 
+/* Calls fn(arg) and returns what it returns; when it crashes (a bad
+ * memory access, an illegal instruction) returns -EFAULT with *crash naming
+ * the signal instead of ending the process.  Where the platform cannot
+ * catch crashes it just calls fn. */
+int mgh_plat_guard(int (*fn)(void *arg), void *arg, const char **crash);
+
 #endif

@@ -1,37 +1,10 @@
-/* runtime.c - the host side of struct mg_host and the life cycle of a
- * wiring plan. */
+/* runtime.c - the host side of struct mg_host and the life cycle of
+ * devices and of a running plan. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <mirage/job.h>
-
-#include "platform.h"
-#include "runtime.h"
-
-enum job_state { JOB_NONE, JOB_RUNNING, JOB_DONE };
-
-struct mgh_dev {
-	struct mg_env env;       /* first: services get it back from env */
-	struct mgh_rt *rt;
-	const struct mg_plan_device *pd;
-	struct mg_device *dev;   /* NULL until connected */
-	struct mg_device **deps;
-	struct mg_job plain_job; /* the handle of a job without connect */
-	enum job_state job;
-	size_t live_bytes;
-};
-
-struct mgh_rt {
-	struct mg_host services;
-	const struct mg_plan *plan;
-	const struct mgh_opts *opts;
-	struct mgh_loop *loop;
-	struct mgh_dev *devs;
-	unsigned jobs_running;
-	int stopping;
-	int status;
-};
+#include "rtdev.h"
 
 static struct mgh_dev *dev_of(const struct mg_env *env)
 {
@@ -54,8 +27,8 @@ static void host_log(const struct mgh_rt *rt, const char *who, enum mg_log_level
 	mgh_plat_log(line);
 }
 
-static __attribute__((format(printf, 4, 5))) void
-rt_log(const struct mgh_rt *rt, const char *who, enum mg_log_level level, const char *fmt, ...)
+void mgh_rt_log(const struct mgh_rt *rt, const char *who, enum mg_log_level level, const char *fmt,
+		...)
 {
 	va_list ap;
 
@@ -114,10 +87,18 @@ static void svc_stop(const struct mg_env *env, int status)
 {
 	struct mgh_rt *rt = dev_of(env)->rt;
 
-	rt_log(rt, env->name, MG_LOG_INFO, "asked the host to stop (status %d)", status);
+	mgh_rt_log(rt, env->name, MG_LOG_INFO, "asked the host to stop (status %d)", status);
 	rt->stopping = 1;
 	if (status)
 		rt->status = 1;
+}
+
+static void svc_retired(const struct mg_env *env)
+{
+	struct mgh_dev *d = dev_of(env);
+
+	d->drained = 1;
+	mgh_rt_reap(d->rt);
 }
 
 static void svc_job_done(const struct mg_env *env, int status)
@@ -125,18 +106,18 @@ static void svc_job_done(const struct mg_env *env, int status)
 	struct mgh_dev *d = dev_of(env);
 
 	if (d->job != JOB_RUNNING) {
-		rt_log(d->rt, env->name, MG_LOG_WARN, "job_done called %s; ignored",
+		mgh_rt_log(d->rt, env->name, MG_LOG_WARN, "job_done called %s; ignored",
 		       d->job == JOB_DONE ? "twice" : "by a device that is not a running job");
 		return;
 	}
 	d->job = JOB_DONE;
 	d->rt->jobs_running--;
 	if (status) {
-		rt_log(d->rt, env->name, MG_LOG_ERROR, "job failed: %s (%d)",
+		mgh_rt_log(d->rt, env->name, MG_LOG_ERROR, "job failed: %s (%d)",
 		       strerror(status < 0 ? -status : status), status);
 		d->rt->status = 1;
 	} else {
-		rt_log(d->rt, env->name, MG_LOG_INFO, "job finished");
+		mgh_rt_log(d->rt, env->name, MG_LOG_INFO, "job finished");
 	}
 }
 
@@ -154,158 +135,301 @@ static const struct mg_host host_services_template = {
 	.fd_unwatch = mgh_fd_unwatch,
 	.job_done = svc_job_done,
 	.stop = svc_stop,
+	.retired = svc_retired,
 };
 
 static const struct mg_job_ops plain_job_ops = {
 	.hdr = MG_OPS_HDR(struct mg_job_ops, 1, 0),
 };
 
-/* ---- life cycle ---- */
+/* ---- devices ---- */
 
-static int connect_dev(struct mgh_rt *rt, struct mgh_dev *d)
+struct mgh_dev *mgh_dev_new(struct mgh_rt *rt, const struct mg_plan_device *pd,
+			    struct mgh_dev *const *devs)
+{
+	uint32_t nslots = pd->plugin->nslots;
+	struct mgh_dev *d = calloc(1, sizeof *d);
+
+	if (!d)
+		return NULL;
+	d->dep_devs = calloc(nslots ? nslots : 1, sizeof *d->dep_devs);
+	d->deps = calloc(nslots ? nslots : 1, sizeof *d->deps);
+	if (!d->dep_devs || !d->deps) {
+		free(d->dep_devs);
+		free(d->deps);
+		free(d);
+		return NULL;
+	}
+	d->rt = rt;
+	d->pd = pd;
+	for (uint32_t s = 0; s < nslots; s++) {
+		struct mgh_dev *dep = pd->deps[s] >= 0 ? devs[pd->deps[s]] : NULL;
+
+		d->dep_devs[s] = dep;
+		d->deps[s] = dep ? dep->dev : NULL;
+		if (dep)
+			dep->users++;
+	}
+	d->env = (struct mg_env){ &rt->services, pd->name, pd->plugin, d->deps, pd->params };
+	return d;
+}
+
+static int connect_guarded(void *arg)
+{
+	struct mgh_dev *d = arg;
+
+	return d->pd->plugin->connect(&d->env, &d->dev);
+}
+
+int mgh_dev_connect(struct mgh_dev *d)
 {
 	const struct mg_plugin *p = d->pd->plugin;
+	const char *crash = NULL;
 	int rc;
 
-	for (uint32_t s = 0; s < p->nslots; s++)
-		d->deps[s] = d->pd->deps[s] >= 0 ? rt->devs[d->pd->deps[s]].dev : NULL;
 	if (!p->connect) {
 		d->plain_job = (struct mg_job){ &plain_job_ops, &d->env };
 		d->dev = MG_DEVICE(&d->plain_job);
 		return 0;
 	}
-	rc = p->connect(&d->env, &d->dev);
-	if (rc < 0) {
-		rt_log(rt, d->env.name, MG_LOG_ERROR, "%s: connect failed: %s", p->name, strerror(-rc));
+	rc = mgh_plat_guard(connect_guarded, d, &crash);
+	if (crash) {
+		/* its state is unknown: leave it be rather than call into it */
+		mgh_rt_log(d->rt, d->env.name, MG_LOG_ERROR, "%s: connect crashed (%s)", p->name, crash);
 		d->dev = NULL;
-		mgh_loop_drop_owner(rt->loop, &d->env);
+		return rc;
+	}
+	if (rc < 0) {
+		mgh_rt_log(d->rt, d->env.name, MG_LOG_ERROR, "%s: connect failed: %s", p->name,
+			   strerror(-rc));
+		d->dev = NULL;
+		mgh_loop_drop_owner(d->rt->loop, &d->env);
 		return rc;
 	}
 	if (!d->dev || !d->dev->ops || d->dev->ops->major != p->provides.major) {
-		rt_log(rt, d->env.name, MG_LOG_ERROR, "%s: connect returned %s, expected a %s %u.x handle",
-		       p->name, !d->dev || !d->dev->ops ? "no handle" : "ops of another major",
-		       p->provides.name, p->provides.major);
+		mgh_rt_log(d->rt, d->env.name, MG_LOG_ERROR,
+			   "%s: connect returned %s, expected a %s %u.x handle", p->name,
+			   !d->dev || !d->dev->ops ? "no handle" : "ops of another major",
+			   p->provides.name, p->provides.major);
 		if (d->dev && p->disconnect)
 			p->disconnect(d->dev);
 		d->dev = NULL;
 		return -EPROTO;
 	}
-	rt_log(rt, d->env.name, MG_LOG_DEBUG, "connected (%s)", p->name);
+	mgh_rt_log(d->rt, d->env.name, MG_LOG_DEBUG, "connected (%s)", p->name);
 	return 0;
 }
 
-static void disconnect_dev(struct mgh_rt *rt, struct mgh_dev *d)
+void mgh_dev_release(struct mgh_dev *d)
 {
+	const struct mg_plugin *p = d->pd->plugin;
 	unsigned left;
 
-	if (!d->dev)
-		return;
-	if (d->pd->plugin->connect && d->pd->plugin->disconnect)
-		d->pd->plugin->disconnect(d->dev);
-	d->dev = NULL;
-	left = mgh_loop_drop_owner(rt->loop, &d->env);
+	if (d->grace)
+		mgh_timer_cancel(d->grace);
+	if (d->dev && p->connect && p->disconnect)
+		p->disconnect(d->dev);
+	if (d->job == JOB_RUNNING)
+		d->rt->jobs_running--;
+	left = mgh_loop_drop_owner(d->rt->loop, &d->env);
 	if (left)
-		rt_log(rt, d->env.name, MG_LOG_WARN, "left %u timers or fd watches behind", left);
+		mgh_rt_log(d->rt, d->env.name, MG_LOG_WARN, "left %u timers or fd watches behind", left);
 	if (d->live_bytes)
-		rt_log(rt, d->env.name, MG_LOG_WARN, "left %zu bytes allocated", d->live_bytes);
+		mgh_rt_log(d->rt, d->env.name, MG_LOG_WARN, "left %zu bytes allocated", d->live_bytes);
+	for (uint32_t s = 0; s < p->nslots; s++)
+		if (d->dep_devs[s])
+			d->dep_devs[s]->users--;
+	free(d->dep_devs);
+	free(d->deps);
+	free(d);
 }
+
+int mgh_dev_start(struct mgh_dev *d)
+{
+	struct mgh_rt *rt = d->rt;
+	int rc;
+
+	d->job = JOB_RUNNING;
+	rt->jobs_running++;
+	rc = rt->opts->start(d->pd, d->dev, d->deps);
+	if (rc < 0) {
+		mgh_rt_log(rt, d->env.name, MG_LOG_ERROR, "%s: start failed: %s", d->pd->plugin->name,
+			   strerror(-rc));
+		if (d->job == JOB_RUNNING) {
+			d->job = JOB_DONE;
+			rt->jobs_running--;
+		}
+	}
+	return rc;
+}
+
+static void grace_over(void *arg)
+{
+	struct mgh_dev *d = arg;
+
+	d->grace = NULL;
+	mgh_rt_log(d->rt, d->env.name, MG_LOG_WARN, "still busy after %u ms of retirement; disconnecting",
+		   d->rt->opts->grace_ms);
+	d->drained = 1;
+	mgh_rt_reap(d->rt);
+}
+
+void mgh_dev_retire(struct mgh_dev *d)
+{
+	struct mgh_rt *rt = d->rt;
+	const struct mg_plugin *p = d->pd->plugin;
+
+	if (d->job == JOB_RUNNING) {
+		d->job = JOB_DONE; /* replaced, not finished: no status */
+		rt->jobs_running--;
+	}
+	d->retiring = 1;
+	d->next_retiring = rt->retiring;
+	rt->retiring = d;
+	if (d->dev && MG_PLUGIN_HAS(p, retire) &&
+	    mgh_timer_start(rt->loop, NULL, (uint64_t)rt->opts->grace_ms * 1000000u, grace_over, d,
+			    &d->grace) == 0)
+		p->retire(d->dev);
+	else
+		d->drained = 1;
+}
+
+void mgh_rt_reap(struct mgh_rt *rt)
+{
+	int freed;
+
+	/* freeing one may leave its dependencies unused: go round again */
+	do {
+		freed = 0;
+		for (struct mgh_dev **pp = &rt->retiring; *pp;) {
+			struct mgh_dev *d = *pp;
+
+			if (d->drained && !d->users) {
+				*pp = d->next_retiring;
+				mgh_dev_release(d);
+				freed = 1;
+			} else {
+				pp = &d->next_retiring;
+			}
+		}
+	} while (freed);
+}
+
+/* ---- a running plan ---- */
 
 static void on_stop_request(void *arg, const char *why)
 {
 	struct mgh_rt *rt = arg;
 
-	rt_log(rt, rt->plan->name, MG_LOG_INFO, "%s: stopping", why);
+	mgh_rt_log(rt, rt->plan ? rt->plan->name : "host", MG_LOG_INFO, "%s: stopping", why);
 	rt->stopping = 1;
 }
 
-static int start_jobs(struct mgh_rt *rt)
+struct mgh_rt *mgh_rt_new(const struct mgh_opts *opts)
 {
-	for (unsigned j = 0; j < rt->plan->njobs && !rt->stopping; j++) {
-		struct mgh_dev *d = &rt->devs[rt->plan->jobs[j]];
-		int rc;
+	struct mgh_rt *rt = calloc(1, sizeof *rt);
+	int rc;
 
-		d->job = JOB_RUNNING;
-		rt->jobs_running++;
-		rc = rt->opts->start(d->pd, d->dev, d->deps);
-		if (rc < 0) {
-			rt_log(rt, d->env.name, MG_LOG_ERROR, "%s: start failed: %s",
-			       d->pd->plugin->name, strerror(-rc));
-			if (d->job == JOB_RUNNING) {
-				d->job = JOB_DONE;
-				rt->jobs_running--;
-			}
-			return rc;
-		}
+	if (!rt || !(rt->loop = mgh_loop_new())) {
+		mgh_plat_log("out of memory");
+		free(rt);
+		return NULL;
 	}
-	return 0;
+	rt->services = host_services_template;
+	rt->services.target = opts->target;
+	rt->opts = opts;
+	rc = mgh_plat_watch_stop(rt->loop, on_stop_request, rt, &rt->stop_watch);
+	if (rc < 0)
+		mgh_rt_log(rt, "host", MG_LOG_WARN, "cannot watch for stop requests: %s", strerror(-rc));
+	return rt;
 }
 
-static void run_loop(struct mgh_rt *rt)
+int mgh_rt_start(struct mgh_rt *rt, const struct mg_plan *plan)
 {
-	while (!rt->stopping && rt->jobs_running) {
+	int rc = mgh_rt_apply(rt, plan);
+
+	if (rc < 0)
+		rt->status = 1;
+	return rc < 0 ? rc : rt->status ? -ECANCELED : 0; /* a job did not start */
+}
+
+int mgh_rt_run(struct mgh_rt *rt)
+{
+	while (!rt->stopping && (rt->jobs_running || rt->opts->stay)) {
 		int rc;
 
-		if (!mgh_loop_pending(rt->loop)) {
-			rt_log(rt, rt->plan->name, MG_LOG_ERROR,
-			       "%u job(s) still running, but none has a timer or fd to wait for",
-			       rt->jobs_running);
+		if (!rt->opts->stay && !mgh_loop_pending(rt->loop)) {
+			mgh_rt_log(rt, rt->plan->name, MG_LOG_ERROR,
+				   "%u job(s) still running, but none has a timer or fd to wait for",
+				   rt->jobs_running);
 			rt->status = 1;
-			return;
+			break;
 		}
 		rc = mgh_loop_run_once(rt->loop);
 		if (rc < 0) {
-			rt_log(rt, rt->plan->name, MG_LOG_ERROR, "event loop: %s", strerror(-rc));
+			mgh_rt_log(rt, rt->plan->name, MG_LOG_ERROR, "event loop: %s", strerror(-rc));
 			rt->status = 1;
-			return;
+			break;
 		}
 	}
+	return rt->status;
+}
+
+void mgh_rt_free(struct mgh_rt *rt)
+{
+	unsigned n = rt->plan ? rt->plan->ndevices : 0;
+
+	/* retiring devices use current ones, never the other way round */
+	for (struct mgh_dev *d = rt->retiring; d; d = d->next_retiring)
+		d->drained = 1;
+	mgh_rt_reap(rt);
+	while (n-- > 0)
+		mgh_dev_release(rt->devs[n]);
+	free(rt->devs);
+	mgh_plat_unwatch_stop(rt->stop_watch);
+	mgh_loop_free(rt->loop);
+	free(rt);
+}
+
+struct mgh_loop *mgh_rt_loop(struct mgh_rt *rt)
+{
+	return rt->loop;
+}
+
+const struct mg_plan *mgh_rt_plan(const struct mgh_rt *rt)
+{
+	return rt->plan;
+}
+
+int mgh_rt_uses_plan(const struct mgh_rt *rt, const struct mg_plan *plan)
+{
+	const struct mg_plan_device *first = plan->devices, *end = first + plan->ndevices;
+
+	/* a device kept across swaps still points into the plan it came from */
+	for (unsigned i = 0; rt->plan && i < rt->plan->ndevices; i++)
+		if (rt->devs[i]->pd >= first && rt->devs[i]->pd < end)
+			return 1;
+	for (const struct mgh_dev *d = rt->retiring; d; d = d->next_retiring)
+		if (d->pd >= first && d->pd < end)
+			return 1;
+	return rt->plan == plan;
+}
+
+void mgh_rt_stop(struct mgh_rt *rt)
+{
+	rt->stopping = 1;
 }
 
 int mgh_run(const struct mg_plan *plan, const struct mgh_opts *opts)
 {
-	struct mgh_rt rt = { .services = host_services_template, .plan = plan, .opts = opts };
-	struct mgh_stop_watch *stop_watch = NULL;
-	unsigned connected = 0;
-	int rc;
+	struct mgh_rt *rt = mgh_rt_new(opts);
+	int status;
 
-	rt.services.target = opts->target;
-	rt.loop = mgh_loop_new();
-	rt.devs = calloc(plan->ndevices, sizeof *rt.devs);
-	if (!rt.loop || !rt.devs) {
-		mgh_plat_log("out of memory");
-		free(rt.devs);
-		if (rt.loop)
-			mgh_loop_free(rt.loop);
+	if (!rt)
 		return 1;
-	}
-	rc = mgh_plat_watch_stop(rt.loop, on_stop_request, &rt, &stop_watch);
-	if (rc < 0)
-		rt_log(&rt, plan->name, MG_LOG_ERROR, "cannot watch for stop requests: %s",
-		       strerror(-rc));
-	for (; rc == 0 && connected < plan->ndevices; connected++) {
-		struct mgh_dev *d = &rt.devs[connected];
-		const struct mg_plan_device *pd = &plan->devices[connected];
-
-		d->rt = &rt;
-		d->pd = pd;
-		d->deps = calloc(pd->plugin->nslots ? pd->plugin->nslots : 1, sizeof *d->deps);
-		d->env = (struct mg_env){ &rt.services, pd->name, pd->plugin, d->deps, pd->params };
-		rc = d->deps ? connect_dev(&rt, d) : -ENOMEM;
-		if (rc < 0)
-			break;
-	}
-	if (rc == 0)
-		rc = start_jobs(&rt);
-	if (rc == 0)
-		run_loop(&rt);
-	else
-		rt.status = 1;
-	while (connected-- > 0)
-		disconnect_dev(&rt, &rt.devs[connected]);
-	for (unsigned i = 0; i < plan->ndevices; i++)
-		free(rt.devs[i].deps);
-	mgh_plat_unwatch_stop(stop_watch);
-	mgh_loop_free(rt.loop);
-	free(rt.devs);
-	return rt.status;
+	if (mgh_rt_start(rt, plan) == 0)
+		mgh_rt_run(rt);
+	status = rt->status;
+	mgh_rt_free(rt);
+	return status;
 }

@@ -1,11 +1,15 @@
 /* runtime.h - runs a wiring plan: connects devices in order, starts jobs,
- * runs the event loop until every job has finished or a stop signal, then
- * disconnects in reverse order.  Shared by mirage-host and frozen programs,
- * which differ only in how a job's start is called. */
+ * runs the event loop until every job has finished or a stop request, then
+ * disconnects in reverse order; and replaces parts of a running plan (hot
+ * swap).  Shared by mirage-host and frozen programs, which differ only in
+ * how a job's start is called. */
 #ifndef MIRAGE_RUNTIME_H
 #define MIRAGE_RUNTIME_H
 
 #include "plan.h"
+
+struct mgh_loop;
+struct mgh_rt;
 
 /* Calls dev's start with self and its deps (one per slot).  Returns what
  * start returned, or a negative errno when it could not be called. */
@@ -17,10 +21,37 @@ struct mgh_opts {
 	mgh_start_fn start;
 	const char *target;      /* "unix" or "xen" */
 	const char *prog;        /* prefix of host log lines */
+	int stay;                /* keep running when every job has finished */
+	unsigned grace_ms;       /* how long a retiring device may finish its work */
 };
 
-/* The exit status: 0 when every job finished with 0 (or a stop signal came
- * after a clean start), 1 otherwise; every failure is logged. */
+struct mgh_rt *mgh_rt_new(const struct mgh_opts *opts);
+/* Connects every device of plan in order and starts the jobs.  0, or a
+ * negative errno after logging, with nothing left connected. */
+int mgh_rt_start(struct mgh_rt *rt, const struct mg_plan *plan);
+/* Runs the loop until every job finished (unless opts->stay) or a stop
+ * request.  The exit status: 0, or 1 when a job failed. */
+int mgh_rt_run(struct mgh_rt *rt);
+/* Disconnects everything, in reverse order, and frees rt. */
+void mgh_rt_free(struct mgh_rt *rt);
+struct mgh_loop *mgh_rt_loop(struct mgh_rt *rt);
+/* The plan running now. */
+const struct mg_plan *mgh_rt_plan(const struct mgh_rt *rt);
+/* Whether a device made from plan (current or retiring) still lives, so
+ * the plan's memory must stay. */
+int mgh_rt_uses_plan(const struct mgh_rt *rt, const struct mg_plan *plan);
+/* Ends the run after the current callback. */
+void mgh_rt_stop(struct mgh_rt *rt);
+
+/* Hot swap: makes `plan` the running plan.  Devices whose plugin,
+ * parameters and dependencies are unchanged keep running untouched; the
+ * others are connected anew, with their dependents, while the old ones
+ * keep serving; only when all connected is the change committed (state
+ * handed over, dependents told, old devices retired).  On failure nothing
+ * changes and a negative errno is returned after logging. */
+int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan);
+
+/* new + start + run + free: the whole life of a plan. */
 int mgh_run(const struct mg_plan *plan, const struct mgh_opts *opts);
 
 #endif

@@ -110,7 +110,7 @@ int mgr_plugin_check(const struct mg_plugin *p, char *err, size_t cap)
 			 p->signature ? p->signature : "(none)", MG_SIGNATURE);
 		return -EPROTO;
 	}
-	if (p->size < offsetof(struct mg_plugin, data) || !p->name || !*p->name) {
+	if (p->size < MG_PLUGIN_SIZE_1_0 || !p->name || !*p->name) {
 		snprintf(err, cap, "descriptor is truncated or has no name");
 		return -EPROTO;
 	}

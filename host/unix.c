@@ -1,5 +1,7 @@
 /* unix.c - the platform under mirage-host and frozen Unix programs: log
- * lines to stderr, SIGINT and SIGTERM as stop requests. */
+ * lines to stderr, SIGINT and SIGTERM as stop requests, crashes caught
+ * around a plugin's connect during a swap. */
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,4 +72,40 @@ void mgh_plat_unwatch_stop(struct mgh_stop_watch *w)
 	close(w->fd);
 	sigprocmask(SIG_SETMASK, &w->old, NULL);
 	free(w);
+}
+
+/* The guard in force; guards do not nest (connects do not call connects). */
+static sigjmp_buf *guard_jump;
+static volatile sig_atomic_t guard_signal;
+
+static void on_crash(int sig)
+{
+	guard_signal = sig;
+	siglongjmp(*guard_jump, 1);
+}
+
+int mgh_plat_guard(int (*fn)(void *arg), void *arg, const char **crash)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+	static char altstack[64 * 1024]; /* a stack overflow must still be caught */
+	struct sigaction sa = { .sa_handler = on_crash, .sa_flags = SA_ONSTACK | SA_NODEFER };
+	struct sigaction old[MG_COUNTOF(sigs)];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack }, old_ss;
+	sigjmp_buf jump;
+	volatile int rc = -EFAULT;
+
+	*crash = NULL;
+	sigaltstack(&ss, &old_ss);
+	for (size_t i = 0; i < MG_COUNTOF(sigs); i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	guard_jump = &jump;
+	if (sigsetjmp(jump, 1) == 0)
+		rc = fn(arg);
+	else
+		*crash = strsignal(guard_signal);
+	guard_jump = NULL;
+	for (size_t i = 0; i < MG_COUNTOF(sigs); i++)
+		sigaction(sigs[i], &old[i], NULL);
+	sigaltstack(&old_ss, NULL);
+	return rc;
 }

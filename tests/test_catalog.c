@@ -68,7 +68,7 @@ START_TEST(wrong_abi_major_is_refused)
 
 	ck_assert_int_eq(cat.base.find(&cat.base, "badmajor", &p, err, sizeof err), 0);
 	ck_assert_int_eq(mgr_plugin_check(p, err, sizeof err), -EPROTO);
-	ck_assert_msg(strstr(err, "built for plugin ABI 2.0, but this host speaks 1.0"), "%s", err);
+	ck_assert_msg(strstr(err, "built for plugin ABI 2.1, but this host speaks 1.1"), "%s", err);
 }
 END_TEST
 

@@ -62,6 +62,10 @@ struct mg_host {
 	/* Ends the event loop after the current callback; status != 0 makes
 	 * the host exit with failure. */
 	void (*stop)(const struct mg_env *env, int status);
+
+	/* ---- ABI 1.1 ---- */
+	/* A retiring device (see mg_plugin.retire) has finished its work. */
+	void (*retired)(const struct mg_env *env);
 };
 
 /* What connect receives for one device; valid until disconnect returns. */

@@ -31,10 +31,11 @@ struct mg_ops_hdr {
 #define MG_OPS_HDR(ops_struct, major_, minor_) \
 	{ .size = sizeof(ops_struct), .major = (major_), .minor = (minor_) }
 
+/* True when a table of `size` bytes, at p, has the member `m` set. */
+#define MG_OPS_HAS_SIZE(size, type, p, m) \
+	((size) >= offsetof(type, m) + sizeof((p)->m) && (p)->m != NULL)
 /* True when the table `ops` has the member `m` and it is set. */
-#define MG_OPS_HAS(ops, m)                                               \
-	((ops)->hdr.size >= offsetof(__typeof__(*(ops)), m) + sizeof((ops)->m) && \
-	 (ops)->m != NULL)
+#define MG_OPS_HAS(ops, m) MG_OPS_HAS_SIZE((ops)->hdr.size, __typeof__(*(ops)), ops, m)
 
 /* Every device handle starts with a pointer to its ops table; a plugin embeds
  * the typed handle (struct mg_console, struct mg_kv_ro, ...) in its instance

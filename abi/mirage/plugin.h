@@ -17,7 +17,7 @@
  * services table.  A host rejects a plugin with another major, or a newer
  * minor than its own. */
 #define MG_ABI_MAJOR 1
-#define MG_ABI_MINOR 0
+#define MG_ABI_MINOR 1 /* 1.1: hot-swap hooks, host->retired */
 #define MG_PLUGIN_MAGIC 0x4d475031u /* "MGP1" */
 
 /* Binary-compatibility signature, compared as a string at load: catches a
@@ -74,6 +74,19 @@ union mg_value {
 
 struct mg_env;
 
+/* What a running device hands to its successor when it is replaced: a few
+ * tagged pointers to objects its dependencies own (a stackv4 listener, say),
+ * which outlive the swap.  Never its own memory: the successor may be a
+ * rebuilt plugin that lays its instance out differently. */
+#define MG_HANDOVER_MAX 8
+struct mg_handover {
+	unsigned n;
+	struct {
+		const char *tag; /* what ptr is: "stackv4.tcp_listener", ... */
+		void *ptr;
+	} items[MG_HANDOVER_MAX];
+};
+
 /* A job's start function: `int start(struct mg_job *self, T1 *dep1, ...)`,
  * one typed argument per slot in slot order, called once every device is
  * connected.  Stored untyped because its arity is the plugin's. */
@@ -109,7 +122,37 @@ struct mg_plugin {
 	mg_start_fn start;
 	/* Plugin-private static data, e.g. a crunched file table. */
 	const void *data;
+
+	/* ---- ABI 1.1: hot swap, every hook optional ----
+	 * A swap connects the successor while the predecessor keeps serving,
+	 * then commits: import, dep_replaced, then retire or disconnect the
+	 * predecessor.  A failed connect leaves the predecessor untouched. */
+
+	/* On the running instance: fill `out` with what a successor may adopt;
+	 * the instance keeps serving meanwhile.  0, or a negative errno when
+	 * there is nothing to hand over. */
+	int (*handover_export)(struct mg_device *self, struct mg_handover *out);
+	/* On the connected successor, at commit (so it cannot fail): adopt
+	 * what the predecessor exported.  Only called when the predecessor's
+	 * dependencies stay the same instances. */
+	void (*handover_import)(struct mg_device *self, const struct mg_handover *h);
+	/* On the predecessor, at commit: take no new work, finish what is in
+	 * flight, then call host->retired(env).  The host disconnects it then
+	 * (or after its grace period).  Without this hook: disconnected at
+	 * once. */
+	void (*retire)(struct mg_device *self);
+	/* On a device whose dependency in `slot` is replaced by `dep`, at
+	 * commit: use dep from now on (the old one stays valid during the
+	 * call).  Without this hook the device is re-connected instead (a job
+	 * is then started again). */
+	void (*dep_replaced)(struct mg_device *self, uint32_t slot, struct mg_device *dep);
 };
+
+/* The descriptor a host built for ABI 1.0 knows ends here. */
+#define MG_PLUGIN_SIZE_1_0 (offsetof(struct mg_plugin, data) + sizeof(const void *))
+/* Whether descriptor p has member m (and it is set): p may come from a
+ * plugin built against an older minor. */
+#define MG_PLUGIN_HAS(p, m) MG_OPS_HAS_SIZE((p)->size, struct mg_plugin, (p), m)
 
 /* Emits the descriptor.  Use once per plugin with named initializers:
  *   MG_PLUGIN(.name = "kvro.dir", .provides = MG_KV_RO_TYPE, ...);

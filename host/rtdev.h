@@ -1,0 +1,64 @@
+/* rtdev.h - the runtime's inside, shared by runtime.c (services, life
+ * cycle) and swap.c (applying a new plan to running devices). */
+#ifndef MIRAGE_RTDEV_H
+#define MIRAGE_RTDEV_H
+
+#include <mirage/job.h>
+
+#include "platform.h"
+#include "runtime.h"
+
+enum job_state { JOB_NONE, JOB_RUNNING, JOB_DONE };
+
+/* One connected instance.  Devices are referenced by pointer, not by plan
+ * index, since a swap puts them into another plan. */
+struct mgh_dev {
+	struct mg_env env;            /* first: services get it back from env */
+	struct mgh_rt *rt;
+	const struct mg_plan_device *pd; /* its plan entry (name, plugin, params) */
+	struct mgh_dev **dep_devs;    /* per slot, NULL for an empty one */
+	struct mg_device **deps;      /* per slot handles: env.deps */
+	struct mg_device *dev;        /* NULL until connected */
+	struct mg_job plain_job;      /* the handle of a job without connect */
+	enum job_state job;
+	size_t live_bytes;
+	unsigned users;               /* devices, current or retiring, that use it */
+	int retiring, drained;
+	struct mg_timer *grace;
+	struct mgh_dev *next_retiring;
+};
+
+struct mgh_rt {
+	struct mg_host services;
+	const struct mgh_opts *opts;
+	struct mgh_loop *loop;
+	const struct mg_plan *plan;   /* the current plan; NULL before start */
+	struct mgh_dev **devs;        /* its devices, in connect order */
+	struct mgh_dev *retiring;     /* replaced, finishing their work */
+	struct mgh_stop_watch *stop_watch;
+	unsigned jobs_running;
+	int stopping;
+	int status;
+};
+
+__attribute__((format(printf, 4, 5))) void
+mgh_rt_log(const struct mgh_rt *rt, const char *who, enum mg_log_level level, const char *fmt, ...);
+
+/* A device for plan entry pd; its dependencies are taken from devs, the
+ * devices of pd's plan by index.  NULL when out of memory. */
+struct mgh_dev *mgh_dev_new(struct mgh_rt *rt, const struct mg_plan_device *pd,
+			    struct mgh_dev *const *devs);
+/* Connects d (guarded against crashes); 0 or a negative errno, logged. */
+int mgh_dev_connect(struct mgh_dev *d);
+/* Disconnects (if connected) and frees d; its dependencies lose a user. */
+void mgh_dev_release(struct mgh_dev *d);
+/* Starts a job; 0 or a negative errno, logged. */
+int mgh_dev_start(struct mgh_dev *d);
+/* Takes d out of service: stops counting it as a running job, lets it
+ * finish its work (its plugin's retire hook), frees it once done and
+ * unused. */
+void mgh_dev_retire(struct mgh_dev *d);
+/* Frees every retiring device that is done and has no users. */
+void mgh_rt_reap(struct mgh_rt *rt);
+
+#endif

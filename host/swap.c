@@ -1,0 +1,182 @@
+/* swap.c - applying a plan to running devices: the start of a run (from
+ * nothing) and every hot swap go through here.  New instances are
+ * connected beside the old ones, which keep serving; only when every one
+ * is connected is the change committed.  */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rtdev.h"
+
+enum fate {
+	KEEP,    /* the same instance goes on */
+	NOTIFY,  /* goes on, told that a dependency was replaced */
+	CONNECT, /* a new instance (new device, or replacing the old one) */
+};
+
+struct change {
+	const struct mg_plan *plan;
+	struct mgh_dev **next; /* the new plan's devices, in its order */
+	struct mgh_dev **old;  /* the current device of the same name, or NULL */
+	enum fate *fate;
+};
+
+static struct mgh_dev *current(struct mgh_rt *rt, const char *name)
+{
+	for (unsigned i = 0; rt->plan && i < rt->plan->ndevices; i++)
+		if (!strcmp(rt->devs[i]->pd->name, name))
+			return rt->devs[i];
+	return NULL;
+}
+
+static int same_params(const struct mg_plan_device *a, const struct mg_plan_device *b)
+{
+	const struct mg_plugin *p = a->plugin;
+
+	for (uint32_t i = 0; i < p->nparams; i++) {
+		int same = p->params[i].type == MG_PARAM_INT ? a->params[i].i == b->params[i].i :
+			   p->params[i].type == MG_PARAM_BOOL ? a->params[i].b == b->params[i].b :
+								 !strcmp(a->params[i].s, b->params[i].s);
+
+		if (!same)
+			return 0;
+	}
+	return 1;
+}
+
+/* What becomes of device k: kept when nothing about it changed; notified
+ * when only dependencies were replaced (same names) and it can take that;
+ * else connected anew.  Devices before k are decided already. */
+static enum fate decide(const struct change *c, unsigned k)
+{
+	const struct mg_plan_device *pd = &c->plan->devices[k];
+	const struct mgh_dev *old = c->old[k];
+	int same_deps = 1, renamed = 0;
+
+	if (!old || old->pd->plugin != pd->plugin || !same_params(old->pd, pd))
+		return CONNECT;
+	for (uint32_t s = 0; s < pd->plugin->nslots; s++) {
+		const struct mgh_dev *now = pd->deps[s] >= 0 ? c->next[pd->deps[s]] : NULL;
+		const struct mgh_dev *was = old->dep_devs[s];
+
+		if (now == was)
+			continue;
+		same_deps = 0;
+		renamed |= !now || !was || strcmp(now->pd->name, was->pd->name);
+	}
+	if (same_deps)
+		return KEEP;
+	return !renamed && MG_PLUGIN_HAS(pd->plugin, dep_replaced) ? NOTIFY : CONNECT;
+}
+
+/* Connects the new instances in dependency order.  0, or a negative errno
+ * after releasing what it connected. */
+static int stage(struct mgh_rt *rt, struct change *c)
+{
+	const struct mg_plan *plan = c->plan;
+
+	for (unsigned k = 0; k < plan->ndevices; k++) {
+		int rc;
+
+		c->fate[k] = decide(c, k);
+		if (c->fate[k] != CONNECT) {
+			c->next[k] = c->old[k];
+			continue;
+		}
+		c->next[k] = mgh_dev_new(rt, &plan->devices[k], c->next);
+		rc = c->next[k] ? mgh_dev_connect(c->next[k]) : -ENOMEM;
+		if (rc < 0) {
+			if (c->next[k])
+				mgh_dev_release(c->next[k]);
+			while (k-- > 0)
+				if (c->fate[k] == CONNECT)
+					mgh_dev_release(c->next[k]);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* The new instance adopts what the old one hands over, when both can and
+ * the old one's dependencies are the very instances the new one has. */
+static void hand_over(struct mgh_dev *old, struct mgh_dev *d)
+{
+	const struct mg_plugin *from = old->pd->plugin, *to = d->pd->plugin;
+	struct mg_handover h = { 0 };
+
+	if (!old->dev || !MG_PLUGIN_HAS(from, handover_export) || !MG_PLUGIN_HAS(to, handover_import) ||
+	    from->nslots != to->nslots)
+		return;
+	for (uint32_t s = 0; s < to->nslots; s++)
+		if (old->dep_devs[s] != d->dep_devs[s])
+			return;
+	if (from->handover_export(old->dev, &h) == 0)
+		to->handover_import(d->dev, &h);
+}
+
+static void notify(struct mgh_dev *d, struct mgh_dev *const *next)
+{
+	const struct mg_plan_device *pd = d->pd;
+
+	for (uint32_t s = 0; s < pd->plugin->nslots; s++) {
+		struct mgh_dev *now = next[pd->deps[s]]; /* renamed slots were not notified */
+
+		if (now == d->dep_devs[s])
+			continue;
+		now->users++;
+		d->dep_devs[s]->users--;
+		d->dep_devs[s] = now;
+		d->deps[s] = now->dev;
+		pd->plugin->dep_replaced(d->dev, s, now->dev);
+	}
+}
+
+static void commit(struct mgh_rt *rt, struct change *c)
+{
+	const struct mg_plan *plan = c->plan;
+	unsigned n = rt->plan ? rt->plan->ndevices : 0;
+
+	for (unsigned k = 0; k < plan->ndevices; k++) {
+		if (c->fate[k] == CONNECT && c->old[k])
+			hand_over(c->old[k], c->next[k]);
+		else if (c->fate[k] == NOTIFY)
+			notify(c->next[k], c->next);
+	}
+	/* old devices that the new plan does not keep, dependents first */
+	while (n-- > 0) {
+		struct mgh_dev *d = rt->devs[n];
+		int kept = 0;
+
+		for (unsigned k = 0; k < plan->ndevices && !kept; k++)
+			kept = c->next[k] == d;
+		if (!kept)
+			mgh_dev_retire(d);
+	}
+	free(rt->devs);
+	rt->devs = c->next;
+	rt->plan = plan;
+	mgh_rt_reap(rt);
+}
+
+int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan)
+{
+	unsigned n = plan->ndevices ? plan->ndevices : 1;
+	struct change c = { plan, calloc(n, sizeof *c.next), calloc(n, sizeof *c.old),
+			    calloc(n, sizeof *c.fate) };
+	int rc = c.next && c.old && c.fate ? 0 : -ENOMEM;
+
+	for (unsigned k = 0; rc == 0 && k < plan->ndevices; k++)
+		c.old[k] = current(rt, plan->devices[k].name);
+	if (rc == 0)
+		rc = stage(rt, &c);
+	if (rc == 0) {
+		commit(rt, &c);
+		c.next = NULL; /* the running plan's now */
+		for (unsigned j = 0; j < plan->njobs && !rt->stopping; j++)
+			if (c.fate[plan->jobs[j]] == CONNECT && mgh_dev_start(rt->devs[plan->jobs[j]]) < 0)
+				rt->status = 1;
+	}
+	free(c.next);
+	free(c.old);
+	free(c.fate);
+	return rc;
+}
