@@ -9,11 +9,16 @@
 
 enum { P_BACKLOG, P_READ_BUFFER };
 
-struct sock_listener {
+/* A bound socket watched for reading: a TCP listener or a UDP endpoint. */
+struct sock_ep {
 	struct sock_stack *st;
 	int fd;
-	uint16_t port;
 	struct mg_watch *watch;
+};
+
+struct sock_listener {
+	struct sock_ep ep; /* first: the watch's argument */
+	uint16_t port;
 	mg_accept_cb cb;
 	void *arg;
 };
@@ -27,9 +32,7 @@ struct sock_connect {
 };
 
 struct sock_udp {
-	struct sock_stack *st;
-	int fd;
-	struct mg_watch *watch;
+	struct sock_ep ep; /* first: the watch's argument */
 	mg_udp_cb cb;
 	void *arg;
 };
@@ -51,18 +54,40 @@ static int open_socket(const char *addr, uint16_t port, int type,
 	return *fd < 0 ? -errno : 0;
 }
 
-/* Binds fd to ss; logs a failure with the address and port. */
-static int bind_logged(struct sock_stack *st, int fd, const struct sockaddr_storage *ss,
-		       socklen_t len, const char *what, const char *addr, uint16_t port)
+/* Binds (and for TCP listens on) addr:port and watches for reading with
+ * cb(ep).  A failure is logged with the address and port. */
+static int ep_open(struct sock_stack *st, struct sock_ep *ep, int type, const char *addr,
+		   uint16_t port, mg_watch_cb cb)
 {
-	int one = 1;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, rc;
 
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (const struct sockaddr *)ss, len) == 0)
-		return 0;
-	mg_log(st->env, MG_LOG_ERROR, "cannot %s on %s:%u: %s", what,
-	       *addr ? addr : "*", port, strerror(errno));
-	return -errno;
+	ep->st = st;
+	ep->fd = -1;
+	rc = open_socket(addr, port, type, &ss, &len, &ep->fd);
+	if (rc == 0) {
+		setsockopt(ep->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(ep->fd, (struct sockaddr *)&ss, len) < 0 ||
+		    (type == SOCK_STREAM && listen(ep->fd, st->backlog) < 0))
+			rc = -errno;
+	}
+	if (rc < 0)
+		mg_log(st->env, MG_LOG_ERROR, "cannot %s on %s:%u: %s",
+		       type == SOCK_STREAM ? "listen" : "bind UDP", *addr ? addr : "*", port,
+		       ep->fd < 0 && rc == -EINVAL ? "not a numeric IPv4 or IPv6 address"
+						   : strerror(-rc));
+	if (rc == 0)
+		rc = st->env->host->fd_watch(st->env, ep->fd, MG_EV_READ, cb, ep, &ep->watch);
+	if (rc < 0 && ep->fd >= 0)
+		close(ep->fd);
+	return rc;
+}
+
+static void ep_close(struct sock_ep *ep)
+{
+	ep->st->env->host->fd_unwatch(ep->watch);
+	close(ep->fd);
 }
 
 static void on_acceptable(void *arg, unsigned events)
@@ -72,16 +97,16 @@ static void on_acceptable(void *arg, unsigned events)
 	(void)events;
 	/* A bounded batch: the listener must not starve open flows. */
 	for (int i = 0; i < 64; i++) {
-		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(l->ep.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct mg_flow *f;
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				mg_log(l->st->env, MG_LOG_WARN, "accept on port %u: %s",
+				mg_log(l->ep.st->env, MG_LOG_WARN, "accept on port %u: %s",
 				       l->port, strerror(errno));
 			return;
 		}
-		f = sock_flow_new(l->st, fd);
+		f = sock_flow_new(l->ep.st, fd);
 		if (f)
 			l->cb(l->arg, f, 0);
 	}
@@ -93,30 +118,20 @@ static int sk_tcp_listen(struct mg_stackv4 *s, const char *addr, uint16_t port,
 	struct sock_stack *st = stack_of(s);
 	struct sock_listener *l = mg_zalloc(st->env, sizeof *l);
 	struct sockaddr_storage ss;
-	socklen_t len;
+	socklen_t len = sizeof ss;
 	int rc;
 
 	if (!l)
 		return -ENOMEM;
-	*l = (struct sock_listener){ .st = st, .fd = -1, .cb = cb, .arg = arg };
-	rc = open_socket(addr, port, SOCK_STREAM, &ss, &len, &l->fd);
-	if (rc == -EINVAL)
-		mg_log(st->env, MG_LOG_ERROR, "cannot listen on '%s': not a numeric IPv4 or IPv6 address", addr);
-	if (rc == 0)
-		rc = bind_logged(st, l->fd, &ss, len, "listen", addr, port);
-	if (rc == 0 && listen(l->fd, st->backlog) < 0)
-		rc = -errno;
-	len = sizeof ss;
-	if (rc == 0 && getsockname(l->fd, (struct sockaddr *)&ss, &len) == 0)
-		l->port = sock_addr_text(&ss, NULL, 0);
-	if (rc == 0)
-		rc = st->env->host->fd_watch(st->env, l->fd, MG_EV_READ, on_acceptable, l, &l->watch);
+	l->cb = cb;
+	l->arg = arg;
+	rc = ep_open(st, &l->ep, SOCK_STREAM, addr, port, on_acceptable);
 	if (rc < 0) {
-		if (l->fd >= 0)
-			close(l->fd);
 		mg_free(st->env, l);
 		return rc;
 	}
+	l->port = getsockname(l->ep.fd, (struct sockaddr *)&ss, &len) == 0
+			  ? sock_addr_text(&ss, NULL, 0) : port;
 	*out = (struct mg_tcp_listener *)l;
 	return 0;
 }
@@ -130,9 +145,8 @@ static void sk_tcp_unlisten(struct mg_tcp_listener *tl)
 {
 	struct sock_listener *l = (struct sock_listener *)tl;
 
-	l->st->env->host->fd_unwatch(l->watch);
-	close(l->fd);
-	mg_free(l->st->env, l);
+	ep_close(&l->ep);
+	mg_free(l->ep.st->env, l);
 }
 
 /* The connection is made or failed: hand over a flow or the error. */
@@ -187,6 +201,7 @@ static int sk_tcp_connect(struct mg_stackv4 *s, const char *addr, uint16_t port,
 static void on_datagram(void *arg, unsigned events)
 {
 	struct sock_udp *u = arg;
+	struct sock_stack *st = u->ep.st;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	char addr[SOCK_ADDRSTR];
@@ -194,12 +209,11 @@ static void on_datagram(void *arg, unsigned events)
 	ssize_t n;
 
 	(void)events;
-	n = recvfrom(u->fd, u->st->rbuf, u->st->rbuf_size, MSG_DONTWAIT,
-		     (struct sockaddr *)&ss, &len);
+	n = recvfrom(u->ep.fd, st->rbuf, st->rbuf_size, MSG_DONTWAIT, (struct sockaddr *)&ss, &len);
 	if (n < 0)
 		return; /* EAGAIN, or an ICMP error of an earlier send */
 	port = sock_addr_text(&ss, addr, sizeof addr);
-	u->cb(u->arg, addr, port, u->st->rbuf, (size_t)n);
+	u->cb(u->arg, addr, port, st->rbuf, (size_t)n);
 }
 
 static int sk_udp_bind(struct mg_stackv4 *s, const char *addr, uint16_t port,
@@ -207,21 +221,14 @@ static int sk_udp_bind(struct mg_stackv4 *s, const char *addr, uint16_t port,
 {
 	struct sock_stack *st = stack_of(s);
 	struct sock_udp *u = mg_zalloc(st->env, sizeof *u);
-	struct sockaddr_storage ss;
-	socklen_t len;
 	int rc;
 
 	if (!u)
 		return -ENOMEM;
-	*u = (struct sock_udp){ .st = st, .fd = -1, .cb = cb, .arg = arg };
-	rc = open_socket(addr, port, SOCK_DGRAM, &ss, &len, &u->fd);
-	if (rc == 0)
-		rc = bind_logged(st, u->fd, &ss, len, "bind UDP", addr, port);
-	if (rc == 0)
-		rc = st->env->host->fd_watch(st->env, u->fd, MG_EV_READ, on_datagram, u, &u->watch);
+	u->cb = cb;
+	u->arg = arg;
+	rc = ep_open(st, &u->ep, SOCK_DGRAM, addr, port, on_datagram);
 	if (rc < 0) {
-		if (u->fd >= 0)
-			close(u->fd);
 		mg_free(st->env, u);
 		return rc;
 	}
@@ -239,7 +246,7 @@ static int sk_udp_send(struct mg_udp *mu, const char *addr, uint16_t port,
 
 	if (rc < 0)
 		return rc;
-	if (sendto(u->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&ss, slen) >= 0)
+	if (sendto(u->ep.fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&ss, slen) >= 0)
 		return 0;
 	return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 }
@@ -248,9 +255,8 @@ static void sk_udp_close(struct mg_udp *mu)
 {
 	struct sock_udp *u = (struct sock_udp *)mu;
 
-	u->st->env->host->fd_unwatch(u->watch);
-	close(u->fd);
-	mg_free(u->st->env, u);
+	ep_close(&u->ep);
+	mg_free(u->ep.st->env, u);
 }
 
 static const struct mg_stackv4_ops sock_stack_ops = {
