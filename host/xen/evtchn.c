@@ -135,6 +135,11 @@ void mgx_evtchn_wait(uint64_t deadline_ns)
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
+const char *mgx_evtchn_idle(void)
+{
+	return timer_bound ? "halting until an event or VIRQ_TIMER" : "polling the clock";
+}
+
 void mgx_evtchn_init(void)
 {
 	struct evtchn_bind_virq bind = { .virq = VIRQ_TIMER, .vcpu = 0 };

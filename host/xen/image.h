@@ -1,10 +1,11 @@
 /* image.h - the contract between the Xen platform and the wiring file that
  * mirage-freeze generates (tests/xen/hello_plan.c is a hand-written one).
  *
- * The wiring file defines:
+ * The wiring file defines what host/frozen.h declares (the same on Unix):
  *   const struct mg_plan mg_frozen_plan;   the checked plan, as static data
- *   int mg_frozen_start(...);               calls a job's start with its deps
- * and may define:
+ *   int mg_frozen_start(...);               calls a job's start with its deps;
+ *                                           -ENOSYS for a device not a job
+ * and, for the image, may define:
  *   const int mg_frozen_log_level;          an enum mg_log_level; default
  *                                           MG_LOG_INFO when absent
  *
@@ -15,15 +16,7 @@
 #ifndef MGX_IMAGE_H
 #define MGX_IMAGE_H
 
-#include "plan.h"
-
-extern const struct mg_plan mg_frozen_plan;
-
-/* Calls dev->plugin->start as `int start(self, deps[0], ..., deps[n-1])`
- * (one argument per slot).  Returns what start returned, or -ENOSYS for a
- * device that is not a job of this image.  Same type as mgh_start_fn. */
-int mg_frozen_start(const struct mg_plan_device *dev, struct mg_device *self,
-		    struct mg_device *const *deps);
+#include "frozen.h"
 
 /* Weak: an image without it logs at MG_LOG_INFO. */
 extern const int mg_frozen_log_level __attribute__((weak));

@@ -72,8 +72,8 @@ void mgx_main(uint32_t start_info)
 	mgx_evtchn_init();
 	if (opts.level >= MG_LOG_DEBUG)
 		plat_logf("%s: debug: platform: %llu us from entry to the first console line; "
-			  "time from %s", prog,
+			  "time from %s; idle by %s", prog,
 			  (unsigned long long)(mgx_tsc_to_ns(first_line - mgx_tsc_entry) / 1000),
-			  mgx_time_source());
+			  mgx_time_source(), mgx_evtchn_idle());
 	mgx_exit(mgh_run(&mg_frozen_plan, &opts));
 }

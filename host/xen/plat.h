@@ -36,6 +36,8 @@ unsigned mgx_evtchn_routed(void);
 void mgx_evtchn_wait(uint64_t deadline_ns);
 /* Binds VIRQ_TIMER so that the one-shot timer wakes the halt. */
 void mgx_evtchn_init(void);
+/* How the loop waits, for the boot line: halt or poll. */
+const char *mgx_evtchn_idle(void);
 
 /* main.c: the C entry, called by boot.S with the start info's address. */
 __attribute__((noreturn)) void mgx_main(uint32_t start_info);

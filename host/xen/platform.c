@@ -1,6 +1,7 @@
 /* platform.c - host/platform.h for the Xen image: host log lines go to the
  * platform console; nothing asks the image to stop yet (the toolstack's
- * control/shutdown xenstore watch is not wired), so there is no stop source. */
+ * control/shutdown xenstore watch is not wired), so there is no stop source;
+ * crashes are not caught (a CPU exception ends the domain). */
 #include <string.h>
 
 #include "platform.h"
@@ -23,4 +24,10 @@ int mgh_plat_watch_stop(struct mgh_loop *l, void (*cb)(void *arg, const char *wh
 void mgh_plat_unwatch_stop(struct mgh_stop_watch *w)
 {
 	(void)w; /* never made */
+}
+
+int mgh_plat_guard(int (*fn)(void *arg), void *arg, const char **crash)
+{
+	(void)crash; /* no exception handlers: nothing to report */
+	return fn(arg);
 }

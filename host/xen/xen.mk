@@ -30,11 +30,12 @@ XEN_LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 XEN_LIBC_SRC := $(wildcard host/xen/libc/*.c)
 XEN_PLAT_SRC := host/xen/main.c host/xen/xen.c host/xen/mem.c host/xen/cons.c \
 	host/xen/time.c host/xen/rtc.c host/xen/evtchn.c host/xen/loop.c host/xen/platform.c \
-	host/runtime.c $(XEN_LIBC_SRC)
+	host/runtime.c host/swap.c $(XEN_LIBC_SRC)
 XEN_PLAT_OBJ := $(XEN_BUILD)/obj/boot.o \
 	$(patsubst %.c,$(XEN_BUILD)/obj/%.o,$(notdir $(XEN_PLAT_SRC)))
 XEN_PLAT_HDRS := $(wildcard host/xen/*.h host/xen/libc/*.h host/xen/libc/include/*.h) \
-	host/plan.h host/runtime.h host/loop.h host/platform.h $(ABI_HEADERS)
+	host/plan.h host/runtime.h host/rtdev.h host/frozen.h host/loop.h host/platform.h \
+	$(ABI_HEADERS)
 
 .PHONY: xen-platform xen-hello xen-images xen-run xen-symbols
 xen-platform: $(XEN_BUILD)/platform.a
@@ -54,7 +55,9 @@ $(XEN_BUILD)/obj/%.o: host/xen/%.c $(XEN_PLAT_HDRS) | $(XEN_HDRS)
 $(XEN_BUILD)/obj/%.o: host/xen/libc/%.c $(XEN_PLAT_HDRS) | $(XEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(XEN_PLAT_CFLAGS) -c -o $@ $<
-$(XEN_BUILD)/obj/runtime.o: host/runtime.c $(XEN_PLAT_HDRS) | $(XEN_HDRS)
+# The shared runtime; host/main.c and host/loop.c are Unix's, not these.
+$(XEN_BUILD)/obj/runtime.o $(XEN_BUILD)/obj/swap.o: $(XEN_BUILD)/obj/%.o: host/%.c \
+		$(XEN_PLAT_HDRS) | $(XEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(XEN_PLAT_CFLAGS) -c -o $@ $<
 
@@ -99,7 +102,7 @@ $(XEN_BUILD)/$(1).xen: $(2) $(3:%=$(XEN_BUILD)/plugins/%.o) $(XEN_BUILD)/platfor
 endef
 
 # Hand-made wiring files (what mirage-freeze --target xen will generate).
-XEN_WIRING_DEPS := host/xen/image.h host/plan.h $(ABI_HEADERS) | $(XEN_HDRS)
+XEN_WIRING_DEPS := host/xen/image.h host/frozen.h host/plan.h $(ABI_HEADERS) | $(XEN_HDRS)
 $(XEN_BUILD)/obj/hello_plan.o: tests/xen/hello_plan.c $(XEN_WIRING_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(XEN_PLAT_CFLAGS) -c -o $@ $<

@@ -49,6 +49,7 @@ static const struct {
 	{ ETIMEDOUT, "Connection timed out" },
 	{ ECONNREFUSED, "Connection refused" },
 	{ EINPROGRESS, "Operation now in progress" },
+	{ ECANCELED, "Operation canceled" },
 };
 
 char *strerror(int err)

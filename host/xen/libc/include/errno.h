@@ -46,5 +46,6 @@
 #define ETIMEDOUT 110
 #define ECONNREFUSED 111
 #define EINPROGRESS 115
+#define ECANCELED 125
 
 #endif
