@@ -7,6 +7,8 @@
 
 #include "server.h"
 
+#define OUT_START 16384 /* a connection's first write buffer; streams grow it */
+
 static const struct mg_env *env_of(struct http_conn *c)
 {
 	return c->srv->env;
@@ -367,7 +369,7 @@ void http_conn_accept(void *arg, struct mg_flow *flow, int err)
 	c = mg_zalloc(env, sizeof *c + hsize + s->lim.max_line);
 	if (c) {
 		c->in = mg_alloc(env, s->lim.max_head);
-		c->out = mg_alloc(env, s->out_cap);
+		c->out = mg_alloc(env, OUT_START);
 	}
 	if (!c || !c->in || !c->out) {
 		mg_log(env, MG_LOG_WARN, "out of memory for a connection from %s",
@@ -383,7 +385,7 @@ void http_conn_accept(void *arg, struct mg_flow *flow, int err)
 	c->srv = s;
 	c->flow = flow;
 	c->in_cap = s->lim.max_head;
-	c->out_cap = s->out_cap;
+	c->out_cap = OUT_START;
 	c->head.headers = (struct mg_http_header *)(c + 1);
 	c->path = (char *)(c + 1) + hsize;
 	c->ex.c = c;

@@ -147,8 +147,8 @@ static const struct mg_param srv_params[] = {
 				       "time to send a whole request (408 after)"),
 	[P_IDLE_TIMEOUT] = INT_PARAM("idle_timeout_ms", "60000", 1, 86400000,
 				     "an idle keep-alive connection, or one that reads no response, closes after this"),
-	[P_WRITE_BUFFER] = INT_PARAM("write_buffer", "65536", 1024, 16777216,
-				     "bytes a connection prepares per write"),
+	[P_WRITE_BUFFER] = INT_PARAM("write_buffer", "262144", 16384, 16777216,
+				     "write buffer of a connection that streams a body"),
 };
 
 MG_PLUGIN(.name = "http.server", .version = "1.0",
