@@ -1,5 +1,6 @@
 # xen.mk - the Xen platform (host/xen/README.md), included by the Makefile.
 #   make xen-platform   $(BUILD)/xen/platform.a, what a frozen image links
+#   make xen-plugins    $(BUILD)/plugins/NAME.xen.o for mirage-freeze --target xen
 #   make xen-hello      $(BUILD)/xen/hello.xen from tests/xen/hello_plan.c
 #   make xen-images     that and the kvcat images (tests/xen/kvcat_plan.c)
 #   make xen-run        boots it in QEMU (TCG, no Xen), prints its output
@@ -37,7 +38,7 @@ XEN_PLAT_HDRS := $(wildcard host/xen/*.h host/xen/libc/*.h host/xen/libc/include
 	host/plan.h host/runtime.h host/rtdev.h host/frozen.h host/loop.h host/platform.h \
 	$(ABI_HEADERS)
 
-.PHONY: xen-platform xen-hello xen-images xen-run xen-symbols
+.PHONY: xen-platform xen-plugins xen-hello xen-images xen-run xen-symbols
 xen-platform: $(XEN_BUILD)/platform.a
 
 $(XEN_HDRS):
@@ -65,21 +66,22 @@ $(XEN_BUILD)/platform.a: $(XEN_PLAT_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-# $(call xen_plugin,NAME,SOURCES,CFLAGS,KIND) pre-links
-# $(XEN_BUILD)/plugins/NAME.o as mirage-freeze does: one object whose only
-# global is the descriptor, renamed mgp_<NAME with '.' as '_'>.  KIND is
-# portable (libc only) or xen (may use the platform's mgx.h).
+# $(call xen_plugin,NAME,SOURCES,CFLAGS,KIND) pre-links $(BUILD)/plugins/NAME.xen.o
+# where mirage-freeze --target xen looks for it (beside NAME.unix.o): one
+# relocatable object whose only global is the descriptor, mirage_plugin,
+# with NAME.xen.libs (empty: the image has no libraries).  KIND is portable
+# (libc only) or xen (may also use the platform's mgx.h).
 XEN_PORTABLE_NAMES :=
 XEN_XEN_NAMES :=
 define xen_plugin
 XEN_$(if $(filter xen,$(4)),XEN,PORTABLE)_NAMES += $(1)
-$(XEN_BUILD)/plugins/$(1).o: $(2) $(ABI_HEADERS) host/xen/mgx.h | $(XEN_HDRS)
-	@rm -rf $$(@D)/$(1).d && mkdir -p $$(@D)/$(1).d
-	$(foreach s,$(2),$$(CC) $(3) -c -o $$(@D)/$(1).d/$(notdir $(s:.c=.o)) $(s) &&) true
-	ld -r -o $$@.tmp $$(@D)/$(1).d/*.o
-	objcopy --redefine-sym mirage_plugin=mgp_$(subst .,_,$(1)) \
-		--keep-global-symbol=mgp_$(subst .,_,$(1)) $$@.tmp $$@
-	rm -f $$@.tmp
+$(BUILD)/plugins/$(1).xen.o: $(2) $(ABI_HEADERS) host/xen/mgx.h | $(XEN_HDRS)
+	@rm -rf $$@.d && mkdir -p $$@.d
+	$(foreach s,$(2),$$(CC) $(3) -c -o $$@.d/$(notdir $(s:.c=.o)) $(s) &&) true
+	ld -r -o $$@ $$@.d/*.o
+	objcopy --keep-global-symbol=mirage_plugin $$@
+	rm -rf $$@.d
+	: > $$(@:.o=.libs)
 endef
 $(eval $(call xen_plugin,hello,apps/hello/hello.c,$(XEN_CFLAGS),portable))
 $(eval $(call xen_plugin,kvcat,apps/kvcat/kvcat.c,$(XEN_CFLAGS),portable))
@@ -91,12 +93,18 @@ $(eval $(call xen_plugin,clock.xen,plugins/xen/clock.c,$(XEN_PLUGIN_CFLAGS),xen)
 $(eval $(call xen_plugin,xen.evtchn,plugins/xen/evtchn.c,$(XEN_PLUGIN_CFLAGS),xen))
 $(eval $(call xen_plugin,xen.xenstore,plugins/xen/xenstore.c,$(XEN_PLUGIN_CFLAGS),xen))
 
+# A plugin's object as freeze links it: the descriptor renamed
+# mg_plugin_<NAME, '.' as '_'> (host/wiring.c, mgf_descriptor_symbol).
+$(XEN_BUILD)/link/%.o: $(BUILD)/plugins/%.xen.o
+	@mkdir -p $(@D)
+	objcopy --redefine-sym mirage_plugin=mg_plugin_$(subst .,_,$*) $< $@
+
 # $(call xen_image,NAME,WIRING OBJECT,PLUGIN NAMES) links $(XEN_BUILD)/NAME.xen:
 # with symbols as NAME.xen.dbg, stripped as the bootable image.
 define xen_image
-$(XEN_BUILD)/$(1).xen: $(2) $(3:%=$(XEN_BUILD)/plugins/%.o) $(XEN_BUILD)/platform.a \
+$(XEN_BUILD)/$(1).xen: $(2) $(3:%=$(XEN_BUILD)/link/%.o) $(XEN_BUILD)/platform.a \
 		host/xen/image.ld
-	ld $$(XEN_LDFLAGS) -o $$@.dbg $(2) $(3:%=$(XEN_BUILD)/plugins/%.o) \
+	ld $$(XEN_LDFLAGS) -o $$@.dbg $(2) $(3:%=$(XEN_BUILD)/link/%.o) \
 		$(XEN_BUILD)/platform.a $$(XEN_LIBGCC)
 	strip -o $$@ $$@.dbg
 endef
@@ -108,7 +116,7 @@ $(XEN_BUILD)/obj/hello_plan.o: tests/xen/hello_plan.c $(XEN_WIRING_DEPS)
 	$(CC) $(XEN_PLAT_CFLAGS) -c -o $@ $<
 $(XEN_BUILD)/obj/kvcat_%_plan.o: tests/xen/kvcat_plan.c $(XEN_WIRING_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(XEN_PLAT_CFLAGS) -DKV_DESCRIPTOR=mgp_$(subst .,_,$*) -c -o $@ $<
+	$(CC) $(XEN_PLAT_CFLAGS) -DKV_DESCRIPTOR=mg_plugin_$(subst .,_,$*) -c -o $@ $<
 
 # configs/hello.cfg: console.xen, time.xen, hello (3 lines, 100 ms apart).
 $(eval $(call xen_image,hello,$(XEN_BUILD)/obj/hello_plan.o,console.xen time.xen hello))
@@ -125,8 +133,9 @@ XEN_QEMU := qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 64 \
 xen-run: $(XEN_BUILD)/hello.xen
 	$(XEN_QEMU) -kernel $< ; echo "qemu exit status $$? (1: the image ended with 0)"
 
-XEN_PORTABLE_OBJ := $(XEN_PORTABLE_NAMES:%=$(XEN_BUILD)/plugins/%.o)
-XEN_XEN_OBJ := $(XEN_XEN_NAMES:%=$(XEN_BUILD)/plugins/%.o)
+XEN_PORTABLE_OBJ := $(XEN_PORTABLE_NAMES:%=$(BUILD)/plugins/%.xen.o)
+XEN_XEN_OBJ := $(XEN_XEN_NAMES:%=$(BUILD)/plugins/%.xen.o)
+xen-plugins: $(XEN_PORTABLE_OBJ) $(XEN_XEN_OBJ)
 xen-symbols: $(XEN_PORTABLE_OBJ) $(XEN_XEN_OBJ)
 	bash tests/xen/symbols.sh host/xen/libc.symbols $(XEN_PORTABLE_OBJ) --platform $(XEN_XEN_OBJ)
 

@@ -2,14 +2,14 @@
  * mirage-freeze --target xen would emit for configs/hello.cfg: console.xen
  * (the PV console on Xen, the serial port elsewhere), time.xen, and hello
  * with count = 3, interval_ms = 100.  Each descriptor is reached under the
- * name the pre-link step gave it (mirage_plugin -> mgp_<name, '.' as '_'>). */
+ * name mirage-freeze gives it (mirage_plugin -> mg_plugin_<name, '.' as '_'>). */
 #include "mirage/console.h"
 #include "mirage/job.h"
 #include "mirage/time.h"
 
 #include "image.h"
 
-extern const struct mg_plugin mgp_console_xen, mgp_time_xen, mgp_hello;
+extern const struct mg_plugin mg_plugin_console_xen, mg_plugin_time_xen, mg_plugin_hello;
 
 static const union mg_value console_params[] = { { .s = "info" } };
 static const union mg_value hello_params[] = { { .i = 3 }, { .i = 100 },
@@ -17,9 +17,9 @@ static const union mg_value hello_params[] = { { .i = 3 }, { .i = 100 },
 static const int hello_deps[] = { 0, 1 }; /* console, time */
 
 static const struct mg_plan_device devices[] = {
-	{ "console", &mgp_console_xen, console_params, NULL },
-	{ "time", &mgp_time_xen, NULL, NULL },
-	{ "main", &mgp_hello, hello_params, hello_deps },
+	{ "console", &mg_plugin_console_xen, console_params, NULL },
+	{ "time", &mg_plugin_time_xen, NULL, NULL },
+	{ "main", &mg_plugin_hello, hello_params, hello_deps },
 };
 static const unsigned jobs[] = { 2 };
 
@@ -36,7 +36,7 @@ typedef int (*hello_start_fn)(struct mg_job *, struct mg_console *, struct mg_ti
 int mg_frozen_start(const struct mg_plan_device *dev, struct mg_device *self,
 		    struct mg_device *const *deps)
 {
-	if (dev->plugin == &mgp_hello)
+	if (dev->plugin == &mg_plugin_hello)
 		return ((hello_start_fn)dev->plugin->start)(
 			(struct mg_job *)self, (struct mg_console *)deps[0],
 			(struct mg_time *)deps[1]);

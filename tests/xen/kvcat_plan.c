@@ -1,7 +1,7 @@
 /* kvcat_plan.c - a hand-written wiring file for the Xen image: kvcat prints
  * every value of a kv_ro store on console.xen.  The store is the plugin
  * whose pre-linked descriptor KV_DESCRIPTOR names (-D at compile time):
- * mgp_kvro_crunch (files compiled in) or mgp_xen_xenstore (the domain's
+ * mg_plugin_kvro_crunch (files compiled in) or mg_plugin_xen_xenstore (the domain's
  * xenstore keys, on Xen only). */
 #include "mirage/console.h"
 #include "mirage/job.h"
@@ -10,18 +10,18 @@
 #include "image.h"
 
 #ifndef KV_DESCRIPTOR
-#error "compile with -DKV_DESCRIPTOR=mgp_<kv_ro plugin>"
+#error "compile with -DKV_DESCRIPTOR=mg_plugin_<kv_ro plugin>"
 #endif
 
-extern const struct mg_plugin mgp_console_xen, KV_DESCRIPTOR, mgp_kvcat;
+extern const struct mg_plugin mg_plugin_console_xen, KV_DESCRIPTOR, mg_plugin_kvcat;
 
 static const union mg_value console_params[] = { { .s = "info" } };
 static const int kvcat_deps[] = { 0, 1 }; /* console, fs */
 
 static const struct mg_plan_device devices[] = {
-	{ "console", &mgp_console_xen, console_params, NULL },
+	{ "console", &mg_plugin_console_xen, console_params, NULL },
 	{ "fs", &KV_DESCRIPTOR, NULL, NULL },
-	{ "main", &mgp_kvcat, NULL, kvcat_deps },
+	{ "main", &mg_plugin_kvcat, NULL, kvcat_deps },
 };
 static const unsigned jobs[] = { 2 };
 
@@ -35,7 +35,7 @@ typedef int (*kvcat_start_fn)(struct mg_job *, struct mg_console *, struct mg_kv
 int mg_frozen_start(const struct mg_plan_device *dev, struct mg_device *self,
 		    struct mg_device *const *deps)
 {
-	if (dev->plugin == &mgp_kvcat)
+	if (dev->plugin == &mg_plugin_kvcat)
 		return ((kvcat_start_fn)dev->plugin->start)(
 			(struct mg_job *)self, (struct mg_console *)deps[0],
 			(struct mg_kv_ro *)deps[1]);
