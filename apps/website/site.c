@@ -11,10 +11,10 @@ char *site_key(char *buf, const char *path, const char *index)
 
 	if (!buf || path[0] != '/')
 		return NULL;
-	strcpy(buf, path + 1);
-	n = strlen(buf);
+	n = strlen(path + 1);
+	memcpy(buf, path + 1, n + 1);
 	if (n == 0 || buf[n - 1] == '/')
-		strcpy(buf + n, index);
+		memcpy(buf + n, index, strlen(index) + 1);
 	return mg_kv_key_check(buf) == 0 ? buf : NULL;
 }
 

@@ -141,11 +141,12 @@ static void handle(void *arg, struct mg_http_exchange *ex, const struct mg_http_
 	rc = key ? s->fs->ops->exists(s->fs, key, &kind) : -EINVAL;
 	if (rc == 0 && kind == MG_KV_DICTIONARY) {
 		/* A folder asked without its slash: relative links need it. */
-		char *loc = ops->alloc(ex, strlen(req->path) + 2);
+		size_t n = strlen(req->path);
+		char *loc = ops->alloc(ex, n + 2);
 
 		if (loc) {
-			strcpy(loc, req->path);
-			strcat(loc, "/");
+			memcpy(loc, req->path, n);
+			memcpy(loc + n, "/", 2);
 			reply_text(s, ex, req, 301, "Moved Permanently\n",
 				   &(struct mg_http_header){ "Location", loc }, 1);
 			return;
