@@ -39,7 +39,8 @@ deps:
 # ---- host tools --------------------------------------------------------
 RESOLVER_SRC := host/config.c host/resolve.c host/catalog.c host/types.c host/diag.c host/setup.c
 RUNTIME_SRC := host/runtime.c host/swap.c host/loop.c host/unix.c
-HOST_SRC := $(RESOLVER_SRC) $(RUNTIME_SRC) host/ffistart.c host/describe.c host/main.c
+HOST_SRC := $(RESOLVER_SRC) $(RUNTIME_SRC) host/ffistart.c host/describe.c host/session.c \
+	host/watch.c host/control.c host/main.c
 
 .PHONY: host freeze
 host: $(BUILD)/bin/mirage-host $(BUILD)/bin/mirage-crunch $(BUILD)/pkgconfig/mirage-plugin.pc freeze

@@ -11,8 +11,8 @@
 
 static const struct mgl_plugin *loaded_by_path(const struct mgl_catalog *c, const char *path)
 {
-	for (size_t i = 0; i < c->nloaded; i++)
-		if (!strcmp(c->loaded[i].path, path))
+	for (size_t i = c->nloaded; i-- > 0;)
+		if (!c->loaded[i].stale && !strcmp(c->loaded[i].path, path))
 			return &c->loaded[i];
 	return NULL;
 }
@@ -29,24 +29,23 @@ static int is_elf(const char *path)
 	return n == 4 && !memcmp(magic, "\177ELF", 4);
 }
 
-int mgl_load_file(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,
-		  char *err, size_t cap)
+/* Opens `file` as the plugin at `path` (they differ for a fresh copy). */
+static int open_plugin(struct mgl_catalog *c, const char *path, const char *file,
+		       const struct mgl_plugin **out, char *err, size_t cap)
 {
 	struct mgl_plugin *lp;
 	void *handle;
 	const struct mg_plugin *desc;
 
-	if ((*out = loaded_by_path(c, path)))
-		return 0;
-	if (access(path, R_OK) < 0) {
+	if (access(file, R_OK) < 0) {
 		snprintf(err, cap, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	if (!is_elf(path)) {
+	if (!is_elf(file)) {
 		snprintf(err, cap, "%s: not a plugin: not an ELF shared object", path);
 		return -ENOEXEC;
 	}
-	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
 	if (!handle) {
 		snprintf(err, cap, "%s: dlopen failed: %s", path, dlerror());
 		return -ENOEXEC;
@@ -63,8 +62,74 @@ int mgl_load_file(struct mgl_catalog *c, const char *path, const struct mgl_plug
 	lp->path = mgr_strdup(path);
 	lp->handle = handle;
 	lp->desc = desc;
+	lp->stale = 0;
 	*out = lp;
 	return 0;
+}
+
+int mgl_load_file(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,
+		  char *err, size_t cap)
+{
+	if ((*out = loaded_by_path(c, path)))
+		return 0;
+	return open_plugin(c, path, path, out, err, cap);
+}
+
+/* Copies src to dst; 0 or a negative errno. */
+static int copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	if (out < 0)
+		rc = -errno;
+	while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
+		if (n < 0 || write(out, buf, (size_t)n) != n)
+			rc = -EIO;
+	}
+	close(in);
+	if (out >= 0 && close(out) < 0 && rc == 0)
+		rc = -EIO;
+	return rc;
+}
+
+int mgl_reload_file(struct mgl_catalog *c, const char *path, char *err, size_t cap)
+{
+	static unsigned copies;
+	const struct mgl_plugin *old = loaded_by_path(c, path), *fresh;
+	char *copy = mgr_strf("/tmp/mirage-%d-%u-%s", (int)getpid(), copies++,
+			      strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	size_t old_index = old ? (size_t)(old - c->loaded) : 0;
+	int rc = copy_file(path, copy);
+
+	if (rc < 0)
+		snprintf(err, cap, "%s: cannot copy to %s: %s", path, copy, strerror(-rc));
+	else
+		rc = open_plugin(c, path, copy, &fresh, err, cap);
+	unlink(copy); /* the mapping stays */
+	free(copy);
+	if (rc == 0 && old)
+		c->loaded[old_index].stale = 1; /* open_plugin may have moved the array */
+	return rc;
+}
+
+void mgl_revert_file(struct mgl_catalog *c, const char *path)
+{
+	size_t i = c->nloaded;
+
+	while (i-- > 0 && (c->loaded[i].stale || strcmp(c->loaded[i].path, path)))
+		;
+	if (i == (size_t)-1)
+		return;
+	c->loaded[i].stale = 1;
+	while (i-- > 0 && strcmp(c->loaded[i].path, path))
+		;
+	if (i != (size_t)-1)
+		c->loaded[i].stale = 0;
 }
 
 static int find(struct mgr_catalog *base, const char *name, const struct mg_plugin **out,

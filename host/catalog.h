@@ -10,6 +10,7 @@ struct mgl_plugin {
 	char *path;
 	void *handle;
 	const struct mg_plugin *desc;
+	int stale; /* a newer copy of the file was loaded: kept for its users */
 };
 
 struct mgl_catalog {
@@ -26,6 +27,14 @@ void mgl_catalog_add_dir(struct mgl_catalog *c, const char *dir);
  * negative errno with the reason in err. */
 int mgl_load_file(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,
 		  char *err, size_t cap);
+/* Loads the file at path again, from a fresh copy (glibc would hand back
+ * the mapping it has for a path already open), and makes it the one find
+ * returns.  The older copy stays loaded for the devices still using it.
+ * 0, or a negative errno with the reason in err. */
+int mgl_reload_file(struct mgl_catalog *c, const char *path, char *err, size_t cap);
+/* Undoes the last mgl_reload_file of path: the copy loaded before is the
+ * one find returns again. */
+void mgl_revert_file(struct mgl_catalog *c, const char *path);
 /* Every NAME.so on the path, first folder first, each name once. */
 void mgl_each_file(struct mgl_catalog *c, void (*cb)(void *arg, const char *name,
 						    const char *path), void *arg);

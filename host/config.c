@@ -309,6 +309,23 @@ static void set_value(struct mgr_value *v, const char *key, const char *text, in
 	v->from_set = 1;
 }
 
+/* devices.NAME=IMPL: the device gets another implementation and drops the
+ * parameters of the old one; its wiring stays. */
+static void replace_device(struct mgr_config *cfg, const char *name, const char *impl)
+{
+	struct mgr_devcfg *d = (struct mgr_devcfg *)mgr_config_device(cfg, name);
+
+	if (!d)
+		d = add_device(cfg, name, 0);
+	for (size_t j = 0; j < d->nparams; j++) {
+		free(d->params[j].key);
+		free(d->params[j].text);
+	}
+	d->nparams = 0;
+	free(d->impl);
+	d->impl = mgr_strdup(impl);
+}
+
 /* "impl", "PARAM" or "deps.SLOT" */
 static int valid_device_key(const char *key)
 {
@@ -337,6 +354,10 @@ static void apply_set(struct loader *ld, const char *set)
 		add_path(cfg, mgr_strdup(eq + 1));
 		goto out;
 	}
+	if (path && !strncmp(path, "devices.", 8) && path[8] && !strchr(path + 8, '.')) {
+		replace_device(cfg, path + 8, eq + 1);
+		goto out;
+	}
 	if (path && !strncmp(path, "devices.", 8) && (rest = strchr(path + 8, '.')) &&
 	    rest > path + 8 && rest[1]) {
 		dev = mgr_strf("%.*s", (int)(rest - path - 8), path + 8);
@@ -344,7 +365,7 @@ static void apply_set(struct loader *ld, const char *set)
 	}
 	if (!dev || !valid_device_key(rest)) {
 		mgr_diag_add(ld->diag, cfg->file, 0,
-			     "--set %s: expected PATH=VALUE with PATH one of name, plugin_path, devices.DEVICE.impl, devices.DEVICE.PARAM or devices.DEVICE.deps.SLOT",
+			     "--set %s: expected PATH=VALUE with PATH one of name, plugin_path, devices.DEVICE (a new implementation, without the old parameters), devices.DEVICE.impl, devices.DEVICE.PARAM or devices.DEVICE.deps.SLOT",
 			     set);
 		goto out;
 	}

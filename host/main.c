@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "describe.h"
 #include "ffistart.h"
-#include "setup.h"
 #include "types.h"
+#include "watch.h"
 
 static const char usage[] =
 	"usage: mirage-host [run] APP.cfg [OPTION]...     run the app\n"
@@ -16,15 +17,20 @@ static const char usage[] =
 	"                                                 print the wiring (Graphviz with --dot)\n"
 	"       mirage-host inspect [PLUGIN|FILE.so] [--plugin-path DIR]...\n"
 	"                                                 list plugins, or show one's descriptor\n"
+	"       mirage-host ctl SOCKET COMMAND...         control an app run with --control\n"
 	"\n"
 	"options:\n"
 	"  --set PATH=VALUE     override a config value: devices.DEV.PARAM, devices.DEV.impl,\n"
-	"                       devices.DEV.deps.SLOT, name (repeatable)\n"
+	"                       devices.DEV.deps.SLOT, name (repeatable); devices.DEV=IMPL\n"
+	"                       gives DEV another implementation without the old parameters\n"
 	"  --plugin-path DIR    search DIR for NAME.so first (repeatable); MIRAGE_PLUGIN_PATH\n"
 	"                       (colon-separated) comes next, then the config's plugin_path,\n"
 	"                       then the plugins folder beside this program\n"
 	"  --target unix|xen    check or describe for a target (run is unix only)\n"
 	"  -v, -vv              log more (info, debug) on stderr\n"
+	"  --watch              run: re-read the config when it is saved, load a plugin again\n"
+	"                       when it is rebuilt; only what changed is re-connected\n"
+	"  --control SOCKET     run: take commands from mirage-host ctl SOCKET\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Config strings may use ${VAR} and ${VAR:-default} from the environment.\n"
@@ -77,10 +83,31 @@ static int cmd_inspect(const struct mgh_args *a, const char *what)
 	return rc < 0;
 }
 
+/* run: the app as a session, so that --watch and --control can change it. */
+static int cmd_run(const struct mgh_args *a, int watch, const char *control)
+{
+	struct mgh_opts opts = { .level = MG_LOG_WARN + (a->verbose > 2 ? 2 : a->verbose),
+				 .start = mgh_ffi_start, .target = "unix", .prog = "mirage-host",
+				 .stay = watch || control, .grace_ms = 30000 };
+	struct mgh_watcher *watcher = NULL;
+	struct mgh_control *ctl = NULL;
+	struct mgh_session s;
+	int status = 1;
+
+	fflush(stdout);
+	if (mgh_session_open(&s, a, &opts) == 0 &&
+	    (!watch || mgh_watch_start(&s, &watcher) == 0) &&
+	    (!control || mgh_control_start(&s, control, &ctl) == 0))
+		status = mgh_rt_run(s.rt);
+	mgh_control_stop(ctl);
+	mgh_watch_stop(watcher);
+	mgh_session_close(&s);
+	return status;
+}
+
 static int cmd_config(enum cmd cmd, const struct mgh_args *a, int dot)
 {
 	struct mgh_setup s;
-	int status = 0;
 
 	if (mgh_setup_load(&s, a) < 0) {
 		mgr_lines_print(&s.diag, stderr);
@@ -90,20 +117,12 @@ static int cmd_config(enum cmd cmd, const struct mgh_args *a, int dot)
 	if (cmd == CMD_CHECK)
 		printf("%s: ok: %u devices, %u jobs\n", a->config, s.res.plan.ndevices,
 		       s.res.plan.njobs);
-	else if (cmd == CMD_DESCRIBE && dot)
+	else if (dot)
 		mgr_describe_dot(&s.res, stdout);
-	else if (cmd == CMD_DESCRIBE)
+	else
 		mgr_describe_text(&s.res, stdout);
-	else {
-		struct mgh_opts opts = { .level = MG_LOG_WARN + (a->verbose > 2 ? 2 : a->verbose),
-					 .start = mgh_ffi_start, .target = "unix",
-					 .prog = "mirage-host" };
-
-		fflush(stdout);
-		status = mgh_run(&s.res.plan, &opts);
-	}
 	mgh_setup_free(&s);
-	return status;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -111,7 +130,11 @@ int main(int argc, char **argv)
 	static const char *const names[] = { "run", "check", "describe", "inspect" };
 	struct mgh_args a = { 0 };
 	enum cmd cmd = CMD_RUN;
-	int first = 1, dot = 0, status;
+	const char *control = NULL;
+	int first = 1, dot = 0, watch = 0, status;
+
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return mgh_ctl_main(argc - 1, argv + 1);
 
 	for (unsigned c = 0; argc > 1 && c < MG_COUNTOF(names); c++)
 		if (!strcmp(argv[1], names[c])) {
@@ -123,6 +146,14 @@ int main(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--dot") && cmd == CMD_DESCRIBE) {
 			dot = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--watch") && cmd == CMD_RUN) {
+			watch = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--control") && cmd == CMD_RUN && i + 1 < argc) {
+			control = argv[++i];
 			continue;
 		}
 		took = mgh_args_take(&a, argc, argv, &i, "mirage-host");
@@ -143,6 +174,8 @@ int main(int argc, char **argv)
 	} else if (!a.config) {
 		fprintf(stderr, "mirage-host: %s: missing APP.cfg (try --help)\n", names[cmd]);
 		goto usage_error;
+	} else if (cmd == CMD_RUN) {
+		status = cmd_run(&a, watch, control);
 	} else {
 		status = cmd_config(cmd, &a, dot);
 	}

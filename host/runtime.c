@@ -415,9 +415,9 @@ int mgh_rt_uses_plan(const struct mgh_rt *rt, const struct mg_plan *plan)
 	return rt->plan == plan;
 }
 
-void mgh_rt_stop(struct mgh_rt *rt)
+unsigned mgh_rt_jobs_running(const struct mgh_rt *rt)
 {
-	rt->stopping = 1;
+	return rt->jobs_running;
 }
 
 int mgh_run(const struct mg_plan *plan, const struct mgh_opts *opts)

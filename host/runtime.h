@@ -40,8 +40,8 @@ const struct mg_plan *mgh_rt_plan(const struct mgh_rt *rt);
 /* Whether a device made from plan (current or retiring) still lives, so
  * the plan's memory must stay. */
 int mgh_rt_uses_plan(const struct mgh_rt *rt, const struct mg_plan *plan);
-/* Ends the run after the current callback. */
-void mgh_rt_stop(struct mgh_rt *rt);
+/* Jobs started and not finished. */
+unsigned mgh_rt_jobs_running(const struct mgh_rt *rt);
 
 /* Hot swap: makes `plan` the running plan.  Devices whose plugin,
  * parameters and dependencies are unchanged keep running untouched; the

@@ -1,0 +1,19 @@
+/* control.h - mirage-host --control PATH: a Unix socket through which
+ * `mirage-host ctl PATH ...` asks a running app for its status and graph,
+ * swaps a device or re-reads the config. */
+#ifndef MIRAGE_CONTROL_H
+#define MIRAGE_CONTROL_H
+
+#include "session.h"
+
+struct mgh_control;
+
+/* Listens on path (replacing a stale socket).  0 with *out, or a negative
+ * errno after printing why. */
+int mgh_control_start(struct mgh_session *s, const char *path, struct mgh_control **out);
+void mgh_control_stop(struct mgh_control *c);
+
+/* The client: mirage-host ctl PATH COMMAND [ARG]...; returns the exit status. */
+int mgh_ctl_main(int argc, char **argv);
+
+#endif
