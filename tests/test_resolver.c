@@ -381,11 +381,29 @@ END_TEST
 
 START_TEST(set_with_bad_path)
 {
-	char *sets[] = { "devices.fs=1" };
+	char *sets[] = { "device.fs.root=/srv" };
 
 	ck_assert_int_eq(resolve_sets(GOOD, MG_TARGET_UNIX, sets, 1), -EINVAL);
 	ck_assert_uint_eq(diag.n, 1);
-	ck_assert_ptr_nonnull(strstr(diag.lines[0], "--set devices.fs=1: expected PATH=VALUE"));
+	ck_assert_ptr_nonnull(strstr(diag.lines[0], "--set device.fs.root=/srv: expected PATH=VALUE"));
+}
+END_TEST
+
+START_TEST(set_replaces_an_implementation_and_its_params)
+{
+	char *sets[] = { "devices.console=console.other" , "devices.fs=kv.fake", "devices.fs.root=/x" };
+
+	ck_assert_int_eq(resolve_sets(GOOD, MG_TARGET_UNIX, sets, 1), -EINVAL);
+	expect_error(3, "unknown implementation 'console.other'", NULL);
+	teardown();
+	setup();
+	/* fs's old root is gone: without the new one it is missing */
+	ck_assert_int_eq(resolve_sets(GOOD, MG_TARGET_UNIX, sets + 1, 1), -EINVAL);
+	expect_error(4, "missing required parameter 'root'", NULL);
+	teardown();
+	setup();
+	ck_assert_int_eq(resolve_sets(GOOD, MG_TARGET_UNIX, sets + 1, 2), 0);
+	ck_assert_str_eq(device("fs")->params[0].s, "/x");
 }
 END_TEST
 
@@ -436,6 +454,7 @@ static Suite *resolver_suite(void)
 	tcase_add_test(tc, set_overrides_a_value);
 	tcase_add_test(tc, set_value_is_type_checked_at_its_line);
 	tcase_add_test(tc, set_with_bad_path);
+	tcase_add_test(tc, set_replaces_an_implementation_and_its_params);
 	tcase_add_test(tc, environment_variables_expand);
 	tcase_add_test(tc, unset_variable_without_default);
 	suite_add_tcase(s, tc);
