@@ -25,7 +25,7 @@ ABI_HEADERS := $(wildcard abi/mirage/*.h)
 DEPS_STAMP := $(BUILD)/.deps-build
 
 .PHONY: all run test test-asan clean deps plugins
-all: $(DEPS_STAMP) host plugins
+all: $(DEPS_STAMP) host plugins xen-freeze
 
 # Debian packages; the stamp keeps deps.sh off the hot path.  Flags from
 # pkg-config use `=` so they are read after the packages are in.
@@ -183,6 +183,7 @@ test-run: test-build
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/http.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/guide.sh
 	BUILD=$(BUILD) bash tests/freeze.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/xen/qemu.sh
 
 test: $(TEST_STAMP)
 	$(MAKE) test-run
@@ -194,10 +195,10 @@ test-asan: $(TEST_STAMP)
 # test-xen boots the guests of tests/xen/guests.list on a real Xen 4.17 + Linux
 # dom0 inside QEMU (TCG, no KVM), all in one boot (tests/xen/test.sh).  The dom0
 # initramfs is built once from Debian packages into $(BUILD)/xen-testbed/.
-# Until the frozen images exist, the guest is a PVH probe (tests/xen/probe/).
+# The guests: a PVH probe (tests/xen/probe/) and the example configs frozen.
 # A new guest: its make target in XEN_GUEST_IMAGES, a line in tests/xen/guests.list.
 XEN_PROBE := $(BUILD)/xen-testbed/probe.xen
-XEN_GUEST_IMAGES := $(XEN_PROBE)
+XEN_GUEST_IMAGES = $(XEN_PROBE) $(XEN_FROZEN)
 
 $(XEN_PROBE): tests/xen/probe/probe.S tests/xen/probe/probe.ld
 	@mkdir -p $(@D)

@@ -45,7 +45,7 @@ static int open_plugin(struct mgl_catalog *c, const char *path, const char *file
 		snprintf(err, cap, "%s: not a plugin: not an ELF shared object", path);
 		return -ENOEXEC;
 	}
-	handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	handle = dlopen(file, (c->lazy ? RTLD_LAZY : RTLD_NOW) | RTLD_LOCAL);
 	if (!handle) {
 		snprintf(err, cap, "%s: dlopen failed: %s", path, dlerror());
 		return -ENOEXEC;

@@ -19,6 +19,9 @@ struct mgl_catalog {
 	size_t ndirs;
 	struct mgl_plugin *loaded;
 	size_t nloaded;
+	/* Bind symbols lazily: for tools that only read descriptors, so that a
+	 * plugin for another platform (a Xen one, calling its platform) loads. */
+	int lazy;
 };
 
 void mgl_catalog_init(struct mgl_catalog *c);

@@ -20,7 +20,9 @@ static const char usage[] =
 	"usage: mirage-freeze APP.cfg [--target unix|xen] -o OUT [OPTION]...\n"
 	"\n"
 	"Resolves APP.cfg exactly as mirage-host does, then links the plugins it names\n"
-	"statically into one program (unix) or one PVH image (xen, plus OUT.xl).\n"
+	"statically into one program (unix) or one PVH image (xen) that boots on Xen\n"
+	"(`xl create OUT.xl`, written beside it) and on any PVH loader, such as\n"
+	"qemu-system-x86_64 -kernel OUT.\n"
 	"\n"
 	"options:\n"
 	"  -o OUT               the program to write\n"
@@ -29,6 +31,7 @@ static const char usage[] =
 	"  --set PATH=VALUE     override a config value, as mirage-host --set\n"
 	"  --plugin-path DIR    search DIR for NAME.so first (repeatable)\n"
 	"  -q, --quiet          no size report\n"
+	"  -v, -vv              the program logs more (info, debug)\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"A plugin NAME.so is frozen from NAME.TARGET.o beside it: a relocatable object\n"
@@ -37,6 +40,7 @@ static const char usage[] =
 struct freeze {
 	struct mgh_setup s;
 	const char *target;  /* "unix" or "xen" */
+	int verbose;         /* -v: the program logs more */
 	char *root;          /* the folder holding bin/, include/, lib/ */
 	char *tmp;           /* work folder, removed at the end */
 	struct mgr_lines cmd; /* the link command, one word a line */
@@ -195,7 +199,7 @@ static int write_wiring(struct freeze *fz, const char *path)
 		fprintf(stderr, "mirage-freeze: %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	mgf_write_wiring(&fz->s.res, f);
+	mgf_write_wiring(&fz->s.res, MG_LOG_WARN + (fz->verbose > 2 ? 2 : fz->verbose), f);
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
@@ -256,6 +260,28 @@ static char *absolute(const char *path)
 	return mgr_strf("%s/%s", cwd, path);
 }
 
+/* The xl config that starts the image: `xl create OUT.xl`. */
+static int write_xl(const struct freeze *fz, const char *out)
+{
+	char *path = mgr_strf("%s.xl", out);
+	FILE *f = fopen(path, "w");
+	int rc = 0;
+
+	if (!f) {
+		fprintf(stderr, "mirage-freeze: %s: %s\n", path, strerror(errno));
+		rc = -errno;
+	} else {
+		fprintf(f, "# xl config of the unikernel \"%s\", written by mirage-freeze\n"
+			   "name = \"%s\"\nkernel = \"%s\"\ntype = \"pvh\"\nmemory = 32\nvcpus = 1\n"
+			   "on_poweroff = \"destroy\"\non_crash = \"destroy\"\n",
+			fz->s.res.plan.name, fz->s.res.plan.name, out);
+		if (fclose(f) != 0)
+			rc = -EIO;
+	}
+	free(path);
+	return rc;
+}
+
 static int freeze(struct freeze *fz, const char *out_arg, const char *emit_c, int quiet)
 {
 	char tmpl[] = "/tmp/mirage-freeze-XXXXXX";
@@ -278,6 +304,8 @@ static int freeze(struct freeze *fz, const char *out_arg, const char *emit_c, in
 		rc = write_wiring(fz, emit_c);
 	if (rc == 0)
 		rc = link_output(fz, out);
+	if (rc == 0 && !strcmp(fz->target, "xen"))
+		rc = write_xl(fz, out);
 	if (rc == 0 && !quiet)
 		size_report(fz, out);
 	mgr_lines_print(&fz->s.diag, stderr);
@@ -321,11 +349,12 @@ int main(int argc, char **argv)
 		goto usage_error;
 	}
 	fz.target = mgr_target_name(a.target ? a.target : MG_TARGET_UNIX);
-	if (mgh_setup_load(&fz.s, &a) < 0) {
+	if (mgh_setup_load(&fz.s, &a, 1) < 0) {
 		mgr_lines_print(&fz.s.diag, stderr);
 		status = 1;
 	} else {
 		fz.root = root_dir();
+		fz.verbose = a.verbose;
 		status = freeze(&fz, out, emit_c, quiet);
 	}
 	mgh_setup_free(&fz.s);

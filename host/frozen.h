@@ -7,6 +7,8 @@
 #include "runtime.h"
 
 extern const struct mg_plan mg_frozen_plan;
+/* Host log lines below it are dropped (frozen programs: -v lowers it). */
+extern const int mg_frozen_log_level;
 int mg_frozen_start(const struct mg_plan_device *dev, struct mg_device *self,
 		    struct mg_device *const *deps);
 

@@ -7,7 +7,7 @@
 
 int main(int argc, char **argv)
 {
-	struct mgh_opts opts = { .level = MG_LOG_WARN, .start = mg_frozen_start,
+	struct mgh_opts opts = { .level = mg_frozen_log_level, .start = mg_frozen_start,
 				 .target = "unix", .prog = mg_frozen_plan.name };
 
 	for (int i = 1; i < argc; i++) {

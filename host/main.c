@@ -109,7 +109,7 @@ static int cmd_config(enum cmd cmd, const struct mgh_args *a, int dot)
 {
 	struct mgh_setup s;
 
-	if (mgh_setup_load(&s, a) < 0) {
+	if (mgh_setup_load(&s, a, 0) < 0) {
 		mgr_lines_print(&s.diag, stderr);
 		mgh_setup_free(&s);
 		return 1;

@@ -114,10 +114,11 @@ static const char *env_lookup(const char *name)
 	return getenv(name);
 }
 
-int mgh_setup_load(struct mgh_setup *s, const struct mgh_args *a)
+int mgh_setup_load(struct mgh_setup *s, const struct mgh_args *a, int lazy)
 {
 	memset(s, 0, sizeof *s);
 	mgl_catalog_init(&s->cat);
+	s->cat.lazy = lazy;
 	if (mgr_config_load(&s->cfg, a->config, a->sets, a->nsets, env_lookup, &s->diag) < 0)
 		return -EINVAL;
 	mgh_catalog_dirs(&s->cat, a, s->cfg.plugin_path, s->cfg.npath);

@@ -35,8 +35,9 @@ void mgh_args_free(struct mgh_args *a);
 void mgh_catalog_dirs(struct mgl_catalog *cat, const struct mgh_args *a, char *const *extra,
 		      size_t nextra);
 
-/* Loads, resolves; 0 or -EINVAL with s->diag filled. */
-int mgh_setup_load(struct mgh_setup *s, const struct mgh_args *a);
+/* Loads, resolves; 0 or -EINVAL with s->diag filled.  lazy: see
+ * mgl_catalog.lazy. */
+int mgh_setup_load(struct mgh_setup *s, const struct mgh_args *a, int lazy);
 void mgh_setup_free(struct mgh_setup *s);
 
 #endif

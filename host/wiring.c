@@ -93,7 +93,7 @@ static void write_start(const struct mg_plan *plan, unsigned k, FILE *out)
 	fprintf(out, ");\n}\n");
 }
 
-void mgf_write_wiring(const struct mgr_resolved *r, FILE *out)
+void mgf_write_wiring(const struct mgr_resolved *r, int level, FILE *out)
 {
 	const struct mg_plan *plan = &r->plan;
 	char sym[256];
@@ -136,6 +136,7 @@ void mgf_write_wiring(const struct mgr_resolved *r, FILE *out)
 	c_string(out, plan->name);
 	fprintf(out, ",\n\t.devices = devices,\n\t.ndevices = %u,\n\t.jobs = jobs,\n\t.njobs = %u,\n};\n",
 		plan->ndevices, plan->njobs);
+	fprintf(out, "\nconst int mg_frozen_log_level = %d;\n", level);
 	for (unsigned j = 0; j < plan->njobs; j++)
 		write_start(plan, plan->jobs[j], out);
 	fprintf(out, "\nint mg_frozen_start(const struct mg_plan_device *dev, struct mg_device *self,\n"

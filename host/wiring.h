@@ -12,6 +12,7 @@
  * "kvro.dir" -> "mg_plugin_kvro_dir".  buf must hold strlen(name) + 11. */
 void mgf_descriptor_symbol(const char *name, char *buf, size_t cap);
 
-void mgf_write_wiring(const struct mgr_resolved *r, FILE *out);
+/* level: mg_frozen_log_level, the host log level of the frozen program. */
+void mgf_write_wiring(const struct mgr_resolved *r, int level, FILE *out);
 
 #endif

@@ -3,8 +3,8 @@
 # Usage: scripts/deps.sh [GROUP...]   groups: build (default), test, bench, xen
 set -eu
 
-pkgs_build="gcc make pkg-config libconfig-dev libffi-dev libssl-dev"
-pkgs_test="check valgrind strace curl graphviz binutils"
+pkgs_build="gcc make pkg-config libconfig-dev libffi-dev libssl-dev libxen-dev binutils"
+pkgs_test="check valgrind strace curl graphviz qemu-system-x86"
 pkgs_bench="wrk nginx-light"
 # xen: also the Xen testbed (tests/xen/), whose dom0 packages are fetched with
 # apt-get download, not installed

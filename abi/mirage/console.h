@@ -8,6 +8,10 @@
 #include "mirage.h"
 
 #define MG_CONSOLE_TYPE { "console", 1, 0 }
+/* A slot default naming the console of every target (the resolver takes
+ * the first that supports the target being built), like MirageOS's
+ * default_console. */
+#define MG_CONSOLE_DEFAULT "console.unix console.xen"
 
 struct mg_console;
 

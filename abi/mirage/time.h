@@ -6,6 +6,8 @@
 #include "mirage.h"
 
 #define MG_TIME_TYPE { "time", 1, 0 }
+/* A slot default naming the timers of every target (see MG_CONSOLE_DEFAULT). */
+#define MG_TIME_DEFAULT "time.unix time.xen"
 
 struct mg_time;
 struct mg_time_timer; /* opaque, owned by the implementation */

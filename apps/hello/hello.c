@@ -84,8 +84,9 @@ static void hello_disconnect(struct mg_device *dev)
 }
 
 static const struct mg_slot hello_slots[] = {
-	{ .name = "console", .type = MG_CONSOLE_TYPE, .doc = "where the lines go" },
-	{ .name = "time", .type = MG_TIME_TYPE, .optional = 0, .def = "time.unix",
+	{ .name = "console", .type = MG_CONSOLE_TYPE, .def = MG_CONSOLE_DEFAULT,
+	  .doc = "where the lines go" },
+	{ .name = "time", .type = MG_TIME_TYPE, .optional = 0, .def = MG_TIME_DEFAULT,
 	  .doc = "waits between lines" },
 };
 

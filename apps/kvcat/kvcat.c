@@ -137,7 +137,8 @@ static int kvcat_start(struct mg_job *self, struct mg_console *c, struct mg_kv_r
 }
 
 static const struct mg_slot kvcat_slots[] = {
-	{ .name = "console", .type = MG_CONSOLE_TYPE, .doc = "where the files go" },
+	{ .name = "console", .type = MG_CONSOLE_TYPE, .def = MG_CONSOLE_DEFAULT,
+	  .doc = "where the files go" },
 	{ .name = "fs", .type = MG_KV_RO_TYPE, .doc = "the store to print" },
 };
 

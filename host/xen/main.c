@@ -66,8 +66,10 @@ void mgx_main(uint32_t start_info)
 	mgx_mem_init(si);
 	mgx_cons_init();
 	first_line = rdtsc();
-	plat_logf("%s: info: platform: booting %s", prog,
-		  mgx_on_xen() ? "on Xen" : "on a PVH loader without Xen");
+	/* with -v: the first console line, the end of booting */
+	if (opts.level >= MG_LOG_INFO)
+		plat_logf("%s: info: platform: booting %s", prog,
+			  mgx_on_xen() ? "on Xen" : "on a PVH loader without Xen");
 	mgx_time_init();
 	mgx_evtchn_init();
 	if (opts.level >= MG_LOG_DEBUG)

@@ -160,3 +160,36 @@ $(XEN_BUILD)/test/test_libc: tests/xen/test_libc.c $(XEN_BUILD)/test/format.o \
 .PHONY: xen-test-libc
 xen-test-libc: $(XEN_BUILD)/test/test_libc
 	$<
+
+# ---- for mirage-freeze --target xen --------------------------------------
+# Xen-only plugins get a .so too, built for the build machine: mirage-freeze
+# and mirage-host read descriptors from .so files (lazily bound: the
+# platform calls in them never run there).
+XEN_DESC_CFLAGS := $(PLUGIN_CFLAGS) -Ihost/xen -isystem $(XEN_BUILD)/include \
+	-D__XEN_INTERFACE_VERSION__=0x00040e00
+define xen_descriptor
+$(BUILD)/plugins/$(1).so: $(2) $(ABI_HEADERS) host/xen/mgx.h | $(XEN_HDRS)
+	@mkdir -p $$(@D)
+	$$(CC) $(XEN_DESC_CFLAGS) -shared -o $$@ $(2) $$(LDFLAGS_SAN)
+endef
+$(eval $(call xen_descriptor,console.xen,plugins/xen/console.c))
+$(eval $(call xen_descriptor,clock.xen,plugins/xen/clock.c))
+$(eval $(call xen_descriptor,time.xen,plugins/xen/time.c))
+$(eval $(call xen_descriptor,xen.xenstore,plugins/xen/xenstore.c))
+XEN_DESC_SO := $(patsubst %,$(BUILD)/plugins/%.so,console.xen clock.xen time.xen xen.xenstore)
+
+# What mirage-freeze links an image with (lib/xen/, like lib/unix/): the
+# platform archive and the flags, absolute since the link runs elsewhere.
+$(BUILD)/lib/xen/libmirage-rt.a: $(XEN_BUILD)/platform.a host/xen/image.ld
+	@mkdir -p $(@D)
+	cp $< $@
+	echo "$(subst -Ihost,-I$(CURDIR)/host,$(subst -isystem host,-isystem $(CURDIR)/host,$(subst -isystem $(XEN_BUILD),-isystem $(abspath $(XEN_BUILD)),$(subst -Iabi,-I$(CURDIR)/abi,$(XEN_PLAT_CFLAGS)))))" > $(@D)/cflags
+	echo "-nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -Wl,-T,$(CURDIR)/host/xen/image.ld -Wl,--strip-all $(XEN_LIBGCC)" > $(@D)/ldflags
+
+.PHONY: xen-freeze
+xen-freeze: $(BUILD)/lib/xen/libmirage-rt.a xen-plugins $(XEN_DESC_SO)
+
+# The example configs frozen for Xen (test-xen and tests/xen/qemu.sh boot them).
+XEN_FROZEN := $(BUILD)/hello.xen $(BUILD)/kv-crunch.xen $(BUILD)/xenstore.xen
+$(XEN_FROZEN): $(BUILD)/%.xen: configs/%.cfg xen-freeze $(BUILD)/bin/mirage-freeze
+	$(BUILD)/bin/mirage-freeze -q $< --target xen -o $@

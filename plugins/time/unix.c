@@ -1,5 +1,5 @@
 /* time.unix - timers on the host's event loop.  Only host services are used,
- * so the plugin runs on every target. */
+ * so the same code serves every target (as time.xen in a Xen image). */
 #include "mirage/host.h"
 #include "mirage/time.h"
 
@@ -57,9 +57,10 @@ static void htime_disconnect(struct mg_device *dev)
 /* plugins/xen/time.c builds this same code as time.xen. */
 #ifndef MG_TIME_PLUGIN_NAME
 #define MG_TIME_PLUGIN_NAME "time.unix"
+#define MG_TIME_PLUGIN_TARGETS MG_TARGET_UNIX
 #endif
 
 MG_PLUGIN(.name = MG_TIME_PLUGIN_NAME, .version = "1.0",
 	  .summary = "timers on the host event loop",
-	  .provides = MG_TIME_TYPE, .targets = MG_TARGET_ANY,
+	  .provides = MG_TIME_TYPE, .targets = MG_TIME_PLUGIN_TARGETS,
 	  .connect = htime_connect, .disconnect = htime_disconnect);
