@@ -41,7 +41,7 @@ done <"$LIST"
 # check_guest IMAGE TEXT...: passes when the guest's console log holds every TEXT.
 # Reads the output of the run below ($TMP/out: the sections run.sh extracted).
 check_guest() {
-	local img=$1 name section result t missing=()
+	local img=$1 name section result xl t missing=()
 	shift
 	name=$(basename "$img" .xen)
 	section=$(awk -v n="$name" '
@@ -51,17 +51,21 @@ check_guest() {
 	result=$(grep -m1 "^=== guest $name result " "$TMP/out")
 	result=${result#"=== guest $name result "}
 	result=${result% ===}
+	xl=$(awk -v n="$name" '$0 == "=== end xl " n " ===" { on = 0 } on; $0 == "=== xl " n " ===" { on = 1 }' "$XEN_LOG")
 	for t in "$@"; do
 		grep -qF -- "$t" <<<"$section" || missing+=("$t")
 	done
+	# SHUTDOWN_poweroff is reason 0; a crash would be 3
+	grep -q 'has shut down, reason code 0 ' <<<"$xl" || missing+=("(xl: shut down, reason code 0: poweroff)")
 	if [ -z "$result" ]; then
 		not_ok "guest $name ran on Xen" "no result line for it in $XEN_LOG"
 	elif [ ${#missing[@]} = 0 ]; then
-		ok "guest $name printed ${*@Q} on its Xen console ($result)"
+		ok "guest $name printed ${*@Q} on its Xen console and powered off ($result)"
+		head -4 <<<"$section" | sed "s/^/#   $name console: /"
 	else
-		not_ok "guest $name printed ${*@Q} on its Xen console" "missing: ${missing[*]@Q}" \
-			"its console log:" "${section:-(empty)}" "$result" "xl create -F printed:" \
-			"$(awk -v n="$name" '$0 == "=== end xl " n " ===" { on = 0 } on; $0 == "=== xl " n " ===" { on = 1 }' "$XEN_LOG")"
+		not_ok "guest $name printed ${*@Q} on its Xen console and powered off" \
+			"missing: ${missing[*]@Q}" "its console log:" "${section:-(empty)}" "$result" \
+			"xl create -F printed:" "$xl"
 	fi
 }
 
