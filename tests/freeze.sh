@@ -36,6 +36,50 @@ check "the size report gives each plugin's text, data and bss" \
 	grep -Eq '^  hello +[0-9]+ +[0-9]+ +[0-9]+$' "$TMP/hello.report"
 check "and the whole program's" grep -Eq '^  total +[0-9]+ +[0-9]+ +[0-9]+$' "$TMP/hello.report"
 
+# ---- the website: the same HTTP responses, hosted and frozen --------------------
+# serve COMMAND...: starts it in the background; waits until PORT answers
+serve() {
+	"$@" >/dev/null 2>"$TMP/serve.err" &
+	SERVER=$!
+	for _ in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0
+		kill -0 "$SERVER" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 1
+}
+# responses FILE: a fixed list of requests, each response's status line,
+# headers (but Date) and body
+responses() {
+	local etag req args
+	etag=$(curl -sI "http://127.0.0.1:$PORT/" | awk 'tolower($1) == "etag:" { print $2 }' | tr -d '\r')
+	for req in "/" "/about.html" "/style.css" "/img/dot.png" "/docs" "/no/such/page" "/files/1k.txt -r 10-19" \
+		"/ -I" "/ -H If-None-Match:$etag" "/files/1k.txt -r 5000-" "/ -X DELETE"; do
+		read -ra args <<<"$req" # the path, then curl's arguments
+		curl -s -D - --path-as-is "http://127.0.0.1:$PORT${args[0]}" "${args[@]:1}" |
+			tr -d '\r' | grep -v '^Date: '
+		echo "-- end of $req"
+	done >"$1"
+}
+for mode in hosted frozen; do
+	PORT=$((20000 + RANDOM % 40000))
+	if [ $mode = hosted ]; then
+		serve "$HOST" configs/website.cfg --set devices.http.port=$PORT --set devices.main.access_log=false
+	else
+		"$FREEZE" -q configs/website.cfg -o "$TMP/website" --set devices.http.port=$PORT \
+			--set devices.main.access_log=false && serve "$TMP/website"
+	fi || not_ok "website $mode on port $PORT" "$(cat "$TMP/serve.err")"
+	responses "$TMP/website.$mode"
+	kill "$SERVER" 2>/dev/null
+	wait "$SERVER" 2>/dev/null
+done
+if [ -s "$TMP/website.hosted" ] && grep -q '^HTTP/1.1 206' "$TMP/website.hosted" &&
+   cmp -s "$TMP/website.hosted" "$TMP/website.frozen"; then
+	ok "website.cfg frozen gives the same HTTP responses as under mirage-host"
+else
+	not_ok "website parity" "$(diff "$TMP/website.hosted" "$TMP/website.frozen" | head -8)"
+fi
+
 # ---- no libconfig, libdl or libffi at run time ------------------------------
 libs=$(ldd "$TMP/kv" 2>&1)
 check "ldd: the frozen program needs no libconfig, libdl or libffi" \
