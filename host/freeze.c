@@ -334,14 +334,11 @@ int main(int argc, char **argv)
 			quiet = 1;
 			continue;
 		}
-		took = mgh_args_take(&a, argc, argv, &i, "mirage-freeze");
-		if (took == 0) {
-			fputs(usage, stdout);
+		took = mgh_args_take(&a, argc, argv, &i, "mirage-freeze", usage);
+		if (took <= 0) {
 			mgh_args_free(&a);
-			return 0;
+			return took ? 2 : 0;
 		}
-		if (took < 0)
-			goto usage_error;
 	}
 	if (!a.config || !out) {
 		fprintf(stderr, "mirage-freeze: %s (try --help)\n",

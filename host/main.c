@@ -156,14 +156,11 @@ int main(int argc, char **argv)
 			control = argv[++i];
 			continue;
 		}
-		took = mgh_args_take(&a, argc, argv, &i, "mirage-host");
-		if (took == 0) {
-			fputs(usage, stdout);
+		took = mgh_args_take(&a, argc, argv, &i, "mirage-host", usage);
+		if (took <= 0) {
 			mgh_args_free(&a);
-			return 0;
+			return took ? 2 : 0;
 		}
-		if (took < 0)
-			goto usage_error;
 	}
 	if (cmd == CMD_RUN && a.target == MG_TARGET_XEN) {
 		fprintf(stderr, "mirage-host: run: target xen needs mirage-freeze --target xen\n");

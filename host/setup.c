@@ -11,7 +11,8 @@ static void push(char ***v, size_t *n, const char *s)
 	(*v)[(*n)++] = mgr_strdup(s);
 }
 
-int mgh_args_take(struct mgh_args *a, int argc, char **argv, int *i, const char *prog)
+int mgh_args_take(struct mgh_args *a, int argc, char **argv, int *i, const char *prog,
+		  const char *usage)
 {
 	const char *opt = argv[*i];
 	const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
@@ -25,8 +26,10 @@ int mgh_args_take(struct mgh_args *a, int argc, char **argv, int *i, const char 
 		a->verbose += 2;
 		return 1;
 	}
-	if (!strcmp(opt, "-h") || !strcmp(opt, "--help"))
+	if (!strcmp(opt, "-h") || !strcmp(opt, "--help")) {
+		fputs(usage, stdout);
 		return 0;
+	}
 	if (!takes && (opt[0] == '-' || a->config)) {
 		fprintf(stderr, "%s: unexpected argument '%s' (try --help)\n", prog, opt);
 		return -1;

@@ -25,9 +25,11 @@ struct mgh_setup {
 
 /* Takes argv[*i] (advancing *i past a value): an option every tool shares
  * (--set, --plugin-path, --target, -v), or the one positional argument
- * (a->config).  1 when taken, 0 for -h/--help, -1 after printing a usage
- * error (an unknown option, a second positional argument). */
-int mgh_args_take(struct mgh_args *a, int argc, char **argv, int *i, const char *prog);
+ * (a->config).  1 when taken, 0 after printing usage for -h/--help, -1
+ * after printing a usage error (an unknown option, a second positional
+ * argument). */
+int mgh_args_take(struct mgh_args *a, int argc, char **argv, int *i, const char *prog,
+		  const char *usage);
 void mgh_args_free(struct mgh_args *a);
 
 /* Adds the command-line and environment folders, then `extra`, then the

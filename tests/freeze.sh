@@ -57,7 +57,7 @@ responses() {
 		"/ -I" "/ -H If-None-Match:$etag" "/files/1k.txt -r 5000-" "/ -X DELETE"; do
 		read -ra args <<<"$req" # the path, then curl's arguments
 		curl -s -D - --path-as-is "http://127.0.0.1:$PORT${args[0]}" "${args[@]:1}" |
-			tr -d '\r' | grep -v '^Date: '
+			tr -d '\r' | grep -av '^Date: '
 		echo "-- end of $req"
 	done >"$1"
 }
