@@ -7,7 +7,7 @@
 
 #include "flow.h"
 
-#define MG_STACKV4_TYPE { "stackv4", 1, 0 }
+#define MG_STACKV4_TYPE { "stackv4", 1, 1 } /* 1.1: tcp_listener_retarget */
 
 struct mg_stackv4;
 struct mg_tcp_listener; /* opaque */
@@ -38,6 +38,12 @@ struct mg_stackv4_ops {
 	int (*udp_send)(struct mg_udp *u, const char *addr, uint16_t port,
 			const void *data, size_t len);
 	void (*udp_close)(struct mg_udp *u);
+
+	/* ---- 1.1 ---- */
+	/* From now on, connections to l go to cb(arg): a device that adopts
+	 * a listener from its predecessor (hot swap) takes it over without
+	 * closing the socket, so no connection is refused meanwhile. */
+	void (*tcp_listener_retarget)(struct mg_tcp_listener *l, mg_accept_cb cb, void *arg);
 };
 
 struct mg_stackv4 {

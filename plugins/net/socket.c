@@ -149,6 +149,14 @@ static void sk_tcp_unlisten(struct mg_tcp_listener *tl)
 	mg_free(l->ep.st->env, l);
 }
 
+static void sk_tcp_listener_retarget(struct mg_tcp_listener *tl, mg_accept_cb cb, void *arg)
+{
+	struct sock_listener *l = (struct sock_listener *)tl;
+
+	l->cb = cb;
+	l->arg = arg;
+}
+
 /* The connection is made or failed: hand over a flow or the error. */
 static void on_connected(void *arg, unsigned events)
 {
@@ -260,7 +268,7 @@ static void sk_udp_close(struct mg_udp *mu)
 }
 
 static const struct mg_stackv4_ops sock_stack_ops = {
-	.hdr = MG_OPS_HDR(struct mg_stackv4_ops, 1, 0),
+	.hdr = MG_OPS_HDR(struct mg_stackv4_ops, 1, 1),
 	.tcp_listen = sk_tcp_listen,
 	.tcp_port = sk_tcp_port,
 	.tcp_unlisten = sk_tcp_unlisten,
@@ -268,6 +276,7 @@ static const struct mg_stackv4_ops sock_stack_ops = {
 	.udp_bind = sk_udp_bind,
 	.udp_send = sk_udp_send,
 	.udp_close = sk_udp_close,
+	.tcp_listener_retarget = sk_tcp_listener_retarget,
 };
 
 static int sock_connect(const struct mg_env *env, struct mg_device **out)
