@@ -8,6 +8,10 @@
 #include "server.h"
 
 #define OUT_START 16384 /* a connection's first write buffer; streams grow it */
+/* How long an idle connection of a retiring server stays open: a client
+ * that has its next request on the way still gets it answered, and the
+ * server is not kept for the full idle timeout. */
+#define RETIRE_IDLE_NS 1000000000u
 
 static const struct mg_env *env_of(struct http_conn *c)
 {
@@ -146,7 +150,8 @@ static void dispatch(struct http_conn *c, const char *body, size_t body_len, siz
 	};
 	ex->state = EX_HANDLER;
 	ex->no_body = h->is_head;
-	ex->keep_alive = h->keep_alive;
+	/* a retiring server's clients reconnect, to its successor */
+	ex->keep_alive = h->keep_alive && !c->srv->retiring;
 	ex->consumed = consumed;
 	ex->arena_used = 0;
 	if (c->srv->handler)
@@ -264,7 +269,8 @@ static void settle(struct http_conn *c)
 		c->deadline = c->req_start + s->header_timeout_ns;
 		c->expiry = EXP_408;
 	} else {
-		c->deadline = now + s->idle_timeout_ns;
+		c->deadline = now + (s->retiring && RETIRE_IDLE_NS < s->idle_timeout_ns
+					     ? RETIRE_IDLE_NS : s->idle_timeout_ns);
 	}
 }
 
@@ -292,14 +298,25 @@ void http_conn_enter(struct http_conn *c)
 
 void http_conn_leave(struct http_conn *c)
 {
+	struct http_srv *s = c->srv;
+
 	if (--c->busy)
 		return;
 	c->busy = 1;
 	if (c->flow)
 		process(c);
 	c->busy = 0;
-	if (!c->flow && (c->ex.state == EX_IDLE || c->ex.state == EX_DONE))
+	if (!c->flow && (c->ex.state == EX_IDLE || c->ex.state == EX_DONE)) {
 		http_conn_free(c);
+		if (s->retiring && !s->conns)
+			http_srv_drained(s);
+	}
+}
+
+void http_conn_retire(struct http_conn *c)
+{
+	http_conn_enter(c);
+	http_conn_leave(c); /* leave settles: the shorter idle deadline */
 }
 
 void http_conn_expire(struct http_conn *c)

@@ -1,6 +1,12 @@
 /* http.server - HTTP/1.1 over any stackv4: keep-alive, pipelining, chunked
  * bodies, limits and timeouts.  Portable: time comes from the host and the
- * clock slot, bytes from the net slot. */
+ * clock slot, bytes from the net slot.
+ *
+ * Hot swap: the server listens when an app serves on it, not in connect,
+ * because a successor is connected while its predecessor still holds the
+ * port; at commit it adopts the predecessor's listener instead (so no
+ * connection is refused), and the predecessor retires: it answers what
+ * its connections already asked, with "Connection: close", then goes. */
 #include <string.h>
 
 #include "date.h"
@@ -30,12 +36,31 @@ static struct http_srv *srv_of(struct mg_http *h)
 	return mg_container_of(h, struct http_srv, http);
 }
 
+static struct http_srv *srv_of_dev(struct mg_device *dev)
+{
+	return mg_container_of(dev, struct http_srv, http);
+}
+
 int http_serve(struct mg_http *h, mg_http_handler handler, void *arg)
 {
 	struct http_srv *s = srv_of(h);
+	int rc;
 
 	if (s->handler)
 		return -EBUSY;
+	if (!s->listener) {
+		rc = s->net->ops->tcp_listen(s->net, s->address, s->port, http_conn_accept, s,
+					     &s->listener);
+		if (rc < 0) {
+			/* net says why (address in use, ...); this says who wanted it. */
+			mg_log(s->env, MG_LOG_ERROR, "cannot serve HTTP on %s:%u (error %d)",
+			       s->address, s->port, rc);
+			s->listener = NULL;
+			return rc;
+		}
+	}
+	mg_log(s->env, MG_LOG_INFO, "listening on http://%s:%u/", s->address,
+	       s->net->ops->tcp_port(s->listener));
 	s->handler = handler;
 	s->handler_arg = arg;
 	return 0;
@@ -90,39 +115,115 @@ static int srv_connect(const struct mg_env *env, struct mg_device **out)
 	s->idle_timeout_ns = (uint64_t)p[P_IDLE_TIMEOUT].i * MS;
 	s->out_cap = (size_t)p[P_WRITE_BUFFER].i;
 	s->date_sec = -1;
-	rc = s->net->ops->tcp_listen(s->net, p[P_ADDRESS].s, (uint16_t)p[P_PORT].i,
-				     http_conn_accept, s, &s->listener);
-	if (rc == 0)
-		rc = env->host->timer_start(env, tick_ns(s), on_tick, s, &s->tick);
+	s->address = p[P_ADDRESS].s;
+	s->port = (uint16_t)p[P_PORT].i;
+	rc = env->host->timer_start(env, tick_ns(s), on_tick, s, &s->tick);
 	if (rc < 0) {
-		/* net says why (address in use, ...); this says who wanted it. */
-		mg_log(env, MG_LOG_ERROR, "cannot serve HTTP on %s:%lld (error %d)",
-		       p[P_ADDRESS].s, (long long)p[P_PORT].i, rc);
-		if (s->listener)
-			s->net->ops->tcp_unlisten(s->listener);
 		mg_free(env, s);
 		return rc;
 	}
-	mg_log(env, MG_LOG_INFO, "listening on http://%s:%u/", p[P_ADDRESS].s,
-	       s->net->ops->tcp_port(s->listener));
 	*out = MG_DEVICE(&s->http);
 	return 0;
 }
 
 static void srv_disconnect(struct mg_device *dev)
 {
-	struct http_srv *s = mg_container_of(dev, struct http_srv, http);
+	struct http_srv *s = srv_of_dev(dev);
 
 	while (s->conns)
 		http_conn_free(s->conns);
 	if (s->tick)
 		s->env->host->timer_cancel(s->tick);
-	s->net->ops->tcp_unlisten(s->listener);
+	if (s->drain_timer)
+		s->env->host->timer_cancel(s->drain_timer);
+	if (s->listener)
+		s->net->ops->tcp_unlisten(s->listener);
 	mg_free(s->env, s);
 }
 
+/* ---- hot swap ---- */
+
+#define TAG_LISTENER "stackv4.tcp_listener"
+#define TAG_ADDRESS "http.server.address" /* the text the listener was opened with */
+
+static int srv_export(struct mg_device *dev, struct mg_handover *out)
+{
+	struct http_srv *s = srv_of_dev(dev);
+
+	if (!s->listener)
+		return -ENOENT;
+	out->items[out->n].tag = TAG_LISTENER;
+	out->items[out->n++].ptr = s->listener;
+	out->items[out->n].tag = TAG_ADDRESS;
+	out->items[out->n++].ptr = (void *)s->address; /* the host's, outlives the swap */
+	s->listener = NULL; /* the successor's from now on */
+	return 0;
+}
+
+/* Takes the predecessor's listener when it listens where this server
+ * would; else closes it, and serve listens anew. */
+static void srv_import(struct mg_device *dev, const struct mg_handover *h)
+{
+	struct http_srv *s = srv_of_dev(dev);
+	struct mg_tcp_listener *l = NULL;
+	const char *address = NULL;
+
+	for (unsigned i = 0; i < h->n; i++) {
+		if (!strcmp(h->items[i].tag, TAG_LISTENER))
+			l = h->items[i].ptr;
+		else if (!strcmp(h->items[i].tag, TAG_ADDRESS))
+			address = h->items[i].ptr;
+	}
+	if (!l)
+		return;
+	if (s->listener || !MG_OPS_HAS(s->net->ops, tcp_listener_retarget) || !address ||
+	    strcmp(address, s->address) || (s->port && s->port != s->net->ops->tcp_port(l))) {
+		s->net->ops->tcp_unlisten(l);
+		return;
+	}
+	s->net->ops->tcp_listener_retarget(l, http_conn_accept, s);
+	s->listener = l;
+	mg_log(s->env, MG_LOG_DEBUG, "took over the listener on port %u", s->net->ops->tcp_port(l));
+}
+
+static void on_drained(void *arg)
+{
+	struct http_srv *s = arg;
+
+	s->drain_timer = NULL;
+	s->env->host->retired(s->env); /* may disconnect us: the last thing we do */
+}
+
+void http_srv_drained(struct http_srv *s)
+{
+	/* Not from here: the host may disconnect the server at once, and a
+	 * connection's callback is still on the stack. */
+	if (!s->drain_timer && s->env->host->timer_start(s->env, 0, on_drained, s, &s->drain_timer) < 0) {
+		s->drain_timer = NULL;
+		mg_log(s->env, MG_LOG_WARN, "no timer: the host disconnects this server after its grace period");
+	}
+}
+
+static void srv_retire(struct mg_device *dev)
+{
+	struct http_srv *s = srv_of_dev(dev);
+
+	s->retiring = 1;
+	if (s->listener) { /* nobody adopted it */
+		s->net->ops->tcp_unlisten(s->listener);
+		s->listener = NULL;
+	}
+	for (struct http_conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		http_conn_retire(c);
+	}
+	if (!s->conns)
+		http_srv_drained(s);
+}
+
 static const struct mg_slot srv_slots[] = {
-	[S_NET] = { .name = "net", .type = MG_STACKV4_TYPE, .def = "net.socket",
+	/* 1.0 is enough: without tcp_listener_retarget a successor listens anew */
+	[S_NET] = { .name = "net", .type = { "stackv4", 1, 0 }, .def = "net.socket",
 		    .doc = "the TCP/IP stack to listen on" },
 	[S_CLOCK] = { .name = "clock", .type = MG_CLOCK_TYPE, .def = "clock.unix",
 		      .doc = "wall time for the Date header" },
@@ -156,4 +257,5 @@ MG_PLUGIN(.name = "http.server", .version = "1.0",
 	  .provides = MG_HTTP_TYPE, .targets = MG_TARGET_ANY,
 	  .slots = srv_slots, .nslots = MG_COUNTOF(srv_slots),
 	  .params = srv_params, .nparams = MG_COUNTOF(srv_params),
-	  .connect = srv_connect, .disconnect = srv_disconnect);
+	  .connect = srv_connect, .disconnect = srv_disconnect,
+	  .handover_export = srv_export, .handover_import = srv_import, .retire = srv_retire);

@@ -18,7 +18,9 @@ struct http_srv {
 	const struct mg_env *env;
 	struct mg_stackv4 *net;
 	struct mg_clock *clock;
-	struct mg_tcp_listener *listener;
+	struct mg_tcp_listener *listener; /* from serve, or adopted from a predecessor */
+	const char *address;
+	uint16_t port;
 	mg_http_handler handler;
 	void *handler_arg;
 	struct http_limits lim;
@@ -26,6 +28,8 @@ struct http_srv {
 	size_t out_cap;      /* a connection's write buffer */
 	struct mg_timer *tick;
 	struct http_conn *conns;
+	int retiring;        /* replaced: no new connections, no keep-alive */
+	struct mg_timer *drain_timer; /* tells the host, outside any connection's callback */
 	int64_t date_sec;    /* the second `date` shows */
 	char date[32];
 };
@@ -76,6 +80,8 @@ struct http_conn {
 
 /* server.c */
 const char *http_date(struct http_srv *s);
+/* A retiring server has no connection left. */
+void http_srv_drained(struct http_srv *s);
 
 /* conn.c */
 void http_conn_accept(void *arg, struct mg_flow *flow, int err);
@@ -84,6 +90,9 @@ void http_conn_leave(struct http_conn *c);
 void http_conn_drop(struct http_conn *c);
 void http_conn_free(struct http_conn *c);
 void http_conn_expire(struct http_conn *c);
+/* The server retires: an idle connection closes soon, the others after
+ * their current response. */
+void http_conn_retire(struct http_conn *c);
 /* Room for n more bytes at out + out_len.  -ENOMEM. */
 int http_out_reserve(struct http_conn *c, size_t n);
 /* Writes what the buffer holds and pulls a streamed body. */
