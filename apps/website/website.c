@@ -1,6 +1,9 @@
 /* website - the seed's Dispatch.Main: serves a kv_ro over HTTP, with
  * index.html for folders, Content-Type by extension, ETags and 304, single
- * byte ranges, and an access-log line per request on the console. */
+ * byte ranges, and an access-log line per request on the console.
+ *
+ * Hot swap: a replaced console, kv_ro or http is taken over in place
+ * (dep_replaced), so the site keeps running. */
 #include <string.h>
 
 #include "mirage/console.h"
@@ -9,21 +12,55 @@
 #include "mirage/kv_ro.h"
 #include "site.h"
 
+enum { S_CONSOLE, S_FS, S_HTTP };
 enum { P_INDEX, P_ACCESS_LOG };
+
+struct served;
 
 struct site {
 	struct mg_job job;
 	struct mg_console *con;
 	struct mg_kv_ro *fs;
+	unsigned fs_gen;        /* counts replacements of fs */
+	struct served *served;  /* every server the site has served on */
+};
+
+/* The handler's argument for one http server.  A replaced server still
+ * answers the requests its connections had begun, so the handler must
+ * answer through that server's ops, not its successor's.  Kept until the
+ * site goes: the site is not told when a replaced server is gone. */
+struct served {
+	struct site *s;
 	struct mg_http *http;
+	struct served *next;
 };
 
 /* One streamed response: the rest of a value, read as the client reads. */
 struct stream {
+	struct site *s;
 	struct mg_kv_ro *fs;
+	unsigned fs_gen;        /* of fs: the site's may have moved on */
 	const char *key;
-	uint64_t off, left;
+	uint64_t off, left, size;
 };
+
+/* The site's fs was replaced while st streamed: st goes on from the new
+ * one (the old one is gone) if it has a value of the same size under the
+ * key, as the store the site is swapped to usually holds the same files. */
+static int stream_refresh(struct stream *st)
+{
+	struct mg_kv_ro *fs = st->s->fs;
+	uint64_t size;
+	int rc = fs->ops->size(fs, st->key, &size);
+
+	if (rc == 0 && size != st->size)
+		rc = -ESTALE;
+	if (rc < 0)
+		return rc;
+	st->fs = fs;
+	st->fs_gen = st->s->fs_gen;
+	return 0;
+}
 
 static long stream_more(void *arg, void *buf, size_t cap)
 {
@@ -33,6 +70,8 @@ static long stream_more(void *arg, void *buf, size_t cap)
 
 	if (want == 0)
 		return 0;
+	if (st->fs_gen != st->s->fs_gen && (rc = stream_refresh(st)) < 0)
+		return rc;
 	rc = st->fs->ops->get_partial(st->fs, st->key, st->off, buf, want, &got);
 	if (rc < 0)
 		return rc;
@@ -53,26 +92,28 @@ static void access_log(struct site *s, const struct mg_http_request *req, int st
 }
 
 /* A status with a one-line text body. */
-static void reply_text(struct site *s, struct mg_http_exchange *ex,
+static void reply_text(const struct served *sv, struct mg_http_exchange *ex,
 		       const struct mg_http_request *req, int status, const char *text,
 		       const struct mg_http_header *extra, size_t nextra)
 {
+	const struct mg_http_ops *ops = sv->http->ops;
 	struct mg_http_header h[3] = { { "Content-Type", "text/plain; charset=utf-8" } };
 	size_t len = strlen(text);
 
 	for (size_t i = 0; i < nextra && i < 2; i++)
 		h[1 + i] = extra[i];
-	access_log(s, req, status, len);
-	if (s->http->ops->respond(ex, status, h, 1 + (nextra < 2 ? nextra : 2), (int64_t)len) == 0)
-		s->http->ops->body(ex, text, len);
-	s->http->ops->end(ex);
+	access_log(sv->s, req, status, len);
+	if (ops->respond(ex, status, h, 1 + (nextra < 2 ? nextra : 2), (int64_t)len) == 0)
+		ops->body(ex, text, len);
+	ops->end(ex);
 }
 
 /* Serves value `key` of `size` bytes: 200, 206, 304 or 416. */
-static void serve_value(struct site *s, struct mg_http_exchange *ex,
+static void serve_value(const struct served *sv, struct mg_http_exchange *ex,
 			const struct mg_http_request *req, const char *key, uint64_t size)
 {
-	const struct mg_http_ops *ops = s->http->ops;
+	struct site *s = sv->s;
+	const struct mg_http_ops *ops = sv->http->ops;
 	char *etag = ops->alloc(ex, MG_KV_DIGEST_MAX + 2);
 	char *crange = ops->alloc(ex, 64);
 	struct stream *st = ops->alloc(ex, sizeof *st);
@@ -85,7 +126,7 @@ static void serve_value(struct site *s, struct mg_http_exchange *ex,
 	int status = 200;
 
 	if (!etag || !crange || !st) {
-		reply_text(s, ex, req, 500, "Internal Server Error\n", NULL, 0);
+		reply_text(sv, ex, req, 500, "Internal Server Error\n", NULL, 0);
 		return;
 	}
 	if (s->fs->ops->digest(s->fs, key, etag + 1, MG_KV_DIGEST_MAX) == 0) {
@@ -110,11 +151,12 @@ static void serve_value(struct site *s, struct mg_http_exchange *ex,
 		h[nh++] = (struct mg_http_header){ "Content-Range", crange };
 		break;
 	default:
-		reply_text(s, ex, req, 416, "Range Not Satisfiable\n",
+		reply_text(sv, ex, req, 416, "Range Not Satisfiable\n",
 			   &(struct mg_http_header){ "Content-Range", crange }, 1);
 		return;
 	}
-	*st = (struct stream){ .fs = s->fs, .key = key, .off = r.start, .left = r.len };
+	*st = (struct stream){ .s = s, .fs = s->fs, .fs_gen = s->fs_gen, .key = key,
+			       .off = r.start, .left = r.len, .size = size };
 	access_log(s, req, status, r.len);
 	if (ops->respond(ex, status, h, nh, (int64_t)r.len) == 0)
 		ops->body_stream(ex, stream_more, st);
@@ -124,8 +166,9 @@ static void serve_value(struct site *s, struct mg_http_exchange *ex,
 
 static void handle(void *arg, struct mg_http_exchange *ex, const struct mg_http_request *req)
 {
-	struct site *s = arg;
-	const struct mg_http_ops *ops = s->http->ops;
+	const struct served *sv = arg;
+	struct site *s = sv->s;
+	const struct mg_http_ops *ops = sv->http->ops;
 	const char *index = s->job.env->params[P_INDEX].s;
 	enum mg_kv_kind kind;
 	uint64_t size;
@@ -133,7 +176,7 @@ static void handle(void *arg, struct mg_http_exchange *ex, const struct mg_http_
 	int rc;
 
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-		reply_text(s, ex, req, 405, "Method Not Allowed\n",
+		reply_text(sv, ex, req, 405, "Method Not Allowed\n",
 			   &(struct mg_http_header){ "Allow", "GET, HEAD" }, 1);
 		return;
 	}
@@ -147,7 +190,7 @@ static void handle(void *arg, struct mg_http_exchange *ex, const struct mg_http_
 		if (loc) {
 			memcpy(loc, req->path, n);
 			memcpy(loc + n, "/", 2);
-			reply_text(s, ex, req, 301, "Moved Permanently\n",
+			reply_text(sv, ex, req, 301, "Moved Permanently\n",
 				   &(struct mg_http_header){ "Location", loc }, 1);
 			return;
 		}
@@ -156,18 +199,36 @@ static void handle(void *arg, struct mg_http_exchange *ex, const struct mg_http_
 	if (rc == 0)
 		rc = s->fs->ops->size(s->fs, key, &size);
 	if (rc == 0)
-		serve_value(s, ex, req, key, size);
+		serve_value(sv, ex, req, key, size);
 	else if (rc == -EINVAL)
-		reply_text(s, ex, req, 400, "Bad Request\n", NULL, 0);
+		reply_text(sv, ex, req, 400, "Bad Request\n", NULL, 0);
 	else if (rc == -ENOENT || rc == -EACCES || rc == -EISDIR || rc == -ENOTDIR)
-		reply_text(s, ex, req, 404, "Not Found\n", NULL, 0);
+		reply_text(sv, ex, req, 404, "Not Found\n", NULL, 0);
 	else
-		reply_text(s, ex, req, 500, "Internal Server Error\n", NULL, 0);
+		reply_text(sv, ex, req, 500, "Internal Server Error\n", NULL, 0);
 }
 
 static const struct mg_job_ops site_ops = {
 	.hdr = MG_OPS_HDR(struct mg_job_ops, 1, 0),
 };
+
+/* Serves the site on http (as well as on any server before it). */
+static int serve_on(struct site *s, struct mg_http *http)
+{
+	struct served *sv = mg_alloc(s->job.env, sizeof *sv);
+	int rc;
+
+	if (!sv)
+		return -ENOMEM;
+	*sv = (struct served){ .s = s, .http = http, .next = s->served };
+	rc = http->ops->serve(http, handle, sv);
+	if (rc < 0) {
+		mg_free(s->job.env, sv);
+		return rc;
+	}
+	s->served = sv;
+	return 0;
+}
 
 static int site_start(struct mg_job *self, struct mg_console *con, struct mg_kv_ro *fs,
 		      struct mg_http *http)
@@ -176,8 +237,28 @@ static int site_start(struct mg_job *self, struct mg_console *con, struct mg_kv_
 
 	s->con = con;
 	s->fs = fs;
-	s->http = http;
-	return http->ops->serve(http, handle, s);
+	return serve_on(s, http);
+}
+
+static void site_dep_replaced(struct mg_device *self, uint32_t slot, struct mg_device *dep)
+{
+	struct site *s = mg_container_of(self, struct site, job);
+	int rc;
+
+	switch (slot) {
+	case S_CONSOLE:
+		s->con = (struct mg_console *)dep;
+		break;
+	case S_FS:
+		s->fs = (struct mg_kv_ro *)dep;
+		s->fs_gen++;
+		break;
+	case S_HTTP:
+		rc = serve_on(s, (struct mg_http *)dep);
+		if (rc < 0)
+			mg_log(s->job.env, MG_LOG_ERROR, "cannot serve on the new http: error %d", rc);
+		break;
+	}
 }
 
 static int site_connect(const struct mg_env *env, struct mg_device **out)
@@ -196,13 +277,19 @@ static void site_disconnect(struct mg_device *dev)
 {
 	struct site *s = mg_container_of(dev, struct site, job);
 
+	while (s->served) {
+		struct served *sv = s->served;
+
+		s->served = sv->next;
+		mg_free(s->job.env, sv);
+	}
 	mg_free(s->job.env, s);
 }
 
 static const struct mg_slot site_slots[] = {
-	{ .name = "console", .type = MG_CONSOLE_TYPE, .doc = "where the access log goes" },
-	{ .name = "fs", .type = MG_KV_RO_TYPE, .doc = "the files to serve" },
-	{ .name = "http", .type = MG_HTTP_TYPE, .def = "http.server", .doc = "the server" },
+	[S_CONSOLE] = { .name = "console", .type = MG_CONSOLE_TYPE, .doc = "where the access log goes" },
+	[S_FS] = { .name = "fs", .type = MG_KV_RO_TYPE, .doc = "the files to serve" },
+	[S_HTTP] = { .name = "http", .type = MG_HTTP_TYPE, .def = "http.server", .doc = "the server" },
 };
 
 static const struct mg_param site_params[] = {
@@ -218,4 +305,4 @@ MG_PLUGIN(.name = "website", .version = "1.0",
 	  .slots = site_slots, .nslots = MG_COUNTOF(site_slots),
 	  .params = site_params, .nparams = MG_COUNTOF(site_params),
 	  .connect = site_connect, .disconnect = site_disconnect,
-	  .start = (mg_start_fn)site_start);
+	  .start = (mg_start_fn)site_start, .dep_replaced = site_dep_replaced);
