@@ -183,6 +183,7 @@ test-run: test-build
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/http.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/guide.sh
 	BUILD=$(BUILD) bash tests/freeze.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/swap.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/xen/qemu.sh
 
 test: $(TEST_STAMP)
@@ -220,11 +221,12 @@ run: all
 run-hello: all
 	$(BUILD)/bin/mirage-host configs/hello.cfg
 
-# wrk against the website and nginx (bash scripts/deps.sh bench)
+# wrk against the website and nginx; swaps under wrk load (bash scripts/deps.sh bench)
 .PHONY: bench
 bench: all
 	bash scripts/deps.sh bench
 	BUILD=$(BUILD) bash bench/http.sh
+	BUILD=$(BUILD) bash bench/swap.sh
 
 clean:
 	rm -rf build build-asan

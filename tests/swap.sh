@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Hot swap end to end: the website runs with --watch and --control on a free
+# port, and its devices are swapped under it: kv_ro implementations, a
+# failing connect, a plugin rebuilt with another output, a config edit, and
+# swaps during a slow download and during a stream of requests.  Prints
+# "ok"/"not ok" per check and "N passed, N failed" last.  Asserts on
+# outcomes only, never on timing (waits are bounded polls).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+SAN=${SAN:-}
+HOST=$PWD/$BUILD/bin/mirage-host
+ROOT=$PWD/apps/website/htdocs
+SAMPLE=$PWD/apps/kvcat/sample
+TMP=$(mktemp -d)
+SOCK=$TMP/control.sock
+SERVER=""
+passed=0 failed=0
+
+stop_server() {
+	if [ -n "$SERVER" ]; then
+		kill -TERM "$SERVER" 2>/dev/null
+		wait "$SERVER" 2>/dev/null
+		SERVER_RC=$?
+		SERVER=""
+	fi
+}
+trap 'stop_server; rm -rf "$TMP"' EXIT
+
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
+# check NAME COMMAND...: passes when COMMAND succeeds
+check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
+# eventually COMMAND...: polls COMMAND until it succeeds (20 s at most)
+eventually() {
+	for _ in $(seq 400); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+ctl() { "$HOST" ctl "$SOCK" "$@"; }
+# swap ARGS...: ctl swap, quietly; its status
+swap() { ctl swap "$@" >/dev/null; }
+URL() { echo "http://127.0.0.1:$PORT$1"; }
+# same PATH FILE: the body of PATH is FILE's bytes
+same() { cmp -s <(curl -s "$(URL "$1")") "$2"; }
+changes() { ctl status --json | sed -n 's/.*"changes": \([0-9]*\).*/\1/p'; }
+more_changes_than() { [ "$(changes)" -gt "$1" ]; }
+
+# Our own plugin folder, first on the path: kvone built from its source (so
+# that it can be edited and rebuilt) and a copy of http.server (replacing it
+# there is a rebuild).  The app's config is a copy, so it can be edited.
+mkdir -p "$TMP/plugins" "$TMP/src" "$TMP/app"
+cp tests/fixtures/kvone.c "$TMP/src/"
+cp "$BUILD/plugins/http.server.so" "$TMP/plugins/"
+cflags="-O1 -Wall -Wextra -Werror" ldflags=""
+if [ "$SAN" = 1 ]; then
+	cflags="$cflags -fsanitize=address,undefined -fno-omit-frame-pointer"
+	ldflags="-fsanitize=address,undefined"
+fi
+# shellcheck disable=SC2046,SC2086 # pkg-config output and flag lists split on purpose
+build_kvone() {
+	PKG_CONFIG_PATH=$PWD/$BUILD/pkgconfig cc $(PKG_CONFIG_PATH=$PWD/$BUILD/pkgconfig pkg-config --cflags mirage-plugin) \
+		$cflags -o "$TMP/plugins/kvone.so.new" "$TMP/src/kvone.c" \
+		$(PKG_CONFIG_PATH=$PWD/$BUILD/pkgconfig pkg-config --libs mirage-plugin) $ldflags &&
+		mv "$TMP/plugins/kvone.so.new" "$TMP/plugins/kvone.so"
+}
+build_kvone || { not_ok "kvone builds with the pkg-config flags"; echo "$passed passed, $failed failed"; exit 1; }
+sed -e "s|\"../build/plugins\"|\"$PWD/$BUILD/plugins\"|" -e "s|\"../apps/website/htdocs\"|\"$ROOT\"|" \
+	configs/website.cfg >"$TMP/app/website.cfg"
+
+start_server() {
+	for _ in 1 2 3 4 5 6 7 8; do
+		PORT=$((20000 + RANDOM % 40000))
+		"$HOST" "$TMP/app/website.cfg" --plugin-path "$TMP/plugins" --watch --control "$SOCK" \
+			--set devices.http.port=$PORT --set devices.main.access_log=false \
+			>"$TMP/server.out" 2>"$TMP/server.err" &
+		SERVER=$!
+		for _ in $(seq 100); do
+			curl -s -o /dev/null "$(URL /)" && return 0
+			kill -0 "$SERVER" 2>/dev/null || break
+			sleep 0.1
+		done
+		stop_server
+		grep -q "Address already in use" "$TMP/server.err" || break
+	done
+	echo "cannot start the website: $(cat "$TMP/server.err")" >&2
+	return 1
+}
+
+if ! start_server; then
+	not_ok "the website starts with --watch and --control"
+	echo "$passed passed, $failed failed"
+	exit 1
+fi
+ok "the website starts with --watch and --control"
+
+# ---- swapping the kv_ro -------------------------------------------------------
+check "ctl swap fs kvro.crunch succeeds" swap fs kvro.crunch
+check "the website serves kvro.crunch's bytes at once" same /poem.txt "$SAMPLE/poem.txt"
+check "ctl graph --json shows fs as kvro.crunch" \
+	grep -q '"name": "fs", "impl": "kvro.crunch"' <(ctl graph --json)
+
+out=$(ctl swap fs kvro.dir root=/nonexistent); rc=$?
+if [ $rc = 1 ] && grep -q "not applied" <<<"$out"; then
+	ok "a swap whose connect fails: status 1, not applied"
+else
+	not_ok "a swap whose connect fails: status 1, not applied" "rc=$rc" "$out"
+fi
+check "after the failed swap the old kv_ro still serves" same /poem.txt "$SAMPLE/poem.txt"
+check "the failed connect is logged with the device and the path" \
+	grep -q "fs: cannot open root folder /nonexistent" "$TMP/server.err"
+
+check "ctl swap fs kvro.dir root=... swaps back" swap fs kvro.dir root="$ROOT"
+check "the website serves the folder again" same / "$ROOT/index.html"
+
+# ---- a rebuilt plugin -----------------------------------------------------------
+check "ctl swap fs kvone (from --plugin-path)" swap fs kvone
+check "kvone serves its first text" grep -qx "kvone version 1" <(curl -s "$(URL /version.txt)")
+n=$(changes)
+sed -i 's/kvone version 1/kvone version 2/' "$TMP/src/kvone.c"
+build_kvone
+# shellcheck disable=SC2317 # called through eventually
+new_text() { grep -qx "kvone version 2" <(curl -s "$(URL /version.txt)"); }
+check "kvone rebuilt with another text: the website serves the new text" eventually new_text
+check "the rebuild was applied as one change" more_changes_than "$n"
+check "ctl swap fs kvro.dir root=... after the rebuild" swap fs kvro.dir root="$ROOT"
+
+# ---- an edited config -------------------------------------------------------------
+# a device of a type no slot asks for: adding it changes nothing else
+sed -i 's|^};|  extra = { impl = "time.unix"; };\n};|' "$TMP/app/website.cfg"
+# shellcheck disable=SC2317 # called through eventually
+has_extra() { grep -q '^extra time.unix time' <(ctl graph); }
+check "a device added to the config appears in ctl graph" eventually has_extra
+check "the website serves on after the config edit" same / "$ROOT/index.html"
+
+# ---- swaps while a slow download is in flight ---------------------------------------
+# slow_get PATH OUT: GET with a reader of 4 KiB per 20 ms (about 200 KB/s),
+# the whole response into OUT.  curl --limit-rate is no use here: the kernel
+# buffers take its bursts, and the server would be done long before.
+slow_get() {
+	local size=-1
+	exec 4<>"/dev/tcp/127.0.0.1/$PORT" || return 1
+	printf 'GET %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n' "$1" >&4
+	: >"$2"
+	while [ "$(stat -c %s "$2")" != "$size" ]; do # a read of nothing: the end
+		size=$(stat -c %s "$2")
+		dd bs=4096 count=1 status=none <&4 >>"$2"
+		sleep 0.02
+	done
+	exec 4<&-
+}
+slow_get /files/1m.txt "$TMP/1m.out" &
+SLOW=$!
+# shellcheck disable=SC2317 # called through eventually
+started() { [ -s "$TMP/1m.out" ]; }
+eventually started
+check "ctl swap http (new parameters) during the download" swap http http.server port="$PORT" idle_timeout_ms=30000
+check "ctl swap fs kvro.crunch.htdocs during the download" swap fs kvro.crunch.htdocs
+n=$(changes)
+cp "$BUILD/plugins/http.server.so" "$TMP/plugins/http.server.so.new"
+mv "$TMP/plugins/http.server.so.new" "$TMP/plugins/http.server.so"
+check "http.server.so replaced during the download: applied" eventually more_changes_than "$n"
+kill -0 "$SLOW" 2>/dev/null || echo "# note: the download ended before the swaps were done"
+wait "$SLOW"
+check "the download answers 200" grep -q '^HTTP/1.1 200 ' <(head -1 "$TMP/1m.out")
+check "the download completes intact across the swaps" \
+	cmp -s <(tail -c "$(stat -c %s "$ROOT/files/1m.txt")" "$TMP/1m.out") "$ROOT/files/1m.txt"
+head_lines=$(sed -n '/^\r$/{=;q}' "$TMP/1m.out")
+check "the download is the headers and the file, nothing more" \
+	test "$(stat -c %s "$TMP/1m.out")" = $(( $(head -n "$head_lines" "$TMP/1m.out" | wc -c) + $(stat -c %s "$ROOT/files/1m.txt") ))
+
+# ---- swaps during a stream of keep-alive requests -------------------------------------
+urls=()
+for _ in $(seq 1000); do urls+=(-o /dev/null "$(URL /files/1k.txt)"); done
+curl -s -w '%{http_code}\n' "${urls[@]}" >"$TMP/codes" &
+CURL=$!
+for i in 1 2 3 4 5 6; do
+	if [ $((i % 2)) = 1 ]; then
+		swap fs kvro.dir root="$ROOT"
+	else
+		swap fs kvro.crunch.htdocs
+	fi
+	swap http http.server port="$PORT" idle_timeout_ms=$((30000 + i))
+done
+wait "$CURL"
+if [ "$(grep -c '^200$' "$TMP/codes")" = 1000 ]; then
+	ok "1000 keep-alive requests across 12 swaps: every one answered 200"
+else
+	not_ok "1000 keep-alive requests across 12 swaps: every one answered 200" \
+		"status codes: $(sort "$TMP/codes" | uniq -c | tr '\n' ' ')"
+fi
+
+# ---- the end ---------------------------------------------------------------------------
+stop_server
+check "the host exits 0 on SIGTERM" test "$SERVER_RC" = 0
+check "no device left memory, timers or watches behind" \
+	test -z "$(grep -E 'left [0-9]+ (bytes|timers)' "$TMP/server.err")"
+if [ "$SAN" = 1 ]; then
+	check "no sanitizer report" test -z "$(grep -E 'Sanitizer|runtime error' "$TMP/server.err")"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
