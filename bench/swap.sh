@@ -58,7 +58,7 @@ wait_change() {
 
 wrk -t"$THREADS" -c"$CONNS" -d600s "http://127.0.0.1:$PORT/" >"$TMP/wrk.out" 2>&1 &
 WRK=$!
-pids+=($WRK)
+pids+=("$WRK")
 sleep 1
 : >"$TMP/pauses"
 for i in $(seq "$SWAPS"); do
@@ -83,6 +83,7 @@ wait "$WRK" 2>/dev/null
 requests=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$TMP/wrk.out")
 non2xx=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$TMP/wrk.out")
 errors=$(sed -n 's/^ *Socket errors: connect \([0-9]*\), read \([0-9]*\), write \([0-9]*\), timeout \([0-9]*\).*/\1 \2 \3 \4/p' "$TMP/wrk.out")
+# shellcheck disable=SC2086 # four numbers, split on purpose
 set -- ${errors:-0 0 0 0}
 echo "wrk: ${requests:-?} requests, ${non2xx:-0} non-2xx, socket errors: connect $1, read $2, write $3, timeout $4"
 # nearest-rank percentiles

@@ -9,48 +9,12 @@ SAN=${SAN:-}
 HOST=$PWD/$BUILD/bin/mirage-host
 ROOT=$PWD/apps/website/htdocs
 TMP=$(mktemp -d)
-SERVER=""
-passed=0 failed=0
-
-stop_server() {
-	if [ -n "$SERVER" ]; then
-		kill -TERM "$SERVER" 2>/dev/null
-		wait "$SERVER" 2>/dev/null
-		SERVER_RC=$?
-		SERVER=""
-	fi
-}
+# shellcheck source=tests/website.sh
+. tests/website.sh
 trap 'stop_server; rm -rf "$TMP"' EXIT
+# tiny timeouts
+SERVER_ARGS=(--set devices.http.header_timeout_ms=2000 --set devices.http.idle_timeout_ms=5000)
 
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
-# check NAME COMMAND...: passes when COMMAND succeeds
-check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
-
-# start_server CONFIG [ARGS...]: runs it in the background on a free port
-# (PORT) with tiny timeouts; retries another port when one is taken.
-start_server() {
-	local cfg=$1
-	shift
-	for _ in 1 2 3 4 5 6 7 8; do
-		PORT=$((20000 + RANDOM % 40000))
-		"$@" "$HOST" "$cfg" --set devices.http.port=$PORT \
-			--set devices.http.header_timeout_ms=2000 --set devices.http.idle_timeout_ms=5000 \
-			>"$TMP/server.out" 2>"$TMP/server.err" &
-		SERVER=$!
-		for _ in $(seq 100); do
-			curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0
-			kill -0 "$SERVER" 2>/dev/null || break
-			sleep 0.1
-		done
-		stop_server
-		grep -q "Address already in use" "$TMP/server.err" || break
-	done
-	echo "cannot start $cfg: $(cat "$TMP/server.err")" >&2
-	return 1
-}
-
-URL() { echo "http://127.0.0.1:$PORT$1"; }
 # status PATH [CURL-ARGS...]: the status code alone
 status() { local p=$1; shift; curl -s -o /dev/null -w '%{http_code}' --path-as-is "$@" "$(URL "$p")"; }
 

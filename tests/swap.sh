@@ -14,23 +14,9 @@ ROOT=$PWD/apps/website/htdocs
 SAMPLE=$PWD/apps/kvcat/sample
 TMP=$(mktemp -d)
 SOCK=$TMP/control.sock
-SERVER=""
-passed=0 failed=0
-
-stop_server() {
-	if [ -n "$SERVER" ]; then
-		kill -TERM "$SERVER" 2>/dev/null
-		wait "$SERVER" 2>/dev/null
-		SERVER_RC=$?
-		SERVER=""
-	fi
-}
+# shellcheck source=tests/website.sh
+. tests/website.sh
 trap 'stop_server; rm -rf "$TMP"' EXIT
-
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
-# check NAME COMMAND...: passes when COMMAND succeeds
-check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
 # eventually COMMAND...: polls COMMAND until it succeeds (20 s at most)
 eventually() {
 	for _ in $(seq 400); do
@@ -43,7 +29,6 @@ eventually() {
 ctl() { "$HOST" ctl "$SOCK" "$@"; }
 # swap ARGS...: ctl swap, quietly; its status
 swap() { ctl swap "$@" >/dev/null; }
-URL() { echo "http://127.0.0.1:$PORT$1"; }
 # same PATH FILE: the body of PATH is FILE's bytes
 same() { cmp -s <(curl -s "$(URL "$1")") "$2"; }
 changes() { ctl status --json | sed -n 's/.*"changes": \([0-9]*\).*/\1/p'; }
@@ -60,37 +45,19 @@ if [ "$SAN" = 1 ]; then
 	cflags="$cflags -fsanitize=address,undefined -fno-omit-frame-pointer"
 	ldflags="-fsanitize=address,undefined"
 fi
+export PKG_CONFIG_PATH=$PWD/$BUILD/pkgconfig
 # shellcheck disable=SC2046,SC2086 # pkg-config output and flag lists split on purpose
 build_kvone() {
-	PKG_CONFIG_PATH=$PWD/$BUILD/pkgconfig cc $(PKG_CONFIG_PATH=$PWD/$BUILD/pkgconfig pkg-config --cflags mirage-plugin) \
-		$cflags -o "$TMP/plugins/kvone.so.new" "$TMP/src/kvone.c" \
-		$(PKG_CONFIG_PATH=$PWD/$BUILD/pkgconfig pkg-config --libs mirage-plugin) $ldflags &&
+	cc $(pkg-config --cflags mirage-plugin) $cflags -o "$TMP/plugins/kvone.so.new" \
+		"$TMP/src/kvone.c" $(pkg-config --libs mirage-plugin) $ldflags &&
 		mv "$TMP/plugins/kvone.so.new" "$TMP/plugins/kvone.so"
 }
 build_kvone || { not_ok "kvone builds with the pkg-config flags"; echo "$passed passed, $failed failed"; exit 1; }
 sed -e "s|\"../build/plugins\"|\"$PWD/$BUILD/plugins\"|" -e "s|\"../apps/website/htdocs\"|\"$ROOT\"|" \
 	configs/website.cfg >"$TMP/app/website.cfg"
 
-start_server() {
-	for _ in 1 2 3 4 5 6 7 8; do
-		PORT=$((20000 + RANDOM % 40000))
-		"$HOST" "$TMP/app/website.cfg" --plugin-path "$TMP/plugins" --watch --control "$SOCK" \
-			--set devices.http.port=$PORT --set devices.main.access_log=false \
-			>"$TMP/server.out" 2>"$TMP/server.err" &
-		SERVER=$!
-		for _ in $(seq 100); do
-			curl -s -o /dev/null "$(URL /)" && return 0
-			kill -0 "$SERVER" 2>/dev/null || break
-			sleep 0.1
-		done
-		stop_server
-		grep -q "Address already in use" "$TMP/server.err" || break
-	done
-	echo "cannot start the website: $(cat "$TMP/server.err")" >&2
-	return 1
-}
-
-if ! start_server; then
+SERVER_ARGS=(--plugin-path "$TMP/plugins" --watch --control "$SOCK" --set devices.main.access_log=false)
+if ! start_server "$TMP/app/website.cfg"; then
 	not_ok "the website starts with --watch and --control"
 	echo "$passed passed, $failed failed"
 	exit 1
