@@ -130,9 +130,13 @@ static void notify(struct mgh_dev *d, struct mgh_dev *const *next)
 	}
 }
 
+/* Hands over, tells dependents, starts the new jobs, and only then retires
+ * the old devices: a new app takes over (an http handler, say) before its
+ * predecessor stops, so no request finds nobody to answer it. */
 static void commit(struct mgh_rt *rt, struct change *c)
 {
 	const struct mg_plan *plan = c->plan;
+	struct mgh_dev **old = rt->devs;
 	unsigned n = rt->plan ? rt->plan->ndevices : 0;
 
 	for (unsigned k = 0; k < plan->ndevices; k++) {
@@ -141,19 +145,21 @@ static void commit(struct mgh_rt *rt, struct change *c)
 		else if (c->fate[k] == NOTIFY)
 			notify(c->next[k], c->next);
 	}
+	rt->devs = c->next;
+	rt->plan = plan;
+	for (unsigned j = 0; j < plan->njobs && !rt->stopping; j++)
+		if (c->fate[plan->jobs[j]] == CONNECT && mgh_dev_start(rt->devs[plan->jobs[j]]) < 0)
+			rt->status = 1;
 	/* old devices that the new plan does not keep, dependents first */
 	while (n-- > 0) {
-		struct mgh_dev *d = rt->devs[n];
 		int kept = 0;
 
 		for (unsigned k = 0; k < plan->ndevices && !kept; k++)
-			kept = c->next[k] == d;
+			kept = c->next[k] == old[n];
 		if (!kept)
-			mgh_dev_retire(d);
+			mgh_dev_retire(old[n]);
 	}
-	free(rt->devs);
-	rt->devs = c->next;
-	rt->plan = plan;
+	free(old);
 	mgh_rt_reap(rt);
 }
 
@@ -171,9 +177,6 @@ int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan)
 	if (rc == 0) {
 		commit(rt, &c);
 		c.next = NULL; /* the running plan's now */
-		for (unsigned j = 0; j < plan->njobs && !rt->stopping; j++)
-			if (c.fate[plan->jobs[j]] == CONNECT && mgh_dev_start(rt->devs[plan->jobs[j]]) < 0)
-				rt->status = 1;
 	}
 	free(c.next);
 	free(c.old);

@@ -39,7 +39,7 @@ more_changes_than() { [ "$(changes)" -gt "$1" ]; }
 # there is a rebuild).  The app's config is a copy, so it can be edited.
 mkdir -p "$TMP/plugins" "$TMP/src" "$TMP/app"
 cp tests/fixtures/kvone.c "$TMP/src/"
-cp "$BUILD/plugins/http.server.so" "$TMP/plugins/"
+cp "$BUILD/plugins/http.server.so" "$BUILD/plugins/website.so" "$TMP/plugins/"
 cflags="-O1 -Wall -Wextra -Werror" ldflags=""
 if [ "$SAN" = 1 ]; then
 	cflags="$cflags -fsanitize=address,undefined -fno-omit-frame-pointer"
@@ -130,6 +130,13 @@ n=$(changes)
 cp "$BUILD/plugins/http.server.so" "$TMP/plugins/http.server.so.new"
 mv "$TMP/plugins/http.server.so.new" "$TMP/plugins/http.server.so"
 check "http.server.so replaced during the download: applied" eventually more_changes_than "$n"
+# the app itself: a rebuilt website.so starts beside the running one, which
+# retires once its download is done
+n=$(changes)
+cp "$BUILD/plugins/website.so" "$TMP/plugins/website.so.new"
+mv "$TMP/plugins/website.so.new" "$TMP/plugins/website.so"
+check "website.so replaced during the download: applied" eventually more_changes_than "$n"
+check "the new website serves at once" same / "$ROOT/index.html"
 kill -0 "$SLOW" 2>/dev/null || echo "# note: the download ended before the swaps were done"
 wait "$SLOW"
 check "the download answers 200" grep -q '^HTTP/1.1 200 ' <(head -1 "$TMP/1m.out")

@@ -48,8 +48,9 @@ typedef long (*mg_http_body_cb)(void *arg, void *buf, size_t cap);
 
 struct mg_http_ops {
 	struct mg_ops_hdr hdr;
-	/* Starts serving with the handler on the configured address.
-	 * -EBUSY when already serving. */
+	/* Starts serving with the handler on the configured address.  When
+	 * already serving, the new handler takes every request from now on
+	 * (a replaced app's successor); requests begun stay with the old one. */
 	int (*serve)(struct mg_http *h, mg_http_handler handler, void *arg);
 	/* Looks up a request header (case-insensitive); NULL when absent. */
 	const char *(*header)(const struct mg_http_request *req, const char *name);
@@ -64,9 +65,11 @@ struct mg_http_ops {
 	int (*body)(struct mg_http_exchange *ex, const void *data, size_t len);
 	/* Lets the server pull the rest of the body through cb as the peer
 	 * reads it (backpressure); the response ends when cb returns 0 or an
-	 * error, so no `end` follows.  cb may never run (HEAD, a dead
-	 * connection): keep arg in `alloc` memory or in something that
-	 * outlives the exchange. */
+	 * error, so no `end` follows.  When it ends before that (HEAD, a
+	 * connection that died) cb is called once with buf NULL and cap 0,
+	 * so the producer learns that nobody pulls any more; not when the
+	 * server is disconnected, as its users are gone by then.  Keep arg
+	 * in `alloc` memory or in something that outlives the exchange. */
 	int (*body_stream)(struct mg_http_exchange *ex, mg_http_body_cb cb,
 			   void *arg);
 	/* Ends the response; ex is invalid afterwards. */

@@ -3,7 +3,9 @@
  * byte ranges, and an access-log line per request on the console.
  *
  * Hot swap: a replaced console, kv_ro or http is taken over in place
- * (dep_replaced), so the site keeps running. */
+ * (dep_replaced), so the site keeps running; a replaced site (a rebuilt
+ * website.so) lets its successor serve and retires once the downloads it
+ * streams are done. */
 #include <string.h>
 
 #include "mirage/console.h"
@@ -23,6 +25,8 @@ struct site {
 	struct mg_kv_ro *fs;
 	unsigned fs_gen;        /* counts replacements of fs */
 	struct served *served;  /* every server the site has served on */
+	unsigned streams;       /* responses still reading from fs */
+	int retiring;           /* replaced: done once streams is 0 */
 };
 
 /* The handler's argument for one http server.  A replaced server still
@@ -62,9 +66,8 @@ static int stream_refresh(struct stream *st)
 	return 0;
 }
 
-static long stream_more(void *arg, void *buf, size_t cap)
+static long stream_read(struct stream *st, void *buf, size_t cap)
 {
-	struct stream *st = arg;
 	size_t want = st->left < cap ? (size_t)st->left : cap, got;
 	int rc;
 
@@ -80,6 +83,19 @@ static long stream_more(void *arg, void *buf, size_t cap)
 	st->off += got;
 	st->left -= got;
 	return (long)got;
+}
+
+/* The server pulls the body; 0 or an error ends the stream, and so does
+ * a call without buf (the server stopped pulling). */
+static long stream_more(void *arg, void *buf, size_t cap)
+{
+	struct stream *st = arg;
+	struct site *s = st->s;
+	long n = buf ? stream_read(st, buf, cap) : 0;
+
+	if (n <= 0 && --s->streams == 0 && s->retiring)
+		s->job.env->host->retired(s->job.env);
+	return n;
 }
 
 static void access_log(struct site *s, const struct mg_http_request *req, int status,
@@ -158,10 +174,13 @@ static void serve_value(const struct served *sv, struct mg_http_exchange *ex,
 	*st = (struct stream){ .s = s, .fs = s->fs, .fs_gen = s->fs_gen, .key = key,
 			       .off = r.start, .left = r.len, .size = size };
 	access_log(s, req, status, r.len);
-	if (ops->respond(ex, status, h, nh, (int64_t)r.len) == 0)
-		ops->body_stream(ex, stream_more, st);
-	else
+	if (ops->respond(ex, status, h, nh, (int64_t)r.len) == 0) {
+		s->streams++; /* until stream_more ends it */
+		if (ops->body_stream(ex, stream_more, st) < 0)
+			s->streams--;
+	} else {
 		ops->end(ex);
+	}
 }
 
 static void handle(void *arg, struct mg_http_exchange *ex, const struct mg_http_request *req)
@@ -261,6 +280,18 @@ static void site_dep_replaced(struct mg_device *self, uint32_t slot, struct mg_d
 	}
 }
 
+/* A successor serves already: wait for the downloads this one streams (a
+ * dead peer's stream is never pulled again: the host's grace period ends
+ * that wait). */
+static void site_retire(struct mg_device *self)
+{
+	struct site *s = mg_container_of(self, struct site, job);
+
+	s->retiring = 1;
+	if (!s->streams)
+		s->job.env->host->retired(s->job.env);
+}
+
 static int site_connect(const struct mg_env *env, struct mg_device **out)
 {
 	struct site *s = mg_zalloc(env, sizeof *s);
@@ -305,4 +336,5 @@ MG_PLUGIN(.name = "website", .version = "1.0",
 	  .slots = site_slots, .nslots = MG_COUNTOF(site_slots),
 	  .params = site_params, .nparams = MG_COUNTOF(site_params),
 	  .connect = site_connect, .disconnect = site_disconnect,
-	  .start = (mg_start_fn)site_start, .dep_replaced = site_dep_replaced);
+	  .start = (mg_start_fn)site_start, .dep_replaced = site_dep_replaced,
+	  .retire = site_retire);

@@ -116,14 +116,17 @@ void http_conn_drop(struct http_conn *c)
 		return;
 	c->flow->ops->close(c->flow);
 	c->flow = NULL;
-	if (c->ex.state == EX_STREAM)
+	if (c->ex.state == EX_STREAM) {
 		c->ex.state = EX_DONE; /* nobody will read the rest */
+		http_stream_abandon(&c->ex);
+	}
 }
 
 void http_conn_free(struct http_conn *c)
 {
 	const struct mg_env *env = env_of(c);
 
+	c->ex.cb = NULL; /* freed with the server: the producer is gone already */
 	http_conn_drop(c);
 	if (c->prev)
 		c->prev->next = c->next;

@@ -172,15 +172,23 @@ static int ex_body_stream(struct mg_http_exchange *ex, mg_http_body_cb cb, void 
 	if (ex->state != EX_BODY)
 		return -EINVAL;
 	http_conn_enter(c);
+	ex->cb = cb;
+	ex->cb_arg = arg;
 	if (!c->flow || ex->no_body) {
+		http_stream_abandon(ex);
 		finish(ex);
 	} else {
 		ex->state = EX_STREAM;
-		ex->cb = cb;
-		ex->cb_arg = arg;
 	}
 	http_conn_leave(c);
 	return 0;
+}
+
+void http_stream_abandon(struct mg_http_exchange *ex)
+{
+	if (ex->cb)
+		ex->cb(ex->cb_arg, NULL, 0);
+	ex->cb = NULL;
 }
 
 void http_stream_fill(struct http_conn *c)
@@ -202,6 +210,8 @@ void http_stream_fill(struct http_conn *c)
 	if (n < 0 || (size_t)n > room) {
 		mg_log(c->srv->env, MG_LOG_WARN, "%s %s: the body failed (%ld); closing",
 		       ex->req.method, ex->req.target, n);
+		if (n < 0)
+			ex->cb = NULL; /* it ended the stream itself */
 		http_conn_drop(c);
 		return;
 	}

@@ -46,8 +46,13 @@ int http_serve(struct mg_http *h, mg_http_handler handler, void *arg)
 	struct http_srv *s = srv_of(h);
 	int rc;
 
-	if (s->handler)
-		return -EBUSY;
+	/* Served again (a replaced app's successor): the new handler takes the
+	 * requests from now on; the old one finishes what it has begun. */
+	if (s->handler) {
+		s->handler = handler;
+		s->handler_arg = arg;
+		return 0;
+	}
 	if (!s->listener) {
 		rc = s->net->ops->tcp_listen(s->net, s->address, s->port, http_conn_accept, s,
 					     &s->listener);

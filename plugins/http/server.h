@@ -104,6 +104,8 @@ extern const struct mg_http_ops http_ops;
 int http_serve(struct mg_http *h, mg_http_handler handler, void *arg);
 /* Answers an unparsable request with status and closes afterwards. */
 void http_respond_error(struct http_conn *c, int status);
+/* Tells a streamed body's producer that nobody pulls it any more. */
+void http_stream_abandon(struct mg_http_exchange *ex);
 /* One more piece of a streamed body; ends the exchange at its end. */
 void http_stream_fill(struct http_conn *c);
 
