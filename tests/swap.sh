@@ -39,7 +39,8 @@ more_changes_than() { [ "$(changes)" -gt "$1" ]; }
 # there is a rebuild).  The app's config is a copy, so it can be edited.
 mkdir -p "$TMP/plugins" "$TMP/src" "$TMP/app"
 cp tests/fixtures/kvone.c "$TMP/src/"
-cp "$BUILD/plugins/http.server.so" "$BUILD/plugins/website.so" "$TMP/plugins/"
+cp "$BUILD/plugins/http.server.so" "$BUILD/plugins/website.so" "$BUILD/tests/fixtures/crashkv.so" \
+	"$TMP/plugins/"
 cflags="-O1 -Wall -Wextra -Werror" ldflags=""
 if [ "$SAN" = 1 ]; then
 	cflags="$cflags -fsanitize=address,undefined -fno-omit-frame-pointer"
@@ -79,6 +80,16 @@ fi
 check "after the failed swap the old kv_ro still serves" same /poem.txt "$SAMPLE/poem.txt"
 check "the failed connect is logged with the device and the path" \
 	grep -q "fs: cannot open root folder /nonexistent" "$TMP/server.err"
+
+out=$(ctl swap fs crashkv); rc=$?
+if [ $rc = 1 ] && grep -q "not applied" <<<"$out"; then
+	ok "a swap whose connect crashes: status 1, not applied"
+else
+	not_ok "a swap whose connect crashes: status 1, not applied" "rc=$rc" "$out"
+fi
+check "the crash is logged with the device and the signal" \
+	grep -q "fs: crashkv: connect crashed (Segmentation fault)" "$TMP/server.err"
+check "after the crash the old kv_ro still serves" same /poem.txt "$SAMPLE/poem.txt"
 
 check "ctl swap fs kvro.dir root=... swaps back" swap fs kvro.dir root="$ROOT"
 check "the website serves the folder again" same / "$ROOT/index.html"
