@@ -99,9 +99,9 @@ static int copy_file(const char *src, const char *dst)
 
 int mgl_reload_file(struct mgl_catalog *c, const char *path, char *err, size_t cap)
 {
-	static unsigned copies;
 	const struct mgl_plugin *old = loaded_by_path(c, path), *fresh;
-	char *copy = mgr_strf("/tmp/mirage-%d-%u-%s", (int)getpid(), copies++,
+	/* unique: loaded entries are never removed, so their count only grows */
+	char *copy = mgr_strf("/tmp/mirage-%d-%zu-%s", (int)getpid(), c->nloaded,
 			      strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
 	size_t old_index = old ? (size_t)(old - c->loaded) : 0;
 	int rc = copy_file(path, copy);
