@@ -227,6 +227,7 @@ bench: all
 	bash scripts/deps.sh bench
 	BUILD=$(BUILD) bash bench/http.sh
 	BUILD=$(BUILD) bash bench/swap.sh
+	BUILD=$(BUILD) bash bench/freeze.sh
 
 clean:
 	rm -rf build build-asan
