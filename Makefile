@@ -142,7 +142,7 @@ CHECK_FLAGS = $(shell pkg-config --cflags --libs check 2>/dev/null)
 TEST_STAMP := $(BUILD)/.deps-test
 FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,$(wildcard tests/fixtures/*.c)) \
 	$(BUILD)/tests/fixtures/notelf.so
-TESTS := $(BUILD)/tests/test_resolver $(BUILD)/tests/test_catalog $(BUILD)/tests/test_kvro \
+TESTS := $(BUILD)/tests/test_resolver $(BUILD)/tests/test_catalog $(BUILD)/tests/test_loop $(BUILD)/tests/test_kvro \
 	$(BUILD)/tests/test_http_parser
 
 $(TEST_STAMP): scripts/deps.sh
@@ -168,6 +168,9 @@ $(BUILD)/tests/test_http_parser: tests/test_http_parser.c tests/checkrun.c plugi
 		plugins/http/date.c $(wildcard plugins/http/*.h) | $(TEST_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -Itests -Iplugins/http -o $@ $(filter %.c,$^) $(CHECK_FLAGS) $(LDFLAGS_SAN)
+$(BUILD)/tests/test_loop: tests/test_loop.c tests/checkrun.c host/loop.c | $(TEST_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) -Itests -o $@ $^ $(CHECK_FLAGS) $(LDFLAGS_SAN)
 $(BUILD)/tests/test_kvro: tests/test_kvro.c tests/fakehost.c tests/checkrun.c | $(TEST_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -Itests -o $@ $^ -ldl $(CHECK_FLAGS) $(LDFLAGS_SAN)

@@ -43,6 +43,12 @@ static int load(const char *path, struct image *im)
 	return 0;
 }
 
+/* Whether section s lies inside the file (no overflow in the sum). */
+static int within(const struct image *im, const Elf64_Shdr *s)
+{
+	return s->sh_offset <= im->len && s->sh_size <= im->len - s->sh_offset;
+}
+
 int mgf_elf_sizes(const char *path, struct mgf_sizes *out)
 {
 	struct image im;
@@ -81,8 +87,9 @@ int mgf_elf_globals(const char *path, void (*cb)(void *arg, const char *name), v
 		if (s->sh_type != SHT_SYMTAB || s->sh_link >= im.eh->e_shnum)
 			continue;
 		strs = &im.sh[s->sh_link];
-		if (s->sh_offset + s->sh_size > im.len || strs->sh_offset + strs->sh_size > im.len) {
-			rc = -ENOEXEC;
+		if (!within(&im, s) || !within(&im, strs) || !strs->sh_size ||
+		    im.bytes[strs->sh_offset + strs->sh_size - 1] != '\0') {
+			rc = -ENOEXEC; /* cut short, or names that would run off the end */
 			break;
 		}
 		syms = (const Elf64_Sym *)(im.bytes + s->sh_offset);

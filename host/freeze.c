@@ -90,7 +90,8 @@ static int run(struct mgr_lines *argv, const char *dir)
 		return -rc;
 	}
 	while (waitpid(pid, &status, 0) < 0)
-		;
+		if (errno != EINTR)
+			return -errno; /* SIGCHLD ignored: the child was reaped for us */
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
 }
 
@@ -260,6 +261,27 @@ static char *absolute(const char *path)
 	return mgr_strf("%s/%s", cwd, path);
 }
 
+/* Two plugins whose names differ only in punctuation ("a.b", "a_b") would
+ * get the same descriptor symbol. */
+static int distinct_symbols(struct freeze *fz)
+{
+	const struct mg_plan *plan = &fz->s.res.plan;
+	char a[256], b[256];
+
+	for (unsigned k = 0; k < plan->ndevices; k++) {
+		mgf_descriptor_symbol(plan->devices[k].plugin->name, a, sizeof a);
+		for (unsigned j = 0; j < k; j++) {
+			mgf_descriptor_symbol(plan->devices[j].plugin->name, b, sizeof b);
+			if (plan->devices[j].plugin != plan->devices[k].plugin && !strcmp(a, b)) {
+				fprintf(stderr, "mirage-freeze: plugins '%s' and '%s' would both be linked as %s: rename one\n",
+					plan->devices[j].plugin->name, plan->devices[k].plugin->name, a);
+				return -EEXIST;
+			}
+		}
+	}
+	return 0;
+}
+
 /* The xl config that starts the image: `xl create OUT.xl`. */
 static int write_xl(const struct freeze *fz, const char *out)
 {
@@ -294,6 +316,7 @@ static int freeze(struct freeze *fz, const char *out_arg, const char *emit_c, in
 		free(out);
 		return 1;
 	}
+	rc = distinct_symbols(fz);
 	for (unsigned k = 0; k < fz->s.res.plan.ndevices && rc == 0; k++)
 		if (mgr_plan_first_use(&fz->s.res.plan, k))
 			rc = add_plugin(fz, k);

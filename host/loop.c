@@ -1,4 +1,5 @@
 /* loop.c - epoll and a binary min-heap of timers. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -120,6 +121,7 @@ int mgh_timer_start(struct mgh_loop *l, const void *owner, uint64_t delay_ns, mg
 		    void *arg, struct mg_timer **out)
 {
 	struct mg_timer *t;
+	uint64_t now;
 
 	if (l->ntimers == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
@@ -133,7 +135,9 @@ int mgh_timer_start(struct mgh_loop *l, const void *owner, uint64_t delay_ns, mg
 	t = malloc(sizeof *t);
 	if (!t)
 		return -ENOMEM;
-	*t = (struct mg_timer){ .loop = l, .deadline = mgh_now_ns() + delay_ns,
+	now = mgh_now_ns();
+	*t = (struct mg_timer){ .loop = l,
+				.deadline = delay_ns > UINT64_MAX - now ? UINT64_MAX : now + delay_ns,
 				.seq = l->seq++, .cb = cb, .arg = arg, .owner = owner };
 	l->heap[l->ntimers] = t;
 	sift_up(l, l->ntimers++);
@@ -244,7 +248,9 @@ int mgh_loop_run_once(struct mgh_loop *l)
 		uint64_t now = mgh_now_ns(), due = l->heap[0]->deadline;
 
 		/* round up: waking early would spin until the deadline */
-		timeout = due <= now ? 0 : (int)((due - now + 999999) / 1000000);
+		uint64_t ms = due <= now ? 0 : (due - now + 999999) / 1000000;
+
+		timeout = ms > INT_MAX ? INT_MAX : (int)ms;
 	}
 	n = epoll_wait(l->epfd, evs, (int)MG_COUNTOF(evs), timeout);
 	if (n < 0)
@@ -283,7 +289,8 @@ unsigned mgh_loop_drop_owner(struct mgh_loop *l, const void *owner)
 			n++;
 		}
 	}
-	bury(l);
+	/* no bury here: this may run inside a dispatch round whose batch
+	 * still names those watches; the round buries them at its end */
 	return n;
 }
 

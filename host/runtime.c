@@ -350,7 +350,7 @@ int mgh_rt_start(struct mgh_rt *rt, const struct mg_plan *plan)
 
 	if (rc < 0)
 		rt->status = 1;
-	return rc < 0 ? rc : rt->status ? -ECANCELED : 0; /* a job did not start */
+	return rc;
 }
 
 int mgh_rt_run(struct mgh_rt *rt)

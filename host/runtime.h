@@ -47,8 +47,9 @@ unsigned mgh_rt_jobs_running(const struct mgh_rt *rt);
  * parameters and dependencies are unchanged keep running untouched; the
  * others are connected anew, with their dependents, while the old ones
  * keep serving; only when all connected is the change committed (state
- * handed over, dependents told, old devices retired).  On failure nothing
- * changes and a negative errno is returned after logging. */
+ * handed over, dependents told, old devices retired).  When a connect
+ * fails nothing changes and a negative errno is returned after logging;
+ * -ECANCELED means the change was made but a new job failed to start. */
 int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan);
 
 /* new + start + run + free: the whole life of a plan. */

@@ -62,14 +62,15 @@ static int change(struct mgh_session *s, const char *what, struct mgr_lines *msg
 	uint64_t t0 = mgh_now_ns();
 	int rc = r ? mgh_rt_apply(s->rt, &r->plan) : -EINVAL;
 
-	if (r && rc == 0) {
+	if (r && (rc == 0 || rc == -ECANCELED)) { /* the plan runs, even degraded */
 		s->last_pause_ns = mgh_now_ns() - t0;
 		s->plans = mgr_xrealloc(s->plans, (s->nplans + 1) * sizeof *s->plans);
 		s->plans[s->nplans++] = r;
 		s->changes++;
 		forget_unused(s);
-		mgr_diag_add(msgs, NULL, 0, "%s: applied in %llu us", what,
-			     (unsigned long long)(s->last_pause_ns / 1000));
+		mgr_diag_add(msgs, NULL, 0, "%s: applied in %llu us%s", what,
+			     (unsigned long long)(s->last_pause_ns / 1000),
+			     rc ? ", but a job failed to start (logged above)" : "");
 	} else {
 		if (r) {
 			mgr_resolved_free(r);

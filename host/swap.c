@@ -113,13 +113,15 @@ static void hand_over(struct mgh_dev *old, struct mgh_dev *d)
 		to->handover_import(d->dev, &h);
 }
 
-static void notify(struct mgh_dev *d, struct mgh_dev *const *next)
+/* d goes on under the new plan entry pd, whose dependency indexes (not
+ * d's old entry's) point into next. */
+static void notify(struct mgh_dev *d, const struct mg_plan_device *pd, struct mgh_dev *const *next)
 {
-	const struct mg_plan_device *pd = d->pd;
-
 	for (uint32_t s = 0; s < pd->plugin->nslots; s++) {
-		struct mgh_dev *now = next[pd->deps[s]]; /* renamed slots were not notified */
+		struct mgh_dev *now = pd->deps[s] >= 0 ? next[pd->deps[s]] : NULL;
 
+		/* decide() notifies only when every changed slot is filled on both
+		 * sides, by devices of the same name */
 		if (now == d->dep_devs[s])
 			continue;
 		now->users++;
@@ -132,24 +134,27 @@ static void notify(struct mgh_dev *d, struct mgh_dev *const *next)
 
 /* Hands over, tells dependents, starts the new jobs, and only then retires
  * the old devices: a new app takes over (an http handler, say) before its
- * predecessor stops, so no request finds nobody to answer it. */
-static void commit(struct mgh_rt *rt, struct change *c)
+ * predecessor stops, so no request finds nobody to answer it.  0, or
+ * -ECANCELED when a new job failed to start (the change stays in: a
+ * started job cannot be taken back). */
+static int commit(struct mgh_rt *rt, struct change *c)
 {
 	const struct mg_plan *plan = c->plan;
 	struct mgh_dev **old = rt->devs;
 	unsigned n = rt->plan ? rt->plan->ndevices : 0;
+	int failed = 0;
 
 	for (unsigned k = 0; k < plan->ndevices; k++) {
 		if (c->fate[k] == CONNECT && c->old[k])
 			hand_over(c->old[k], c->next[k]);
 		else if (c->fate[k] == NOTIFY)
-			notify(c->next[k], c->next);
+			notify(c->next[k], &plan->devices[k], c->next);
 	}
 	rt->devs = c->next;
 	rt->plan = plan;
 	for (unsigned j = 0; j < plan->njobs && !rt->stopping; j++)
 		if (c->fate[plan->jobs[j]] == CONNECT && mgh_dev_start(rt->devs[plan->jobs[j]]) < 0)
-			rt->status = 1;
+			failed = -ECANCELED;
 	/* old devices that the new plan does not keep, dependents first */
 	while (n-- > 0) {
 		int kept = 0;
@@ -161,6 +166,7 @@ static void commit(struct mgh_rt *rt, struct change *c)
 	}
 	free(old);
 	mgh_rt_reap(rt);
+	return failed;
 }
 
 int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan)
@@ -175,7 +181,9 @@ int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan)
 	if (rc == 0)
 		rc = stage(rt, &c);
 	if (rc == 0) {
-		commit(rt, &c);
+		/* a job that could not start is logged: the change is in, but
+		 * the caller hears that the app did not come up whole */
+		rc = commit(rt, &c);
 		c.next = NULL; /* the running plan's now */
 	}
 	free(c.next);

@@ -45,6 +45,8 @@ int mgh_plat_watch_stop(struct mgh_loop *l, void (*cb)(void *arg, const char *wh
 
 	if (!w)
 		return -ENOMEM;
+	/* a peer that goes away must cost a write EPIPE, not the process */
+	signal(SIGPIPE, SIG_IGN);
 	w->cb = cb;
 	w->arg = arg;
 	sigemptyset(&set);

@@ -109,7 +109,8 @@ static void on_events(void *arg, unsigned events)
 	if (w->changed.n) {
 		if (w->settle)
 			mgh_timer_cancel(w->settle);
-		mgh_timer_start(mgh_rt_loop(w->s->rt), NULL, SETTLE_NS, act, w, &w->settle);
+		if (mgh_timer_start(mgh_rt_loop(w->s->rt), NULL, SETTLE_NS, act, w, &w->settle) < 0)
+			w->settle = NULL; /* out of memory: the next change tries again */
 	}
 }
 
