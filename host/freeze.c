@@ -2,6 +2,7 @@
  * host's resolver, writes the wiring as C, and links it with each plugin's
  * pre-linked object and the runtime of the target into one program. */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np */
+#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,6 +369,8 @@ int main(int argc, char **argv)
 			!a.config ? "missing APP.cfg" : "missing -o OUT");
 		goto usage_error;
 	}
+	/* children are waited for: an inherited SIG_IGN would reap them first */
+	signal(SIGCHLD, SIG_DFL);
 	fz.target = mgr_target_name(a.target ? a.target : MG_TARGET_UNIX);
 	if (mgh_setup_load(&fz.s, &a, 1) < 0) {
 		mgr_lines_print(&fz.s.diag, stderr);

@@ -134,6 +134,8 @@ out=$("$FREEZE" "$TMP/leaky.cfg" -o "$TMP/x" --plugin-path "$TMP" 2>&1); rc=$?
 check "an object with globals besides the descriptor is refused" \
 	bash -c '[ "$1" = 1 ] && grep -q "global symbol .leaky_helper. besides the descriptor" <<<"$2"' _ "$rc" "$out"
 
+check "freezing works with SIGCHLD ignored by the caller" \
+	timeout 60 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV' "$FREEZE" -q configs/hello.cfg -o "$TMP/h2"
 check "mirage-freeze --help" bash -c "'$FREEZE' --help | grep -q '^usage: mirage-freeze'"
 check "a frozen program has --help" bash -c "'$TMP/hello' --help | grep -q 'mirage-freeze'"
 

@@ -113,6 +113,34 @@ sed -i 's|^};|  extra = { impl = "time.unix"; };\n};|' "$TMP/app/website.cfg"
 has_extra() { grep -q '^extra time.unix time' <(ctl graph); }
 check "a device added to the config appears in ctl graph" eventually has_extra
 check "the website serves on after the config edit" same / "$ROOT/index.html"
+# the devices in another order and fs's root spelled another way: fs is
+# connected anew and the site told, through the new plan's order
+n=$(changes)
+{
+	echo 'name = "website";'
+	grep '^plugin_path' "$TMP/app/website.cfg"
+	echo 'devices = {'
+	echo '  http = { impl = "http.server"; port = 8080; };'
+	echo '  extra = { impl = "time.unix"; };'
+	echo "  fs = { impl = \"kvro.dir\"; root = \"$ROOT/.\"; };"
+	echo '  main = { impl = "website"; };'
+	echo '  console = { impl = "console.unix"; };'
+	echo '};'
+} >"$TMP/app/website.cfg.new"
+mv "$TMP/app/website.cfg.new" "$TMP/app/website.cfg"
+check "a reordered config is applied" eventually more_changes_than "$n"
+check "the site is wired as before after the reorder" \
+	grep -q '^main website job console=console fs=fs http=http' <(ctl graph)
+check "and serves the new fs" same / "$ROOT/index.html"
+
+# a control client that leaves before its reply costs the host nothing
+# (perl-base has Unix sockets; the reply then meets a closed peer)
+for _ in 1 2 3; do
+	perl -MIO::Socket::UNIX -e '$s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or exit 1;
+		print $s "graph\n\n"; shutdown($s, 2); close($s)' "$SOCK"
+done
+check "the host outlives control clients that close before the reply" \
+	grep -q '^website' <(ctl status)
 
 # ---- swaps while a slow download is in flight ---------------------------------------
 # slow_get PATH OUT: GET with a reader of 4 KiB per 20 ms (about 200 KB/s),
