@@ -12,13 +12,7 @@ FIXTURES=$PWD/$BUILD/tests/fixtures
 SAMPLE=$PWD/apps/kvcat/sample
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
-skip() { echo "skip - $1: $2"; }
-# check NAME COMMAND...: passes when COMMAND succeeds
-check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
+. tests/tap.sh
 
 # The bytes kvcat must print for the sample folder, computed independently.
 expected_kv() {
@@ -185,5 +179,4 @@ else
 	[ $rc = 0 ] || cat "$TMP/vg"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -11,11 +11,7 @@ FREEZE=$PWD/$BUILD/bin/mirage-freeze
 PLUGINS=$PWD/$BUILD/plugins
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
+. tests/website.sh
 
 # ---- parity: same output as the host, for every example config -----------
 for cfg in configs/hello.cfg configs/kv.cfg configs/kv-crunch.cfg; do
@@ -37,17 +33,6 @@ check "the size report gives each plugin's text, data and bss" \
 check "and the whole program's" grep -Eq '^  total +[0-9]+ +[0-9]+ +[0-9]+$' "$TMP/hello.report"
 
 # ---- the website: the same HTTP responses, hosted and frozen --------------------
-# serve COMMAND...: starts it in the background; waits until PORT answers
-serve() {
-	"$@" >/dev/null 2>"$TMP/serve.err" &
-	SERVER=$!
-	for _ in $(seq 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0
-		kill -0 "$SERVER" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
-}
 # responses FILE: a fixed list of requests, each response's status line,
 # headers (but Date) and body
 responses() {
@@ -64,14 +49,14 @@ responses() {
 for mode in hosted frozen; do
 	PORT=$((20000 + RANDOM % 40000))
 	if [ $mode = hosted ]; then
-		serve "$HOST" configs/website.cfg --set devices.http.port=$PORT --set devices.main.access_log=false
+		await_server "$HOST" configs/website.cfg --set devices.http.port=$PORT \
+			--set devices.main.access_log=false
 	else
 		"$FREEZE" -q configs/website.cfg -o "$TMP/website" --set devices.http.port=$PORT \
-			--set devices.main.access_log=false && serve "$TMP/website"
-	fi || not_ok "website $mode on port $PORT" "$(cat "$TMP/serve.err")"
+			--set devices.main.access_log=false && await_server "$TMP/website"
+	fi || not_ok "website $mode on port $PORT" "$(cat "$TMP/server.err")"
 	responses "$TMP/website.$mode"
-	kill "$SERVER" 2>/dev/null
-	wait "$SERVER" 2>/dev/null
+	stop_server
 done
 if [ -s "$TMP/website.hosted" ] && grep -q '^HTTP/1.1 206' "$TMP/website.hosted" &&
    cmp -s "$TMP/website.hosted" "$TMP/website.frozen"; then
@@ -139,5 +124,4 @@ check "freezing works with SIGCHLD ignored by the caller" \
 check "mirage-freeze --help" bash -c "'$FREEZE' --help | grep -q '^usage: mirage-freeze'"
 check "a frozen program has --help" bash -c "'$TMP/hello' --help | grep -q 'mirage-freeze'"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

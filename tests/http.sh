@@ -24,7 +24,7 @@ status() { local p=$1; shift; curl -s -o /dev/null -w '%{http_code}' --path-as-i
 raw() {
 	exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return 1
 	for part in "$@"; do
-		printf "$part" >&3
+		printf '%b' "$part" >&3
 		sleep 0.02
 	done
 	timeout 5 cat <&3
@@ -33,7 +33,7 @@ raw() {
 
 if ! start_server configs/website.cfg; then
 	not_ok "website.cfg starts and answers"
-	echo "$passed passed, $failed failed"
+	finish
 	exit 1
 fi
 ok "website.cfg starts and answers"
@@ -141,7 +141,7 @@ check "no warning about leftovers at exit" bash -c "! grep -q 'left' '$TMP/serve
 
 # ---- a taken port ---------------------------------------------------------------
 if start_server configs/website.cfg; then
-	out=$("$HOST" configs/website.cfg --set devices.http.port=$PORT 2>&1); rc=$?
+	out=$("$HOST" configs/website.cfg --set devices.http.port="$PORT" 2>&1); rc=$?
 	check "a port in use: exit 1 with a message naming address and port" \
 		bash -c "[ $rc = 1 ] && grep -q 'cannot listen on 127.0.0.1:$PORT: Address already in use' <<<'$out'"
 	stop_server
@@ -176,5 +176,4 @@ else
 	not_ok "valgrind run starts"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -53,14 +53,14 @@ build_kvone() {
 		"$TMP/src/kvone.c" $(pkg-config --libs mirage-plugin) $ldflags &&
 		mv "$TMP/plugins/kvone.so.new" "$TMP/plugins/kvone.so"
 }
-build_kvone || { not_ok "kvone builds with the pkg-config flags"; echo "$passed passed, $failed failed"; exit 1; }
+build_kvone || { not_ok "kvone builds with the pkg-config flags"; finish; exit 1; }
 sed -e "s|\"../build/plugins\"|\"$PWD/$BUILD/plugins\"|" -e "s|\"../apps/website/htdocs\"|\"$ROOT\"|" \
 	configs/website.cfg >"$TMP/app/website.cfg"
 
 SERVER_ARGS=(--plugin-path "$TMP/plugins" --watch --control "$SOCK" --set devices.main.access_log=false)
 if ! start_server "$TMP/app/website.cfg"; then
 	not_ok "the website starts with --watch and --control"
-	echo "$passed passed, $failed failed"
+	finish
 	exit 1
 fi
 ok "the website starts with --watch and --control"
@@ -215,5 +215,4 @@ if [ "$SAN" = 1 ]; then
 	check "no sanitizer report" test -z "$(grep -E 'Sanitizer|runtime error' "$TMP/server.err")"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -11,10 +11,7 @@ SAN=${SAN:-}
 HOST=$PWD/$BUILD/bin/mirage-host
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; printf '    %s\n' "$@"; }
+. tests/tap.sh
 
 if [ -n "$SAN" ]; then
 	# the images are freestanding: nothing for the sanitizers to check
@@ -24,7 +21,7 @@ if [ -n "$SAN" ]; then
 fi
 if ! command -v qemu-system-x86_64 >/dev/null; then
 	not_ok "qemu-system-x86_64 is installed" "run: bash scripts/deps.sh test"
-	echo "$passed passed, $failed failed"
+	finish
 	exit 1
 fi
 
@@ -67,5 +64,4 @@ else
 	not_ok "undefined symbols of plugin objects" "$out"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

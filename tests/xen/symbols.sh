@@ -16,7 +16,7 @@ for obj in "$@"; do
 		continue
 	fi
 	for sym in $(nm -u "$obj" | awk '{ print $2 }'); do
-		case " $(echo $allowed) " in
+		case " ${allowed//$'\n'/ } " in
 		*" $sym "*) ;;
 		*) echo "$obj: undefined symbol '$sym' is not exported by the image for this plugin" >&2
 		   bad=1 ;;

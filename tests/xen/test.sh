@@ -10,20 +10,17 @@ export BUILD
 LIST=${XEN_GUESTS_LIST:-tests/xen/guests.list}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+. tests/tap.sh
 if [ -z "${XEN_LOG:-}" ]; then
 	mkdir -p "$BUILD/xen-testbed/logs"
 	XEN_LOG=$BUILD/xen-testbed/logs/test-$(date +%Y%m%d-%H%M%S)-$$.log
 fi
 export XEN_LOG
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; printf '%s\n' "$@" | sed 's/^/    /'; }
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; echo "${s%"${s##*[![:space:]]}"}"; }
 
 # ---- the list ---------------------------------------------------------------
 images=() expects=() args=()
-[ -f "$LIST" ] || { not_ok "guest list" "$LIST not found"; echo "0 passed, 1 failed"; exit 1; }
+[ -f "$LIST" ] || { not_ok "guest list" "$LIST not found"; finish; exit 1; }
 while IFS= read -r line || [ -n "$line" ]; do
 	case $(trim "$line") in "" | "#"*) continue ;; esac
 	img=$(trim "${line%%|*}")
@@ -94,5 +91,4 @@ elif [ ${#images[@]} -gt 0 ]; then
 	done
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
