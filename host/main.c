@@ -31,6 +31,7 @@ static const char usage[] =
 	"  --watch              run: re-read the config when it is saved, load a plugin again\n"
 	"                       when it is rebuilt; only what changed is re-connected\n"
 	"  --control SOCKET     run: take commands from mirage-host ctl SOCKET\n"
+	"  --grace-ms N         run: how long a replaced device may finish its work (30000)\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Config strings may use ${VAR} and ${VAR:-default} from the environment.\n"
@@ -84,11 +85,18 @@ static int cmd_inspect(const struct mgh_args *a, const char *what)
 }
 
 /* run: the app as a session, so that --watch and --control can change it. */
-static int cmd_run(const struct mgh_args *a, int watch, const char *control)
+/* What only run takes. */
+struct run_args {
+	int watch;
+	const char *control;
+	unsigned grace_ms;
+};
+
+static int cmd_run(const struct mgh_args *a, const struct run_args *r)
 {
 	struct mgh_opts opts = { .level = MG_LOG_WARN + (a->verbose > 2 ? 2 : a->verbose),
 				 .start = mgh_ffi_start, .target = "unix", .prog = "mirage-host",
-				 .stay = watch || control, .grace_ms = 30000 };
+				 .stay = r->watch || r->control, .grace_ms = r->grace_ms };
 	struct mgh_watcher *watcher = NULL;
 	struct mgh_control *ctl = NULL;
 	struct mgh_session s;
@@ -96,8 +104,8 @@ static int cmd_run(const struct mgh_args *a, int watch, const char *control)
 
 	fflush(stdout);
 	if (mgh_session_open(&s, a, &opts) == 0 &&
-	    (!watch || mgh_watch_start(&s, &watcher) == 0) &&
-	    (!control || mgh_control_start(&s, control, &ctl) == 0))
+	    (!r->watch || mgh_watch_start(&s, &watcher) == 0) &&
+	    (!r->control || mgh_control_start(&s, r->control, &ctl) == 0))
 		status = mgh_rt_run(s.rt);
 	mgh_control_stop(ctl);
 	mgh_watch_stop(watcher);
@@ -130,8 +138,8 @@ int main(int argc, char **argv)
 	static const char *const names[] = { "run", "check", "describe", "inspect" };
 	struct mgh_args a = { 0 };
 	enum cmd cmd = CMD_RUN;
-	const char *control = NULL;
-	int first = 1, dot = 0, watch = 0, status;
+	struct run_args run = { .grace_ms = 30000 };
+	int first = 1, dot = 0, status;
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return mgh_ctl_main(argc - 1, argv + 1);
@@ -149,11 +157,23 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(argv[i], "--watch") && cmd == CMD_RUN) {
-			watch = 1;
+			run.watch = 1;
 			continue;
 		}
 		if (!strcmp(argv[i], "--control") && cmd == CMD_RUN && i + 1 < argc) {
-			control = argv[++i];
+			run.control = argv[++i];
+			continue;
+		}
+		if (!strcmp(argv[i], "--grace-ms") && cmd == CMD_RUN && i + 1 < argc) {
+			char *end;
+			unsigned long ms = strtoul(argv[++i], &end, 10);
+
+			if (*end || !*argv[i] || ms > 3600000) {
+				fprintf(stderr, "mirage-host: --grace-ms %s: expected milliseconds, 0 to 3600000\n",
+					argv[i]);
+				goto usage_error;
+			}
+			run.grace_ms = (unsigned)ms;
 			continue;
 		}
 		took = mgh_args_take(&a, argc, argv, &i, "mirage-host", usage);
@@ -172,7 +192,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mirage-host: %s: missing APP.cfg (try --help)\n", names[cmd]);
 		goto usage_error;
 	} else if (cmd == CMD_RUN) {
-		status = cmd_run(&a, watch, control);
+		status = cmd_run(&a, &run);
 	} else {
 		status = cmd_config(cmd, &a, dot);
 	}

@@ -154,7 +154,7 @@ slow_get() {
 	while [ "$(stat -c %s "$2")" != "$size" ]; do # a read of nothing: the end
 		size=$(stat -c %s "$2")
 		dd bs=4096 count=1 status=none <&4 >>"$2"
-		sleep 0.02
+		[ -e "$TMP/fast" ] || sleep 0.02
 	done
 	exec 4<&-
 }
@@ -162,6 +162,8 @@ slow_get /files/1m.txt "$TMP/1m.out" &
 SLOW=$!
 # shellcheck disable=SC2317 # called through eventually
 started() { [ -s "$TMP/1m.out" ]; }
+# shellcheck disable=SC2317 # called through eventually
+started_cut() { [ -s "$TMP/cut.out" ]; }
 eventually started
 check "ctl swap http (new parameters) during the download" swap http http.server port="$PORT" idle_timeout_ms=30000
 check "ctl swap fs kvro.crunch.htdocs during the download" swap fs kvro.crunch.htdocs
@@ -213,6 +215,37 @@ check "no device left memory, timers or watches behind" \
 	test -z "$(grep -E 'left [0-9]+ (bytes|timers)' "$TMP/server.err")"
 if [ "$SAN" = 1 ]; then
 	check "no sanitizer report" test -z "$(grep -E 'Sanitizer|runtime error' "$TMP/server.err")"
+fi
+
+# ---- a download that outlives its replaced app's grace period -----------------------
+# The old website is disconnected while the server still streams its file:
+# the stream ends (the client sees a short body) and nothing reads freed memory.
+cp "$TMP/server.err" "$TMP/first-server.err"
+# a file bigger than what the kernel buffers between server and reader
+mkdir -p "$TMP/big"
+head -c $((32 << 20)) /dev/zero >"$TMP/big/32m"
+SERVER_ARGS=(--plugin-path "$TMP/plugins" --watch --control "$SOCK" --grace-ms 200
+	--set devices.main.access_log=false --set devices.fs.root="$TMP/big")
+if start_server "$TMP/app/website.cfg"; then
+	slow_get /32m "$TMP/cut.out" &
+	SLOW=$!
+	eventually started_cut
+	n=$(changes)
+	cp "$BUILD/plugins/website.so" "$TMP/plugins/website.so.new"
+	mv "$TMP/plugins/website.so.new" "$TMP/plugins/website.so"
+	check "website.so replaced while a download runs (grace 200 ms)" eventually more_changes_than "$n"
+	sleep 0.5 # past the grace period
+	touch "$TMP/fast" # read what the kernel holds, then the end
+	wait "$SLOW"
+	check "the download past the grace period ends short, not with a crash" \
+		test "$(stat -c %s "$TMP/cut.out")" -lt $((32 << 20))
+	check "the host serves on" grep -q '^HTTP/1.1 404' <(curl -si "$(URL /index.html)")
+	stop_server
+	check "and exits 0" test "$SERVER_RC" = 0
+	[ "$SAN" != 1 ] || check "no sanitizer report after the cut download" \
+		test -z "$(grep -E 'Sanitizer|runtime error' "$TMP/server.err")"
+else
+	not_ok "the website starts again with --grace-ms" "$(cat "$TMP/server.err")"
 fi
 
 finish

@@ -66,10 +66,11 @@ struct mg_http_ops {
 	/* Lets the server pull the rest of the body through cb as the peer
 	 * reads it (backpressure); the response ends when cb returns 0 or an
 	 * error, so no `end` follows.  When it ends before that (HEAD, a
-	 * connection that died) cb is called once with buf NULL and cap 0,
-	 * so the producer learns that nobody pulls any more; not when the
-	 * server is disconnected, as its users are gone by then.  Keep arg
-	 * in `alloc` memory or in something that outlives the exchange. */
+	 * connection that died, the server disconnected) cb is called once
+	 * with buf NULL and cap 0, so the producer learns that nobody pulls
+	 * any more.  So arg, and what cb needs, must stay valid until then,
+	 * even past the producer's own disconnect (a replaced app's download
+	 * may outlive it). */
 	int (*body_stream)(struct mg_http_exchange *ex, mg_http_body_cb cb,
 			   void *arg);
 	/* Ends the response; ex is invalid afterwards. */

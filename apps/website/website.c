@@ -6,6 +6,7 @@
  * (dep_replaced), so the site keeps running; a replaced site (a rebuilt
  * website.so) lets its successor serve and retires once the downloads it
  * streams are done. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "mirage/console.h"
@@ -25,8 +26,18 @@ struct site {
 	struct mg_kv_ro *fs;
 	unsigned fs_gen;        /* counts replacements of fs */
 	struct served *served;  /* every server the site has served on */
-	unsigned streams;       /* responses still reading from fs */
-	int retiring;           /* replaced: done once streams is 0 */
+	struct anchor *anchor;  /* what its streams hold on to */
+	int retiring;           /* replaced: done once no stream is left */
+};
+
+/* The site as its streams see it.  A server may pull a stream after the
+ * site that began it is gone (a replaced site's download past the host's
+ * grace period), so the streams hold this, not the site: once the site
+ * leaves, `s` is NULL and the last stream frees it.  Plain malloc: the
+ * block outlives the device its allocations are counted to. */
+struct anchor {
+	struct site *s;
+	unsigned streams;       /* begun and not ended */
 };
 
 /* The handler's argument for one http server.  A replaced server still
@@ -41,7 +52,7 @@ struct served {
 
 /* One streamed response: the rest of a value, read as the client reads. */
 struct stream {
-	struct site *s;
+	struct anchor *a;
 	struct mg_kv_ro *fs;
 	unsigned fs_gen;        /* of fs: the site's may have moved on */
 	const char *key;
@@ -51,9 +62,9 @@ struct stream {
 /* The site's fs was replaced while st streamed: st goes on from the new
  * one (the old one is gone) if it has a value of the same size under the
  * key, as the store the site is swapped to usually holds the same files. */
-static int stream_refresh(struct stream *st)
+static int stream_refresh(struct site *s, struct stream *st)
 {
-	struct mg_kv_ro *fs = st->s->fs;
+	struct mg_kv_ro *fs = s->fs;
 	uint64_t size;
 	int rc = fs->ops->size(fs, st->key, &size);
 
@@ -62,18 +73,18 @@ static int stream_refresh(struct stream *st)
 	if (rc < 0)
 		return rc;
 	st->fs = fs;
-	st->fs_gen = st->s->fs_gen;
+	st->fs_gen = s->fs_gen;
 	return 0;
 }
 
-static long stream_read(struct stream *st, void *buf, size_t cap)
+static long stream_read(struct site *s, struct stream *st, void *buf, size_t cap)
 {
 	size_t want = st->left < cap ? (size_t)st->left : cap, got;
 	int rc;
 
 	if (want == 0)
 		return 0;
-	if (st->fs_gen != st->s->fs_gen && (rc = stream_refresh(st)) < 0)
+	if (st->fs_gen != s->fs_gen && (rc = stream_refresh(s, st)) < 0)
 		return rc;
 	rc = st->fs->ops->get_partial(st->fs, st->key, st->off, buf, want, &got);
 	if (rc < 0)
@@ -86,14 +97,20 @@ static long stream_read(struct stream *st, void *buf, size_t cap)
 }
 
 /* The server pulls the body; 0 or an error ends the stream, and so does
- * a call without buf (the server stopped pulling). */
+ * a call without buf (the server stopped pulling).  A site that is gone
+ * ends its streams. */
 static long stream_more(void *arg, void *buf, size_t cap)
 {
 	struct stream *st = arg;
-	struct site *s = st->s;
-	long n = buf ? stream_read(st, buf, cap) : 0;
+	struct anchor *a = st->a;
+	struct site *s = a->s;
+	long n = !buf ? 0 : s ? stream_read(s, st, buf, cap) : -ECANCELED;
 
-	if (n <= 0 && --s->streams == 0 && s->retiring)
+	if (n > 0 || --a->streams)
+		return n;
+	if (!s)
+		free(a);
+	else if (s->retiring)
 		s->job.env->host->retired(s->job.env);
 	return n;
 }
@@ -171,13 +188,13 @@ static void serve_value(const struct served *sv, struct mg_http_exchange *ex,
 			   &(struct mg_http_header){ "Content-Range", crange }, 1);
 		return;
 	}
-	*st = (struct stream){ .s = s, .fs = s->fs, .fs_gen = s->fs_gen, .key = key,
+	*st = (struct stream){ .a = s->anchor, .fs = s->fs, .fs_gen = s->fs_gen, .key = key,
 			       .off = r.start, .left = r.len, .size = size };
 	access_log(s, req, status, r.len);
 	if (ops->respond(ex, status, h, nh, (int64_t)r.len) == 0) {
-		s->streams++; /* until stream_more ends it */
+		s->anchor->streams++; /* until stream_more ends it */
 		if (ops->body_stream(ex, stream_more, st) < 0)
-			s->streams--;
+			s->anchor->streams--;
 	} else {
 		ops->end(ex);
 	}
@@ -280,15 +297,15 @@ static void site_dep_replaced(struct mg_device *self, uint32_t slot, struct mg_d
 	}
 }
 
-/* A successor serves already: wait for the downloads this one streams (a
- * dead peer's stream is never pulled again: the host's grace period ends
- * that wait). */
+/* A successor serves already: wait for the downloads this one streams
+ * (the server ends a dead peer's; one past the host's grace period goes on
+ * to its end without the site, which the anchor allows). */
 static void site_retire(struct mg_device *self)
 {
 	struct site *s = mg_container_of(self, struct site, job);
 
 	s->retiring = 1;
-	if (!s->streams)
+	if (!s->anchor->streams)
 		s->job.env->host->retired(s->job.env);
 }
 
@@ -298,6 +315,12 @@ static int site_connect(const struct mg_env *env, struct mg_device **out)
 
 	if (!s)
 		return -ENOMEM;
+	s->anchor = malloc(sizeof *s->anchor);
+	if (!s->anchor) {
+		mg_free(env, s);
+		return -ENOMEM;
+	}
+	*s->anchor = (struct anchor){ s, 0 };
 	s->job.ops = &site_ops;
 	s->job.env = env;
 	*out = MG_DEVICE(&s->job);
@@ -314,6 +337,10 @@ static void site_disconnect(struct mg_device *dev)
 		s->served = sv->next;
 		mg_free(s->job.env, sv);
 	}
+	if (s->anchor->streams)
+		s->anchor->s = NULL; /* the last stream frees it */
+	else
+		free(s->anchor);
 	mg_free(s->job.env, s);
 }
 

@@ -126,8 +126,7 @@ void http_conn_free(struct http_conn *c)
 {
 	const struct mg_env *env = env_of(c);
 
-	c->ex.cb = NULL; /* freed with the server: the producer is gone already */
-	http_conn_drop(c);
+	http_conn_drop(c); /* a stream still pulled is abandoned: its producer hears */
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -258,7 +257,9 @@ static void settle(struct http_conn *c)
 		}
 		c->shut = 1;
 	}
-	want = !c->eof && (c->closing ? c->shut : flushed &&
+	/* No reading while an exchange is out: its request points into the
+	 * input buffer, which must not move, nor grow for pipelined ones. */
+	want = !c->eof && (c->closing ? c->shut : idle && flushed &&
 			   c->in_len < (c->head_len ? c->in_cap : s->lim.max_head));
 	if (want != c->reading && (want ? c->flow->ops->read_start(c->flow)
 				   : c->flow->ops->read_stop(c->flow)) == 0)

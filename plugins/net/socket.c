@@ -21,7 +21,12 @@ struct sock_listener {
 	uint16_t port;
 	mg_accept_cb cb;
 	void *arg;
+	struct mg_timer *pause; /* out of fds: accepting again after it */
 };
+
+/* Out of file descriptors, the listener stays readable: level-triggered,
+ * it would spin.  It rests this long, then tries again. */
+#define FD_PAUSE_NS (100 * 1000000ull)
 
 struct sock_connect {
 	struct sock_stack *st;
@@ -90,9 +95,18 @@ static void ep_close(struct sock_ep *ep)
 	close(ep->fd);
 }
 
+static void resume_accepting(void *arg)
+{
+	struct sock_listener *l = arg;
+
+	l->pause = NULL;
+	l->ep.st->env->host->fd_update(l->ep.watch, MG_EV_READ);
+}
+
 static void on_acceptable(void *arg, unsigned events)
 {
 	struct sock_listener *l = arg;
+	const struct mg_host *host = l->ep.st->env->host;
 
 	(void)events;
 	/* A bounded batch: the listener must not starve open flows. */
@@ -100,6 +114,15 @@ static void on_acceptable(void *arg, unsigned events)
 		int fd = accept4(l->ep.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct mg_flow *f;
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && !l->pause &&
+		    host->timer_start(l->ep.st->env, FD_PAUSE_NS, resume_accepting, l,
+				      &l->pause) == 0) {
+			mg_log(l->ep.st->env, MG_LOG_WARN,
+			       "accept on port %u: %s; pausing new connections", l->port,
+			       strerror(errno));
+			host->fd_update(l->ep.watch, 0);
+			return;
+		}
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				mg_log(l->ep.st->env, MG_LOG_WARN, "accept on port %u: %s",
@@ -145,6 +168,8 @@ static void sk_tcp_unlisten(struct mg_tcp_listener *tl)
 {
 	struct sock_listener *l = (struct sock_listener *)tl;
 
+	if (l->pause)
+		l->ep.st->env->host->timer_cancel(l->pause);
 	ep_close(&l->ep);
 	mg_free(l->ep.st->env, l);
 }
