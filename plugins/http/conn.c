@@ -190,10 +190,11 @@ static int next_request(struct http_conn *c)
 			return 0;
 		}
 		c->head_len = (size_t)n;
+		c->chunks = (struct http_chunks){ 0, 0 };
 		c->continued = 0;
 	}
 	if (c->head.chunked) {
-		n = http_dechunk(c->in + c->head_len, c->in_len - c->head_len, lim->max_body,
+		n = http_dechunk(c->in + c->head_len, c->in_len - c->head_len, lim->max_body, &c->chunks,
 				 &body_len);
 		need = n == 0 ? c->in_len + 1 : 0;
 	} else {

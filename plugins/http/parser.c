@@ -291,11 +291,23 @@ long http_parse_head(char *buf, size_t len, const struct http_limits *lim,
 	return rc < 0 ? rc : (long)pos;
 }
 
-/* One pass over a chunked body; moves the data down when `write` is set
- * (the first pass only checks that the body is complete and valid). */
-static long chunks(char *buf, size_t len, size_t max_body, int write, size_t *body_len)
+/* Chunk extensions are skipped, but must not hide a bare CR that another
+ * parser would take for a line end (request smuggling). */
+static int extension_ok(const char *buf, size_t from, size_t end)
 {
-	size_t pos = 0, out = 0, eol;
+	for (size_t i = from; i < end; i++)
+		if (buf[i] == '\r' || buf[i] == 0x7f || ((unsigned char)buf[i] < 0x20 && buf[i] != '\t'))
+			return 0;
+	return 1;
+}
+
+/* A pass over a chunked body from the chunk at done->pos; moves the data
+ * down when `write` is set (the checking passes leave buf as it is and
+ * advance *done past each whole chunk). */
+static long chunks(char *buf, size_t len, size_t max_body, int write, struct http_chunks *done,
+		   size_t *body_len)
+{
+	size_t pos = done->pos, out = done->out, eol;
 
 	for (;;) {
 		uint64_t size = 0;
@@ -314,6 +326,8 @@ static long chunks(char *buf, size_t len, size_t max_body, int write, size_t *bo
 		if (!digits || (buf[i] != ';' && buf[i] != '\n' &&
 				(buf[i] != '\r' || i + 2 != eol)))
 			return -400;
+		if (buf[i] == ';' && !extension_ok(buf, i + 1, pos + line_len(buf, pos, eol)))
+			return -400;
 		if (size > max_body - out)
 			return -413;
 		pos = eol;
@@ -331,8 +345,10 @@ static long chunks(char *buf, size_t len, size_t max_body, int write, size_t *bo
 			memmove(buf + out, buf + pos, (size_t)size);
 		out += (size_t)size;
 		pos = eol;
+		if (!write)
+			*done = (struct http_chunks){ pos, out };
 	}
-	/* Trailer fields, ignored, up to an empty line. */
+/* Trailer fields, ignored, up to an empty line. */
 	for (size_t trailer = pos;;) {
 		eol = line_end(buf, pos, len);
 		if ((eol ? eol : len) - trailer > TRAILER_MAX)
@@ -347,9 +363,12 @@ static long chunks(char *buf, size_t len, size_t max_body, int write, size_t *bo
 	return (long)eol;
 }
 
-long http_dechunk(char *buf, size_t len, size_t max_body, size_t *body_len)
+long http_dechunk(char *buf, size_t len, size_t max_body, struct http_chunks *done,
+		  size_t *body_len)
 {
-	long rc = chunks(buf, len, max_body, 0, body_len);
+	struct http_chunks from_start = { 0, 0 };
+	long rc = chunks(buf, len, max_body, 0, done, body_len);
 
-	return rc > 0 ? chunks(buf, len, max_body, 1, body_len) : rc;
+	/* complete and valid: one more pass, from the start, moves the data */
+	return rc > 0 ? chunks(buf, len, max_body, 1, &from_start, body_len) : rc;
 }

@@ -35,10 +35,19 @@ struct http_head {
 long http_parse_head(char *buf, size_t len, const struct http_limits *lim,
 		     char *path, struct http_head *h);
 
+/* How far a chunked body arriving in pieces has been checked, so that each
+ * new piece costs its own length, not the whole body's again.  Zero it
+ * for each request. */
+struct http_chunks {
+	size_t pos; /* bytes of whole chunks checked */
+	size_t out; /* their data bytes */
+};
+
 /* Decodes a chunked body at buf[0..len) in place once it is complete.
  * Returns the bytes it took (chunks and trailer) with the body's length in
  * *body_len, 0 when more bytes are needed, -400 or -413. */
-long http_dechunk(char *buf, size_t len, size_t max_body, size_t *body_len);
+long http_dechunk(char *buf, size_t len, size_t max_body, struct http_chunks *done,
+		  size_t *body_len);
 
 /* Case-insensitive ASCII comparison of NUL-terminated strings. */
 int http_strcaseeq(const char *a, const char *b);

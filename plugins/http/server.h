@@ -68,6 +68,7 @@ struct http_conn {
 	size_t out_len, out_sent, out_cap;
 	struct http_head head;
 	size_t head_len;       /* 0 until the current request's head is parsed */
+	struct http_chunks chunks; /* how far its chunked body is checked */
 	int continued;         /* "100 Continue" sent for this request */
 	char *path;            /* lim.max_line bytes */
 	struct mg_http_exchange ex;
