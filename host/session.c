@@ -142,7 +142,8 @@ int mgh_session_swap(struct mgh_session *s, const char *dev, const char *impl,
 	return rc;
 }
 
-int mgh_session_uses_file(const struct mgh_session *s, const char *path)
+/* Whether a device of the running app uses the plugin file at path. */
+static int uses_file(const struct mgh_session *s, const char *path)
 {
 	const struct mg_plan *plan = &running(s)->plan;
 
@@ -160,7 +161,7 @@ int mgh_session_plugin_changed(struct mgh_session *s, const char *path, struct m
 	char err[1024], *what;
 	int rc;
 
-	if (!mgh_session_uses_file(s, path))
+	if (!uses_file(s, path))
 		return 0;
 	rc = mgl_reload_file(&s->cat, path, err, sizeof err);
 	what = mgr_strf("%s rebuilt", path);

@@ -33,8 +33,6 @@ int mgh_session_swap(struct mgh_session *s, const char *dev, const char *impl,
 /* The plugin file at path was rebuilt: load it again and re-connect the
  * devices that use it.  0 (also when no device uses it) or negative errno. */
 int mgh_session_plugin_changed(struct mgh_session *s, const char *path, struct mgr_lines *msgs);
-/* Whether a device of the running app uses the plugin file at path. */
-int mgh_session_uses_file(const struct mgh_session *s, const char *path);
 void mgh_session_close(struct mgh_session *s);
 
 #endif

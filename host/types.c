@@ -19,7 +19,8 @@
 #include "types.h"
 
 #define KNOWN(tag) &(const struct mg_type)tag
-const struct mg_type *const mgr_types[] = {
+/* Every type this host was built with. */
+static const struct mg_type *const known_types[] = {
 	KNOWN(MG_CONSOLE_TYPE), KNOWN(MG_CLOCK_TYPE),   KNOWN(MG_TIME_TYPE),
 	KNOWN(MG_RANDOM_TYPE),  KNOWN(MG_KV_RO_TYPE),   KNOWN(MG_FLOW_TYPE),
 	KNOWN(MG_NETWORK_TYPE), KNOWN(MG_STACKV4_TYPE), KNOWN(MG_HTTP_TYPE),
@@ -27,11 +28,12 @@ const struct mg_type *const mgr_types[] = {
 	NULL,
 };
 
-const struct mg_type *mgr_type_find(const char *name)
+/* The host's version of the type called `name`, or NULL. */
+static const struct mg_type *type_find(const char *name)
 {
-	for (size_t i = 0; mgr_types[i]; i++)
-		if (!strcmp(mgr_types[i]->name, name))
-			return mgr_types[i];
+	for (size_t i = 0; known_types[i]; i++)
+		if (!strcmp(known_types[i]->name, name))
+			return known_types[i];
 	return NULL;
 }
 
@@ -64,7 +66,7 @@ const char *mgr_param_type_name(enum mg_param_type t)
 
 static int check_type(const struct mg_type *t, const char *what, char *err, size_t cap)
 {
-	const struct mg_type *known = t->name ? mgr_type_find(t->name) : NULL;
+	const struct mg_type *known = t->name ? type_find(t->name) : NULL;
 
 	if (!known) {
 		snprintf(err, cap, "%s unknown module type '%s'", what,

@@ -7,11 +7,6 @@
 
 #include <mirage/plugin.h>
 
-/* The host's version of the type called `name`, or NULL. */
-const struct mg_type *mgr_type_find(const char *name);
-/* Every known type, NULL-terminated (for suggestions). */
-extern const struct mg_type *const mgr_types[];
-
 const char *mgr_target_name(uint32_t target); /* "unix", "xen" */
 /* "unix, xen" into buf */
 const char *mgr_targets_text(uint32_t targets, char *buf, size_t cap);
