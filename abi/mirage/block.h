@@ -5,7 +5,11 @@
 
 #include "mirage.h"
 
-#define MG_BLOCK_TYPE { "block", 1, 0 }
+#define MG_BLOCK_NAME "block"
+#define MG_BLOCK_MAJOR 1
+/* Before ABI 1.2 this named the header's newest minor; a plugin now states
+ * the minor it implements or needs. */
+#define MG_BLOCK_TYPE _Pragma("GCC error \"MG_BLOCK_TYPE is gone: write MG_TYPE(BLOCK, MINOR), the minor implemented or needed (abi/README.md, Versions)\"")
 
 struct mg_block;
 
@@ -32,6 +36,7 @@ struct mg_block_ops {
 	/* Calls cb once every write issued before it is durable. */
 	int (*flush)(struct mg_block *b, mg_block_cb cb, void *arg);
 };
+MG_OPS_PIN(struct mg_block_ops, flush, 4); /* 1.0 */
 
 struct mg_block {
 	const struct mg_block_ops *ops;

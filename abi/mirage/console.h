@@ -7,11 +7,11 @@
 
 #include "mirage.h"
 
-#define MG_CONSOLE_TYPE { "console", 1, 0 }
-/* A slot default naming the console of every target (the resolver takes
- * the first that supports the target being built), like MirageOS's
- * default_console. */
-#define MG_CONSOLE_DEFAULT "console.unix console.xen"
+#define MG_CONSOLE_NAME "console"
+#define MG_CONSOLE_MAJOR 1
+/* Before ABI 1.2 this named the header's newest minor; a plugin now states
+ * the minor it implements or needs. */
+#define MG_CONSOLE_TYPE _Pragma("GCC error \"MG_CONSOLE_TYPE is gone: write MG_TYPE(CONSOLE, MINOR), the minor implemented or needed (abi/README.md, Versions)\"")
 
 struct mg_console;
 
@@ -26,6 +26,7 @@ struct mg_console_ops {
 	int (*log)(struct mg_console *c, enum mg_log_level level,
 		   const char *msg, size_t len);
 };
+MG_OPS_PIN(struct mg_console_ops, log, 2); /* 1.0 */
 
 struct mg_console {
 	const struct mg_console_ops *ops;

@@ -5,7 +5,11 @@
 
 #include "mirage.h"
 
-#define MG_EVTCHN_TYPE { "evtchn", 1, 0 }
+#define MG_EVTCHN_NAME "evtchn"
+#define MG_EVTCHN_MAJOR 1
+/* Before ABI 1.2 this named the header's newest minor; a plugin now states
+ * the minor it implements or needs. */
+#define MG_EVTCHN_TYPE _Pragma("GCC error \"MG_EVTCHN_TYPE is gone: write MG_TYPE(EVTCHN, MINOR), the minor implemented or needed (abi/README.md, Versions)\"")
 
 struct mg_evtchn;
 
@@ -29,6 +33,7 @@ struct mg_evtchn_ops {
 	int (*unmask)(struct mg_evtchn *e, uint32_t port);
 	int (*close)(struct mg_evtchn *e, uint32_t port);
 };
+MG_OPS_PIN(struct mg_evtchn_ops, close, 7); /* 1.0 */
 
 struct mg_evtchn {
 	const struct mg_evtchn_ops *ops;

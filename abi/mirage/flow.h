@@ -7,7 +7,11 @@
 
 #include "mirage.h"
 
-#define MG_FLOW_TYPE { "flow", 1, 0 }
+#define MG_FLOW_NAME "flow"
+#define MG_FLOW_MAJOR 1
+/* Before ABI 1.2 this named the header's newest minor; a plugin now states
+ * the minor it implements or needs. */
+#define MG_FLOW_TYPE _Pragma("GCC error \"MG_FLOW_TYPE is gone: write MG_TYPE(FLOW, MINOR), the minor implemented or needed (abi/README.md, Versions)\"")
 
 struct mg_flow;
 
@@ -45,6 +49,7 @@ struct mg_flow_ops {
 	/* Releases the flow; no callback runs afterwards. */
 	void (*close)(struct mg_flow *f);
 };
+MG_OPS_PIN(struct mg_flow_ops, close, 8); /* 1.0 */
 
 struct mg_flow {
 	const struct mg_flow_ops *ops;

@@ -12,7 +12,11 @@
 
 #include "mirage.h"
 
-#define MG_HTTP_TYPE { "http", 1, 0 }
+#define MG_HTTP_NAME "http"
+#define MG_HTTP_MAJOR 1
+/* Before ABI 1.2 this named the header's newest minor; a plugin now states
+ * the minor it implements or needs. */
+#define MG_HTTP_TYPE _Pragma("GCC error \"MG_HTTP_TYPE is gone: write MG_TYPE(HTTP, MINOR), the minor implemented or needed (abi/README.md, Versions)\"")
 
 struct mg_http;
 struct mg_http_exchange; /* one request and its response, owned by the server */
@@ -80,6 +84,7 @@ struct mg_http_ops {
 	 * the exchange's arena (a few KiB) is used up. */
 	void *(*alloc)(struct mg_http_exchange *ex, size_t size);
 };
+MG_OPS_PIN(struct mg_http_ops, alloc, 7); /* 1.0 */
 
 struct mg_http {
 	const struct mg_http_ops *ops;

@@ -11,11 +11,16 @@
 
 #include "host.h"
 
-#define MG_JOB_TYPE { "job", 1, 0 }
+#define MG_JOB_NAME "job"
+#define MG_JOB_MAJOR 1
+/* Before ABI 1.2 this named the header's newest minor; a plugin now states
+ * the minor it implements or needs. */
+#define MG_JOB_TYPE _Pragma("GCC error \"MG_JOB_TYPE is gone: write MG_TYPE(JOB, MINOR), the minor implemented or needed (abi/README.md, Versions)\"")
 
 struct mg_job_ops {
 	struct mg_ops_hdr hdr;
 };
+_Static_assert(sizeof(struct mg_job_ops) == sizeof(struct mg_ops_hdr), "a job's ops table is its header");
 
 /* A job's handle.  A job plugin without connect gets exactly this; one with
  * connect embeds it in its instance and sets `env`. */

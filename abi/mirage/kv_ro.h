@@ -13,7 +13,11 @@
 
 #include "mirage.h"
 
-#define MG_KV_RO_TYPE { "kv_ro", 1, 0 }
+#define MG_KV_RO_NAME "kv_ro"
+#define MG_KV_RO_MAJOR 1
+/* Before ABI 1.2 this named the header's newest minor; a plugin now states
+ * the minor it implements or needs. */
+#define MG_KV_RO_TYPE _Pragma("GCC error \"MG_KV_RO_TYPE is gone: write MG_TYPE(KV_RO, MINOR), the minor implemented or needed (abi/README.md, Versions)\"")
 
 enum mg_kv_kind {
 	MG_KV_VALUE = 1,
@@ -57,6 +61,7 @@ struct mg_kv_ro_ops {
 	 * always enough.  -ENOSPC, -ENOENT, -EISDIR. */
 	int (*digest)(struct mg_kv_ro *kv, const char *key, char *buf, size_t cap);
 };
+MG_OPS_PIN(struct mg_kv_ro_ops, digest, 7); /* 1.0 */
 
 struct mg_kv_ro {
 	const struct mg_kv_ro_ops *ops;

@@ -19,6 +19,16 @@ struct mg_type {
 	uint16_t minor;
 };
 
+/* A type's header defines its name and major (MG_KV_RO_NAME, MG_KV_RO_MAJOR);
+ * the minor is the plugin's to state, once for what it provides and once per
+ * slot for what it needs, so that rebuilding against a newer header changes
+ * neither claim:
+ *   .provides = MG_TYPE(KV_RO, 0)          implements kv_ro 1.0
+ *   .type = MG_TYPE(STACKV4, 1)            needs stackv4 1.1 or newer
+ * The ops table states the same minor (MG_OPS_HDR); connect fails when the
+ * table's minor is below the descriptor's claim. */
+#define MG_TYPE(T, minor_) { MG_##T##_NAME, MG_##T##_MAJOR, (minor_) }
+
 /* The first member of every ops table.  `size` is sizeof the table as the
  * implementation was compiled, so a caller built against a newer minor can
  * tell whether a member exists (see MG_OPS_HAS). */
@@ -27,9 +37,18 @@ struct mg_ops_hdr {
 	uint16_t major;
 	uint16_t minor;
 };
+_Static_assert(sizeof(struct mg_ops_hdr) == 8, "the ops header is 8 bytes on every target");
 
 #define MG_OPS_HDR(ops_struct, major_, minor_) \
 	{ .size = sizeof(ops_struct), .major = (major_), .minor = (minor_) }
+
+/* Pins an ops table's layout at a minor: `last` is that minor's last member
+ * and n_ops the count of members up to it.  Members are only appended, so
+ * every pin a header states stays true. */
+#define MG_OPS_PIN(ops_struct, last, n_ops)                                      \
+	_Static_assert(offsetof(ops_struct, last) + sizeof(void (*)(void)) ==      \
+			       sizeof(struct mg_ops_hdr) + (n_ops) * sizeof(void (*)(void)), \
+		       #ops_struct ": members before " #last " changed; only append")
 
 /* True when a table of `size` bytes, at p, has the member `m` set. */
 #define MG_OPS_HAS_SIZE(size, type, p, m) \

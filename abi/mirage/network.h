@@ -5,7 +5,11 @@
 
 #include "mirage.h"
 
-#define MG_NETWORK_TYPE { "network", 1, 0 }
+#define MG_NETWORK_NAME "network"
+#define MG_NETWORK_MAJOR 1
+/* Before ABI 1.2 this named the header's newest minor; a plugin now states
+ * the minor it implements or needs. */
+#define MG_NETWORK_TYPE _Pragma("GCC error \"MG_NETWORK_TYPE is gone: write MG_TYPE(NETWORK, MINOR), the minor implemented or needed (abi/README.md, Versions)\"")
 
 struct mg_network;
 
@@ -23,6 +27,7 @@ struct mg_network_ops {
 	/* Largest payload of a frame, header excluded (1500 for Ethernet). */
 	unsigned (*mtu)(struct mg_network *n);
 };
+MG_OPS_PIN(struct mg_network_ops, mtu, 4); /* 1.0 */
 
 struct mg_network {
 	const struct mg_network_ops *ops;

@@ -17,7 +17,7 @@
  * services table.  A host rejects a plugin with another major, or a newer
  * minor than its own. */
 #define MG_ABI_MAJOR 1
-#define MG_ABI_MINOR 1 /* 1.1: hot-swap hooks, host->retired */
+#define MG_ABI_MINOR 2 /* 1.1: hot-swap hooks, host->retired; 1.2: minors stated (MG_TYPE) */
 #define MG_PLUGIN_MAGIC 0x4d475031u /* "MGP1" */
 
 /* Binary-compatibility signature, compared as a string at load: catches a
@@ -44,7 +44,10 @@ struct mg_slot {
 	const char *name;   /* slot name, the key used in a config's deps */
 	struct mg_type type;
 	int optional;       /* may stay empty (NULL) when nothing fits */
-	const char *def;    /* implementation to create when no device fits */
+	/* Implementations to create when no device fits, the first that
+	 * supports the target ("a b").  NULL: the target's default for the
+	 * type (host/resolve/defaults.c), the usual choice. */
+	const char *def;
 	const char *doc;
 };
 
@@ -150,12 +153,17 @@ struct mg_plugin {
 
 /* The descriptor a host built for ABI 1.0 knows ends here. */
 #define MG_PLUGIN_SIZE_1_0 (offsetof(struct mg_plugin, data) + sizeof(const void *))
+/* The layout, pinned for LP64 (the targets' ABI): 1.0, then 1.1's hooks. */
+_Static_assert(sizeof(void *) != 8 || MG_PLUGIN_SIZE_1_0 == 136, "descriptor 1.0 layout changed");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mg_plugin) == 168, "descriptor 1.1 layout changed");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mg_slot) == 48, "slot layout changed");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mg_param) == 56, "param layout changed");
 /* Whether descriptor p has member m (and it is set): p may come from a
  * plugin built against an older minor. */
 #define MG_PLUGIN_HAS(p, m) MG_OPS_HAS_SIZE((p)->size, struct mg_plugin, (p), m)
 
 /* Emits the descriptor.  Use once per plugin with named initializers:
- *   MG_PLUGIN(.name = "kvro.dir", .provides = MG_KV_RO_TYPE, ...);
+ *   MG_PLUGIN(.name = "kvro.dir", .provides = MG_TYPE(KV_RO, 0), ...);
  * The symbol name is fixed; freeze renames it per plugin when it pre-links. */
 #define MG_PLUGIN_SYMBOL "mirage_plugin"
 #define MG_PLUGIN(...)                                                  \

@@ -4,7 +4,11 @@
 
 #include "mirage.h"
 
-#define MG_RANDOM_TYPE { "random", 1, 0 }
+#define MG_RANDOM_NAME "random"
+#define MG_RANDOM_MAJOR 1
+/* Before ABI 1.2 this named the header's newest minor; a plugin now states
+ * the minor it implements or needs. */
+#define MG_RANDOM_TYPE _Pragma("GCC error \"MG_RANDOM_TYPE is gone: write MG_TYPE(RANDOM, MINOR), the minor implemented or needed (abi/README.md, Versions)\"")
 
 struct mg_random;
 
@@ -14,6 +18,7 @@ struct mg_random_ops {
 	 * not seeded or failed (buf's content is then undefined). */
 	int (*fill)(struct mg_random *r, void *buf, size_t len);
 };
+MG_OPS_PIN(struct mg_random_ops, fill, 1); /* 1.0 */
 
 struct mg_random {
 	const struct mg_random_ops *ops;

@@ -7,7 +7,11 @@
 
 #include "flow.h"
 
-#define MG_STACKV4_TYPE { "stackv4", 1, 1 } /* 1.1: tcp_listener_retarget */
+#define MG_STACKV4_NAME "stackv4"
+#define MG_STACKV4_MAJOR 1
+/* Before ABI 1.2 this named the header's newest minor; a plugin now states
+ * the minor it implements or needs. */
+#define MG_STACKV4_TYPE _Pragma("GCC error \"MG_STACKV4_TYPE is gone: write MG_TYPE(STACKV4, MINOR), the minor implemented or needed (abi/README.md, Versions)\"")
 
 struct mg_stackv4;
 struct mg_tcp_listener; /* opaque */
@@ -45,6 +49,8 @@ struct mg_stackv4_ops {
 	 * closing the socket, so no connection is refused meanwhile. */
 	void (*tcp_listener_retarget)(struct mg_tcp_listener *l, mg_accept_cb cb, void *arg);
 };
+MG_OPS_PIN(struct mg_stackv4_ops, udp_close, 7); /* 1.0 */
+MG_OPS_PIN(struct mg_stackv4_ops, tcp_listener_retarget, 8); /* 1.1 */
 
 struct mg_stackv4 {
 	const struct mg_stackv4_ops *ops;

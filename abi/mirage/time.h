@@ -5,9 +5,11 @@
 
 #include "mirage.h"
 
-#define MG_TIME_TYPE { "time", 1, 0 }
-/* A slot default naming the timers of every target (see MG_CONSOLE_DEFAULT). */
-#define MG_TIME_DEFAULT "time.unix time.xen"
+#define MG_TIME_NAME "time"
+#define MG_TIME_MAJOR 1
+/* Before ABI 1.2 this named the header's newest minor; a plugin now states
+ * the minor it implements or needs. */
+#define MG_TIME_TYPE _Pragma("GCC error \"MG_TIME_TYPE is gone: write MG_TYPE(TIME, MINOR), the minor implemented or needed (abi/README.md, Versions)\"")
 
 struct mg_time;
 struct mg_time_timer; /* opaque, owned by the implementation */
@@ -21,6 +23,7 @@ struct mg_time_ops {
 	/* Cancels a timer that has not fired. */
 	void (*cancel)(struct mg_time *t, struct mg_time_timer *timer);
 };
+MG_OPS_PIN(struct mg_time_ops, cancel, 2); /* 1.0 */
 
 struct mg_time {
 	const struct mg_time_ops *ops;

@@ -84,10 +84,8 @@ static void hello_disconnect(struct mg_device *dev)
 }
 
 static const struct mg_slot hello_slots[] = {
-	{ .name = "console", .type = MG_CONSOLE_TYPE, .def = MG_CONSOLE_DEFAULT,
-	  .doc = "where the lines go" },
-	{ .name = "time", .type = MG_TIME_TYPE, .optional = 0, .def = MG_TIME_DEFAULT,
-	  .doc = "waits between lines" },
+	{ .name = "console", .type = MG_TYPE(CONSOLE, 0), .doc = "where the lines go" },
+	{ .name = "time", .type = MG_TYPE(TIME, 0), .doc = "waits between lines" },
 };
 
 static const struct mg_param hello_params[] = {
@@ -101,7 +99,7 @@ static const struct mg_param hello_params[] = {
 
 MG_PLUGIN(.name = "hello", .version = "1.0",
 	  .summary = "prints a message a few times on a timer",
-	  .provides = MG_JOB_TYPE, .targets = MG_TARGET_ANY,
+	  .provides = MG_TYPE(JOB, 0), .targets = MG_TARGET_ANY,
 	  .slots = hello_slots, .nslots = MG_COUNTOF(hello_slots),
 	  .params = hello_params, .nparams = MG_COUNTOF(hello_params),
 	  .connect = hello_connect, .disconnect = hello_disconnect,

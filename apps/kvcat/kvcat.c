@@ -137,13 +137,12 @@ static int kvcat_start(struct mg_job *self, struct mg_console *c, struct mg_kv_r
 }
 
 static const struct mg_slot kvcat_slots[] = {
-	{ .name = "console", .type = MG_CONSOLE_TYPE, .def = MG_CONSOLE_DEFAULT,
-	  .doc = "where the files go" },
-	{ .name = "fs", .type = MG_KV_RO_TYPE, .doc = "the store to print" },
+	{ .name = "console", .type = MG_TYPE(CONSOLE, 0), .doc = "where the files go" },
+	{ .name = "fs", .type = MG_TYPE(KV_RO, 0), .doc = "the store to print" },
 };
 
 MG_PLUGIN(.name = "kvcat", .version = "1.0",
 	  .summary = "prints every value of a kv_ro store",
-	  .provides = MG_JOB_TYPE, .targets = MG_TARGET_ANY,
+	  .provides = MG_TYPE(JOB, 0), .targets = MG_TARGET_ANY,
 	  .slots = kvcat_slots, .nslots = MG_COUNTOF(kvcat_slots),
 	  .start = (mg_start_fn)kvcat_start);

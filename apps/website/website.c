@@ -345,9 +345,9 @@ static void site_disconnect(struct mg_device *dev)
 }
 
 static const struct mg_slot site_slots[] = {
-	[S_CONSOLE] = { .name = "console", .type = MG_CONSOLE_TYPE, .doc = "where the access log goes" },
-	[S_FS] = { .name = "fs", .type = MG_KV_RO_TYPE, .doc = "the files to serve" },
-	[S_HTTP] = { .name = "http", .type = MG_HTTP_TYPE, .def = "http.server", .doc = "the server" },
+	[S_CONSOLE] = { .name = "console", .type = MG_TYPE(CONSOLE, 0), .doc = "where the access log goes" },
+	[S_FS] = { .name = "fs", .type = MG_TYPE(KV_RO, 0), .doc = "the files to serve" },
+	[S_HTTP] = { .name = "http", .type = MG_TYPE(HTTP, 0), .doc = "the server" },
 };
 
 static const struct mg_param site_params[] = {
@@ -359,7 +359,7 @@ static const struct mg_param site_params[] = {
 
 MG_PLUGIN(.name = "website", .version = "1.0",
 	  .summary = "the seed's website: a kv_ro served over HTTP",
-	  .provides = MG_JOB_TYPE, .targets = MG_TARGET_ANY,
+	  .provides = MG_TYPE(JOB, 0), .targets = MG_TARGET_ANY,
 	  .slots = site_slots, .nslots = MG_COUNTOF(site_slots),
 	  .params = site_params, .nparams = MG_COUNTOF(site_params),
 	  .connect = site_connect, .disconnect = site_disconnect,

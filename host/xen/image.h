@@ -16,7 +16,7 @@
 #ifndef MGX_IMAGE_H
 #define MGX_IMAGE_H
 
-#include "frozen.h"
+#include "runtime/frozen.h"
 
 /* Weak: an image without it logs at MG_LOG_INFO. */
 extern const int mg_frozen_log_level __attribute__((weak));

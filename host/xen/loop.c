@@ -4,7 +4,7 @@
  * start order, a timer started by a callback waits for the next round. */
 #include <stdlib.h>
 
-#include "loop.h"
+#include "runtime/loop.h"
 #include "plat.h"
 
 struct mg_timer {

@@ -8,8 +8,8 @@
 #include "cpu.h"
 #include "image.h"
 #include "plat.h"
-#include "platform.h"
-#include "runtime.h"
+#include "runtime/platform.h"
+#include "runtime/runtime.h"
 
 #define DEBUG_EXIT_PORT 0xf4 /* QEMU -device isa-debug-exit,iobase=0xf4 */
 

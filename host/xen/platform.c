@@ -4,7 +4,7 @@
  * crashes are not caught (a CPU exception ends the domain). */
 #include <string.h>
 
-#include "platform.h"
+#include "runtime/platform.h"
 #include "plat.h"
 
 void mgh_plat_log(const char *line)

@@ -1,0 +1,268 @@
+/* catalog.c - finding and loading plugin files.  The one place that knows
+ * plugins are .so files. */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog.h"
+
+static const struct mgl_plugin *loaded_by_path(const struct mgl_catalog *c, const char *path)
+{
+	for (size_t i = c->nloaded; i-- > 0;)
+		if (!c->loaded[i].stale && !strcmp(c->loaded[i].path, path))
+			return &c->loaded[i];
+	return NULL;
+}
+
+/* dlopen reports a text file as a generic failure; say plainly what it is. */
+static int is_elf(const char *path)
+{
+	unsigned char magic[4] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, magic, sizeof magic) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n == 4 && !memcmp(magic, "\177ELF", 4);
+}
+
+/* Opens `file` as the plugin at `path` (they differ for a fresh copy). */
+static int open_plugin(struct mgl_catalog *c, const char *path, const char *file,
+		       const struct mgl_plugin **out, char *err, size_t cap)
+{
+	struct mgl_plugin *lp;
+	void *handle;
+	const struct mg_plugin *desc;
+
+	if (access(file, R_OK) < 0) {
+		snprintf(err, cap, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!is_elf(file)) {
+		snprintf(err, cap, "%s: not a plugin: not an ELF shared object", path);
+		return -ENOEXEC;
+	}
+	handle = dlopen(file, (c->target == MG_TARGET_UNIX ? RTLD_NOW : RTLD_LAZY) | RTLD_LOCAL);
+	if (!handle && c->target == MG_TARGET_UNIX &&
+	    (handle = dlopen(file, RTLD_LAZY | RTLD_LOCAL))) {
+		desc = dlsym(handle, MG_PLUGIN_SYMBOL);
+		if (!desc || (desc->targets & MG_TARGET_UNIX)) {
+			dlclose(handle);
+			handle = dlopen(file, RTLD_NOW | RTLD_LOCAL); /* fails again: dlerror */
+		}
+	}
+	if (!handle) {
+		snprintf(err, cap, "%s: dlopen failed: %s", path, dlerror());
+		return -ENOEXEC;
+	}
+	desc = dlsym(handle, MG_PLUGIN_SYMBOL);
+	if (!desc) {
+		snprintf(err, cap, "%s: not a plugin: it has no '%s' descriptor (declare one with MG_PLUGIN)",
+			 path, MG_PLUGIN_SYMBOL);
+		dlclose(handle);
+		return -ENOEXEC;
+	}
+	c->loaded = mgr_xrealloc(c->loaded, (c->nloaded + 1) * sizeof *c->loaded);
+	lp = &c->loaded[c->nloaded++];
+	lp->path = mgr_strdup(path);
+	lp->handle = handle;
+	lp->desc = desc;
+	lp->stale = 0;
+	*out = lp;
+	return 0;
+}
+
+int mgl_load_file(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,
+		  char *err, size_t cap)
+{
+	if ((*out = loaded_by_path(c, path)))
+		return 0;
+	return open_plugin(c, path, path, out, err, cap);
+}
+
+/* Copies src to dst; 0 or a negative errno. */
+static int copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	if (out < 0)
+		rc = -errno;
+	while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
+		if (n < 0 || write(out, buf, (size_t)n) != n)
+			rc = -EIO;
+	}
+	close(in);
+	if (out >= 0 && close(out) < 0 && rc == 0)
+		rc = -EIO;
+	return rc;
+}
+
+int mgl_reload_file(struct mgl_catalog *c, const char *path, char *err, size_t cap)
+{
+	const struct mgl_plugin *old = loaded_by_path(c, path), *fresh;
+	/* unique: loaded entries are never removed, so their count only grows */
+	char *copy = mgr_strf("/tmp/mirage-%d-%zu-%s", (int)getpid(), c->nloaded,
+			      strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	size_t old_index = old ? (size_t)(old - c->loaded) : 0;
+	int rc = copy_file(path, copy);
+
+	if (rc < 0)
+		snprintf(err, cap, "%s: cannot copy to %s: %s", path, copy, strerror(-rc));
+	else
+		rc = open_plugin(c, path, copy, &fresh, err, cap);
+	unlink(copy); /* the mapping stays */
+	free(copy);
+	if (rc == 0 && old)
+		c->loaded[old_index].stale = 1; /* open_plugin may have moved the array */
+	return rc;
+}
+
+void mgl_revert_file(struct mgl_catalog *c, const char *path)
+{
+	size_t i = c->nloaded;
+
+	while (i-- > 0 && (c->loaded[i].stale || strcmp(c->loaded[i].path, path)))
+		;
+	if (i == (size_t)-1)
+		return;
+	c->loaded[i].stale = 1;
+	while (i-- > 0 && strcmp(c->loaded[i].path, path))
+		;
+	if (i != (size_t)-1)
+		c->loaded[i].stale = 0;
+}
+
+static int find(struct mgr_catalog *base, const char *name, const struct mg_plugin **out,
+		char *err, size_t cap)
+{
+	struct mgl_catalog *c = (struct mgl_catalog *)base;
+	const struct mgl_plugin *lp;
+
+	if (strchr(name, '/'))
+		return -ENOENT; /* names, not paths, so a config cannot reach outside the path */
+	for (size_t i = 0; i < c->ndirs; i++) {
+		char *path = mgr_strf("%s/%s.so", c->dirs[i], name);
+		int rc = access(path, F_OK) == 0 ? mgl_load_file(c, path, &lp, err, cap) : -ENOENT;
+
+		free(path);
+		if (rc == -ENOENT)
+			continue;
+		if (rc < 0)
+			return rc;
+		/* The name check needs the magic to mean anything. */
+		if (lp->desc->magic == MG_PLUGIN_MAGIC && lp->desc->name &&
+		    strcmp(lp->desc->name, name)) {
+			snprintf(err, cap, "%s: its descriptor names '%s', expected '%s' (a plugin's file is NAME.so)",
+				 lp->path, lp->desc->name, name);
+			return -EPROTO;
+		}
+		*out = lp->desc;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void mgl_each_file(struct mgl_catalog *c, void (*cb)(void *arg, const char *name, const char *path),
+		   void *arg)
+{
+	struct mgr_lines seen = { 0 };
+
+	for (size_t i = 0; i < c->ndirs; i++) {
+		struct dirent **ents;
+		int n = scandir(c->dirs[i], &ents, NULL, alphasort);
+
+		for (int k = 0; k < n; k++) {
+			size_t len = strlen(ents[k]->d_name);
+			int dup = 0;
+
+			if (len > 3 && !strcmp(ents[k]->d_name + len - 3, ".so")) {
+				char *name = mgr_strf("%.*s", (int)len - 3, ents[k]->d_name);
+				char *path = mgr_strf("%s/%s", c->dirs[i], ents[k]->d_name);
+
+				for (size_t s = 0; s < seen.n && !dup; s++)
+					dup = !strcmp(seen.lines[s], name);
+				if (!dup) {
+					mgr_lines_push(&seen, name);
+					cb(arg, name, path);
+				}
+				free(name);
+				free(path);
+			}
+			free(ents[k]);
+		}
+		if (n >= 0)
+			free(ents);
+	}
+	mgr_lines_free(&seen);
+}
+
+struct name_cb {
+	void (*cb)(void *arg, const char *name);
+	void *arg;
+};
+
+static void name_only(void *arg, const char *name, const char *path)
+{
+	struct name_cb *nc = arg;
+
+	(void)path;
+	nc->cb(nc->arg, name);
+}
+
+static void each_name(struct mgr_catalog *base, void (*cb)(void *arg, const char *name), void *arg)
+{
+	struct name_cb nc = { cb, arg };
+
+	mgl_each_file((struct mgl_catalog *)base, name_only, &nc);
+}
+
+const struct mgl_plugin *mgl_lookup(const struct mgl_catalog *c, const struct mg_plugin *p)
+{
+	for (size_t i = 0; i < c->nloaded; i++)
+		if (c->loaded[i].desc == p)
+			return &c->loaded[i];
+	return NULL;
+}
+
+static const char *origin(struct mgr_catalog *base, const struct mg_plugin *p)
+{
+	const struct mgl_plugin *lp = mgl_lookup((struct mgl_catalog *)base, p);
+
+	return lp ? lp->path : NULL;
+}
+
+void mgl_catalog_init(struct mgl_catalog *c)
+{
+	memset(c, 0, sizeof *c);
+	c->base.find = find;
+	c->base.each_name = each_name;
+	c->base.origin = origin;
+	c->target = MG_TARGET_UNIX;
+}
+
+void mgl_catalog_add_dir(struct mgl_catalog *c, const char *dir)
+{
+	c->dirs = mgr_xrealloc(c->dirs, (c->ndirs + 1) * sizeof *c->dirs);
+	c->dirs[c->ndirs++] = mgr_strdup(dir);
+}
+
+void mgl_catalog_free(struct mgl_catalog *c)
+{
+	for (size_t i = 0; i < c->nloaded; i++) {
+		dlclose(c->loaded[i].handle);
+		free(c->loaded[i].path);
+	}
+	for (size_t i = 0; i < c->ndirs; i++)
+		free(c->dirs[i]);
+	free(c->loaded);
+	free(c->dirs);
+	memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,58 @@
+/* runtime.h - runs a wiring plan: connects devices in order, starts jobs,
+ * runs the event loop until every job has finished or a stop request, then
+ * disconnects in reverse order; and replaces parts of a running plan (hot
+ * swap).  Shared by mirage-host and frozen programs, which differ only in
+ * how a job's start is called. */
+#ifndef MIRAGE_RUNTIME_H
+#define MIRAGE_RUNTIME_H
+
+#include "resolve/plan.h"
+
+struct mgh_loop;
+struct mgh_rt;
+
+/* Calls dev's start with self and its deps (one per slot).  Returns what
+ * start returned, or a negative errno when it could not be called. */
+typedef int (*mgh_start_fn)(const struct mg_plan_device *dev, struct mg_device *self,
+			    struct mg_device *const *deps);
+
+struct mgh_opts {
+	enum mg_log_level level; /* host log lines below it are dropped */
+	mgh_start_fn start;
+	const char *target;      /* "unix" or "xen" */
+	const char *prog;        /* prefix of host log lines */
+	int stay;                /* keep running when every job has finished */
+	unsigned grace_ms;       /* how long a retiring device may finish its work */
+};
+
+struct mgh_rt *mgh_rt_new(const struct mgh_opts *opts);
+/* Connects every device of plan in order and starts the jobs.  0, or a
+ * negative errno after logging, with nothing left connected. */
+int mgh_rt_start(struct mgh_rt *rt, const struct mg_plan *plan);
+/* Runs the loop until every job finished (unless opts->stay) or a stop
+ * request.  The exit status: 0, or 1 when a job failed. */
+int mgh_rt_run(struct mgh_rt *rt);
+/* Disconnects everything, in reverse order, and frees rt. */
+void mgh_rt_free(struct mgh_rt *rt);
+struct mgh_loop *mgh_rt_loop(struct mgh_rt *rt);
+/* The plan running now. */
+const struct mg_plan *mgh_rt_plan(const struct mgh_rt *rt);
+/* Whether a device made from plan (current or retiring) still lives, so
+ * the plan's memory must stay. */
+int mgh_rt_uses_plan(const struct mgh_rt *rt, const struct mg_plan *plan);
+/* Jobs started and not finished. */
+unsigned mgh_rt_jobs_running(const struct mgh_rt *rt);
+
+/* Hot swap: makes `plan` the running plan.  Devices whose plugin,
+ * parameters and dependencies are unchanged keep running untouched; the
+ * others are connected anew, with their dependents, while the old ones
+ * keep serving; only when all connected is the change committed (state
+ * handed over, dependents told, old devices retired).  When a connect
+ * fails nothing changes and a negative errno is returned after logging;
+ * -ECANCELED means the change was made but a new job failed to start. */
+int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan);
+
+/* new + start + run + free: the whole life of a plan. */
+int mgh_run(const struct mg_plan *plan, const struct mgh_opts *opts);
+
+#endif

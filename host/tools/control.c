@@ -1,0 +1,310 @@
+/* control.c - the control socket.  A request is the command's words, one a
+ * line, ended by an empty line; the reply's first line is "ok" or "error",
+ * the rest is for people (or JSON with --json), and the server closes. */
+#define _GNU_SOURCE /* accept4 */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "runtime/loop.h"
+#include "resolve/resolve.h"
+
+#define REQUEST_MAX 8192
+
+struct mgh_control {
+	struct mgh_session *s;
+	int fd;
+	struct mg_watch *watch;
+	char *path;
+};
+
+struct client {
+	struct mgh_control *c;
+	int fd;
+	struct mg_watch *watch;
+	size_t len;
+	char buf[REQUEST_MAX];
+};
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\u%04x", *s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void status(struct mgh_session *s, int json, FILE *out)
+{
+	const struct mg_plan *plan = mgh_rt_plan(s->rt);
+
+	if (json) {
+		fprintf(out, "{\"name\": ");
+		json_str(out, plan->name);
+		fprintf(out, ", \"config\": ");
+		json_str(out, s->args->config);
+		fprintf(out, ", \"devices\": %u, \"jobs_running\": %u, \"changes\": %u, \"last_change_us\": %llu}\n",
+			plan->ndevices, mgh_rt_jobs_running(s->rt), s->changes,
+			(unsigned long long)(s->last_pause_ns / 1000));
+		return;
+	}
+	fprintf(out, "%s (%s): %u devices, %u jobs running, %u changes applied (the last in %llu us)\n",
+		plan->name, s->args->config, plan->ndevices, mgh_rt_jobs_running(s->rt), s->changes,
+		(unsigned long long)(s->last_pause_ns / 1000));
+}
+
+static void graph(struct mgh_session *s, int json, FILE *out)
+{
+	const struct mg_plan *plan = mgh_rt_plan(s->rt);
+
+	fprintf(out, json ? "{\"devices\": [" : "");
+	for (unsigned k = 0; k < plan->ndevices; k++) {
+		const struct mg_plan_device *d = &plan->devices[k];
+		const struct mg_plugin *p = d->plugin;
+
+		if (json) {
+			fprintf(out, "%s\n  {\"name\": ", k ? "," : "");
+			json_str(out, d->name);
+			fprintf(out, ", \"impl\": ");
+			json_str(out, p->name);
+			fprintf(out, ", \"type\": ");
+			json_str(out, p->provides.name);
+			fprintf(out, ", \"deps\": {");
+		} else {
+			fprintf(out, "%s %s %s", d->name, p->name, p->provides.name);
+		}
+		for (uint32_t i = 0; i < p->nslots; i++) {
+			const char *to = d->deps[i] >= 0 ? plan->devices[d->deps[i]].name : NULL;
+
+			if (json) {
+				fprintf(out, "%s", i ? ", " : "");
+				json_str(out, p->slots[i].name);
+				fprintf(out, ": ");
+				if (to)
+					json_str(out, to);
+				else
+					fprintf(out, "null");
+			} else {
+				fprintf(out, " %s=%s", p->slots[i].name, to ? to : "-");
+			}
+		}
+		fprintf(out, json ? "}}" : "\n");
+	}
+	fprintf(out, json ? "\n]}\n" : "");
+}
+
+/* Runs one request; returns 0 for ok. */
+static int execute(struct mgh_session *s, char **words, size_t n, FILE *out)
+{
+	struct mgr_lines msgs = { 0 };
+	int json = n > 1 && !strcmp(words[n - 1], "--json"), rc = 0;
+
+	n -= json;
+	if (n == 1 && !strcmp(words[0], "status")) {
+		status(s, json, out);
+	} else if (n == 1 && !strcmp(words[0], "graph")) {
+		graph(s, json, out);
+	} else if (n >= 3 && !strcmp(words[0], "swap")) {
+		rc = mgh_session_swap(s, words[1], words[2], words + 3, n - 3, &msgs);
+	} else if (n == 1 && !strcmp(words[0], "reload")) {
+		rc = mgh_session_reload(s, &msgs);
+	} else {
+		fprintf(out, "expected status, graph, swap DEVICE IMPL [KEY=VALUE]... or reload\n");
+		rc = -EINVAL;
+	}
+	for (size_t i = 0; i < msgs.n; i++) {
+		if (json) {
+			fprintf(out, "%s", i ? ",\n " : "{\"messages\": [");
+			json_str(out, msgs.lines[i]);
+		} else {
+			fprintf(out, "%s\n", msgs.lines[i]);
+		}
+	}
+	if (json && msgs.n)
+		fprintf(out, "], \"ok\": %s}\n", rc ? "false" : "true");
+	mgr_lines_free(&msgs);
+	return rc;
+}
+
+static void end_client(struct client *cl)
+{
+	mgh_fd_unwatch(cl->watch);
+	close(cl->fd);
+	free(cl);
+}
+
+static void reply(struct client *cl)
+{
+	char *words[64], *body = NULL;
+	size_t n = 0, len = 0;
+	FILE *out = open_memstream(&body, &len);
+	int rc;
+
+	for (char *line = cl->buf, *nl; n < MG_COUNTOF(words) && (nl = strchr(line, '\n')) && nl != line;
+	     line = nl + 1) {
+		*nl = '\0';
+		words[n++] = line;
+	}
+	rc = out && n ? execute(cl->c->s, words, n, out) : -EINVAL;
+	if (out)
+		fclose(out);
+	/* the reply is small: write it whole, blocking */
+	fcntl(cl->fd, F_SETFL, fcntl(cl->fd, F_GETFL) & ~O_NONBLOCK);
+	if (dprintf(cl->fd, "%s\n%s", rc ? "error" : "ok", body ? body : "") < 0)
+		fprintf(stderr, "mirage-host: control: reply lost: %s\n", strerror(errno));
+	free(body);
+	end_client(cl);
+}
+
+static void on_client(void *arg, unsigned events)
+{
+	struct client *cl = arg;
+	ssize_t n = read(cl->fd, cl->buf + cl->len, sizeof cl->buf - 1 - cl->len);
+
+	(void)events;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 && !cl->len) {
+		end_client(cl);
+		return;
+	}
+	cl->len += n > 0 ? (size_t)n : 0;
+	cl->buf[cl->len] = '\0';
+	if (n <= 0 || strstr(cl->buf, "\n\n") || cl->len == sizeof cl->buf - 1)
+		reply(cl);
+}
+
+static void on_accept(void *arg, unsigned events)
+{
+	struct mgh_control *c = arg;
+	int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct client *cl;
+
+	(void)events;
+	if (fd < 0)
+		return;
+	cl = mgr_xalloc(sizeof *cl);
+	cl->c = c;
+	cl->fd = fd;
+	if (mgh_fd_watch(mgh_rt_loop(c->s->rt), NULL, fd, MG_EV_READ, on_client, cl, &cl->watch) < 0) {
+		close(fd);
+		free(cl);
+	}
+}
+
+static int address(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa->sun_path)
+		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+int mgh_control_start(struct mgh_session *s, const char *path, struct mgh_control **out)
+{
+	struct mgh_control *c = mgr_xalloc(sizeof *c);
+	struct sockaddr_un sa;
+	int rc = address(path, &sa);
+
+	c->s = s;
+	c->path = mgr_strdup(path);
+	c->fd = rc < 0 ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (rc == 0 && c->fd < 0)
+		rc = -errno;
+	if (rc == 0) {
+		unlink(path); /* a socket left by an earlier run */
+		if (bind(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(c->fd, 16) < 0)
+			rc = -errno;
+	}
+	if (rc == 0)
+		rc = mgh_fd_watch(mgh_rt_loop(s->rt), NULL, c->fd, MG_EV_READ, on_accept, c, &c->watch);
+	if (rc < 0) {
+		fprintf(stderr, "mirage-host: --control %s: %s\n", path, strerror(-rc));
+		if (c->fd >= 0)
+			close(c->fd);
+		free(c->path);
+		free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void mgh_control_stop(struct mgh_control *c)
+{
+	if (!c)
+		return;
+	mgh_fd_unwatch(c->watch);
+	close(c->fd);
+	unlink(c->path);
+	free(c->path);
+	free(c);
+}
+
+static const char ctl_usage[] =
+	"usage: mirage-host ctl SOCKET COMMAND [--json]\n"
+	"\n"
+	"Asks an app run with --control SOCKET:\n"
+	"  status                          name, devices, running jobs, changes applied\n"
+	"  graph                           every device: implementation, type, wiring\n"
+	"  swap DEVICE IMPL [KEY=VALUE]... give DEVICE another implementation (and parameters)\n"
+	"  reload                          re-read the config and apply what changed\n"
+	"--json prints JSON.  Exit status 0 when the app did it, 1 when it refused, 2 on\n"
+	"usage errors or when nothing listens on SOCKET.\n";
+
+int mgh_ctl_main(int argc, char **argv)
+{
+	struct sockaddr_un sa;
+	char buf[4096];
+	int fd, first = 1, ok = 0;
+	FILE *in;
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(ctl_usage, stdout);
+		return 0;
+	}
+	if (argc < 3) {
+		fputs(ctl_usage, stderr);
+		return 2;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || address(argv[1], &sa) < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf(stderr, "mirage-host ctl: %s: %s (is an app running with --control %s?)\n",
+			argv[1], strerror(errno), argv[1]);
+		if (fd >= 0)
+			close(fd);
+		return 2;
+	}
+	for (int i = 2; i < argc; i++)
+		dprintf(fd, "%s\n", argv[i]);
+	dprintf(fd, "\n");
+	in = fdopen(fd, "r");
+	while (in && fgets(buf, sizeof buf, in)) {
+		if (first)
+			ok = !strcmp(buf, "ok\n");
+		else
+			fputs(buf, stdout);
+		first = 0;
+	}
+	if (in)
+		fclose(in);
+	else
+		close(fd);
+	if (first) {
+		fprintf(stderr, "mirage-host ctl: %s: no reply\n", argv[1]);
+		return 2;
+	}
+	return ok ? 0 : 1;
+}

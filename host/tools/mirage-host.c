@@ -1,0 +1,205 @@
+/* main.c - mirage-host: load plugins, type-check and wire them from a
+ * config, and run the app on Unix. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "resolve/describe.h"
+#include "ffistart.h"
+#include "resolve/types.h"
+#include "watch.h"
+
+static const char usage[] =
+	"usage: mirage-host [run] APP.cfg [OPTION]...     run the app\n"
+	"       mirage-host check APP.cfg [OPTION]...     resolve only: report every error\n"
+	"       mirage-host describe APP.cfg [--dot] [OPTION]...\n"
+	"                                                 print the wiring (Graphviz with --dot)\n"
+	"       mirage-host inspect [PLUGIN|FILE.so] [--plugin-path DIR]...\n"
+	"                                                 list plugins, or show one's descriptor\n"
+	"       mirage-host ctl SOCKET COMMAND...         control an app run with --control\n"
+	"\n"
+	"options:\n"
+	"  --set PATH=VALUE     override a config value: devices.DEV.PARAM, devices.DEV.impl,\n"
+	"                       devices.DEV.deps.SLOT, name (repeatable); devices.DEV=IMPL\n"
+	"                       gives DEV another implementation without the old parameters\n"
+	"  --plugin-path DIR    search DIR for NAME.so first (repeatable); MIRAGE_PLUGIN_PATH\n"
+	"                       (colon-separated) comes next, then the config's plugin_path,\n"
+	"                       then the plugins folder beside this program\n"
+	"  --target unix|xen    check or describe for a target (run is unix only)\n"
+	"  -v, -vv              log more (info, debug) on stderr\n"
+	"  --watch              run: re-read the config when it is saved, load a plugin again\n"
+	"                       when it is rebuilt; only what changed is re-connected\n"
+	"  --control SOCKET     run: take commands from mirage-host ctl SOCKET\n"
+	"  --grace-ms N         run: how long a replaced device may finish its work (30000)\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Config strings may use ${VAR} and ${VAR:-default} from the environment.\n"
+	"Exit status: 0 on success, 1 when the config or the app failed, 2 on usage errors.\n";
+
+enum cmd { CMD_RUN, CMD_CHECK, CMD_DESCRIBE, CMD_INSPECT };
+
+static void list_one(void *arg, const char *name, const char *path)
+{
+	struct mgl_catalog *cat = arg;
+	const struct mgl_plugin *lp;
+	char err[512];
+
+	if (mgl_load_file(cat, path, &lp, err, sizeof err) < 0 ||
+	    mgr_plugin_check(lp->desc, err, sizeof err) < 0)
+		printf("%-18s (unusable: %s)\n", name, err);
+	else
+		printf("%-18s %-8s %s\n", name, lp->desc->provides.name,
+		       lp->desc->summary ? lp->desc->summary : "");
+}
+
+static int cmd_inspect(const struct mgh_args *a, const char *what)
+{
+	struct mgl_catalog cat;
+	const struct mgl_plugin *lp = NULL;
+	const struct mg_plugin *p = NULL;
+	char err[512];
+	int rc = 0;
+
+	mgl_catalog_init(&cat);
+	cat.target = a->target ? a->target : MG_TARGET_UNIX;
+	mgh_catalog_dirs(&cat, a, NULL, 0);
+	if (!what) {
+		mgl_each_file(&cat, list_one, &cat);
+	} else {
+		if (strchr(what, '/'))
+			rc = mgl_load_file(&cat, what, &lp, err, sizeof err);
+		else if ((rc = cat.base.find(&cat.base, what, &p, err, sizeof err)) == -ENOENT)
+			snprintf(err, sizeof err, "no plugin '%s' on the plugin path", what);
+		if (rc == 0) {
+			p = lp ? lp->desc : p;
+			lp = mgl_lookup(&cat, p);
+			rc = mgr_plugin_check(p, err, sizeof err);
+		}
+		if (rc == 0)
+			mgr_describe_plugin(p, lp ? lp->path : NULL, stdout);
+		else
+			fprintf(stderr, "mirage-host: inspect: %s\n", err);
+	}
+	mgl_catalog_free(&cat);
+	return rc < 0;
+}
+
+/* run: the app as a session, so that --watch and --control can change it. */
+/* What only run takes. */
+struct run_args {
+	int watch;
+	const char *control;
+	unsigned grace_ms;
+};
+
+static int cmd_run(const struct mgh_args *a, const struct run_args *r)
+{
+	struct mgh_opts opts = { .level = MG_LOG_WARN + (a->verbose > 2 ? 2 : a->verbose),
+				 .start = mgh_ffi_start, .target = "unix", .prog = "mirage-host",
+				 .stay = r->watch || r->control, .grace_ms = r->grace_ms };
+	struct mgh_watcher *watcher = NULL;
+	struct mgh_control *ctl = NULL;
+	struct mgh_session s;
+	int status = 1;
+
+	fflush(stdout);
+	if (mgh_session_open(&s, a, &opts) == 0 &&
+	    (!r->watch || mgh_watch_start(&s, &watcher) == 0) &&
+	    (!r->control || mgh_control_start(&s, r->control, &ctl) == 0))
+		status = mgh_rt_run(s.rt);
+	mgh_control_stop(ctl);
+	mgh_watch_stop(watcher);
+	mgh_session_close(&s);
+	return status;
+}
+
+static int cmd_config(enum cmd cmd, const struct mgh_args *a, int dot)
+{
+	struct mgh_setup s;
+
+	if (mgh_setup_load(&s, a) < 0) {
+		mgr_lines_print(&s.diag, stderr);
+		mgh_setup_free(&s);
+		return 1;
+	}
+	if (cmd == CMD_CHECK)
+		printf("%s: ok: %u devices, %u jobs\n", a->config, s.res.plan.ndevices,
+		       s.res.plan.njobs);
+	else if (dot)
+		mgr_describe_dot(&s.res, stdout);
+	else
+		mgr_describe_text(&s.res, stdout);
+	mgh_setup_free(&s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const names[] = { "run", "check", "describe", "inspect" };
+	struct mgh_args a = { 0 };
+	enum cmd cmd = CMD_RUN;
+	struct run_args run = { .grace_ms = 30000 };
+	int first = 1, dot = 0, status;
+
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return mgh_ctl_main(argc - 1, argv + 1);
+
+	for (unsigned c = 0; argc > 1 && c < MG_COUNTOF(names); c++)
+		if (!strcmp(argv[1], names[c])) {
+			cmd = (enum cmd)c;
+			first = 2;
+		}
+	for (int i = first; i < argc; i++) {
+		int took;
+
+		if (!strcmp(argv[i], "--dot") && cmd == CMD_DESCRIBE) {
+			dot = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--watch") && cmd == CMD_RUN) {
+			run.watch = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--control") && cmd == CMD_RUN && i + 1 < argc) {
+			run.control = argv[++i];
+			continue;
+		}
+		if (!strcmp(argv[i], "--grace-ms") && cmd == CMD_RUN && i + 1 < argc) {
+			char *end;
+			unsigned long ms = strtoul(argv[++i], &end, 10);
+
+			if (*end || !*argv[i] || ms > 3600000) {
+				fprintf(stderr, "mirage-host: --grace-ms %s: expected milliseconds, 0 to 3600000\n",
+					argv[i]);
+				goto usage_error;
+			}
+			run.grace_ms = (unsigned)ms;
+			continue;
+		}
+		took = mgh_args_take(&a, argc, argv, &i, "mirage-host", usage);
+		if (took <= 0) {
+			mgh_args_free(&a);
+			return took ? 2 : 0;
+		}
+	}
+	if (cmd == CMD_RUN && a.target == MG_TARGET_XEN) {
+		fprintf(stderr, "mirage-host: run: target xen needs mirage-freeze --target xen\n");
+		goto usage_error;
+	}
+	if (cmd == CMD_INSPECT) {
+		status = cmd_inspect(&a, a.config); /* the positional names a plugin here */
+	} else if (!a.config) {
+		fprintf(stderr, "mirage-host: %s: missing APP.cfg (try --help)\n", names[cmd]);
+		goto usage_error;
+	} else if (cmd == CMD_RUN) {
+		status = cmd_run(&a, &run);
+	} else {
+		status = cmd_config(cmd, &a, dot);
+	}
+	mgh_args_free(&a);
+	return status;
+usage_error:
+	mgh_args_free(&a);
+	return 2;
+}

@@ -1,0 +1,38 @@
+/* session.h - a running app under mirage-host that can change while it
+ * runs: the config re-read, a device swapped for another implementation, a
+ * rebuilt plugin loaded again.  Each change is resolved like a fresh start
+ * and applied to the running devices (mgh_rt_apply): only what changed is
+ * re-connected, and a change that fails leaves the app as it was. */
+#ifndef MIRAGE_SESSION_H
+#define MIRAGE_SESSION_H
+
+#include "runtime/runtime.h"
+#include "setup.h"
+
+struct mgh_session {
+	const struct mgh_args *args;
+	struct mgr_lines sets;       /* --set from the command line, then swaps */
+	struct mgl_catalog cat;      /* loaded plugins, kept across changes */
+	struct mgr_resolved **plans; /* still in use; the last one runs */
+	size_t nplans;
+	struct mgh_opts opts;
+	struct mgh_rt *rt;
+	unsigned changes;            /* applied since the start */
+	uint64_t last_pause_ns;      /* how long the last change took to apply */
+};
+
+/* Resolves and starts the app.  0, or -EINVAL after printing why. */
+int mgh_session_open(struct mgh_session *s, const struct mgh_args *args,
+		     const struct mgh_opts *opts);
+/* Re-reads the config.  0, or a negative errno with the reasons in msgs
+ * (and logged); the app then runs on unchanged. */
+int mgh_session_reload(struct mgh_session *s, struct mgr_lines *msgs);
+/* Gives device `dev` implementation impl with the given KEY=VALUE params. */
+int mgh_session_swap(struct mgh_session *s, const char *dev, const char *impl,
+		     char *const *params, size_t nparams, struct mgr_lines *msgs);
+/* The plugin file at path was rebuilt: load it again and re-connect the
+ * devices that use it.  0 (also when no device uses it) or negative errno. */
+int mgh_session_plugin_changed(struct mgh_session *s, const char *path, struct mgr_lines *msgs);
+void mgh_session_close(struct mgh_session *s);
+
+#endif

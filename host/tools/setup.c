@@ -1,0 +1,138 @@
+/* setup.c - the steps shared by mirage-host's commands and mirage-freeze. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "setup.h"
+
+static void push(char ***v, size_t *n, const char *s)
+{
+	*v = mgr_xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[(*n)++] = mgr_strdup(s);
+}
+
+int mgh_args_take(struct mgh_args *a, int argc, char **argv, int *i, const char *prog,
+		  const char *usage)
+{
+	const char *opt = argv[*i];
+	const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
+	int takes = !strcmp(opt, "--set") || !strcmp(opt, "--plugin-path") || !strcmp(opt, "--target");
+
+	if (!strcmp(opt, "-v") || !strcmp(opt, "--verbose")) {
+		a->verbose++;
+		return 1;
+	}
+	if (!strcmp(opt, "-vv")) {
+		a->verbose += 2;
+		return 1;
+	}
+	if (!strcmp(opt, "-h") || !strcmp(opt, "--help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!takes && (opt[0] == '-' || a->config)) {
+		fprintf(stderr, "%s: unexpected argument '%s' (try --help)\n", prog, opt);
+		return -1;
+	}
+	if (!takes) {
+		a->config = opt;
+		return 1;
+	}
+	if (!val) {
+		fprintf(stderr, "%s: %s needs a value (try --help)\n", prog, opt);
+		return -1;
+	}
+	(*i)++;
+	if (!strcmp(opt, "--set")) {
+		if (!strchr(val, '=')) {
+			fprintf(stderr, "%s: --set %s: expected PATH=VALUE, e.g. --set devices.fs.root=/srv\n",
+				prog, val);
+			return -1;
+		}
+		push(&a->sets, &a->nsets, val);
+	} else if (!strcmp(opt, "--plugin-path")) {
+		push(&a->dirs, &a->ndirs, val);
+	} else if (!strcmp(val, "unix") || !strcmp(val, "xen")) {
+		a->target = !strcmp(val, "xen") ? MG_TARGET_XEN : MG_TARGET_UNIX;
+	} else {
+		fprintf(stderr, "%s: --target %s: expected unix or xen\n", prog, val);
+		return -1;
+	}
+	return 1;
+}
+
+void mgh_args_free(struct mgh_args *a)
+{
+	for (size_t i = 0; i < a->nsets; i++)
+		free(a->sets[i]);
+	for (size_t i = 0; i < a->ndirs; i++)
+		free(a->dirs[i]);
+	free(a->sets);
+	free(a->dirs);
+}
+
+/* build/bin/TOOL -> build/plugins: the tree's own plugins need no flag. */
+static char *builtin_dir(void)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return mgr_strf("%s/../plugins", exe);
+}
+
+void mgh_catalog_dirs(struct mgl_catalog *cat, const struct mgh_args *a, char *const *extra,
+		      size_t nextra)
+{
+	const char *env = getenv("MIRAGE_PLUGIN_PATH");
+	char *builtin = builtin_dir();
+
+	for (size_t i = 0; i < a->ndirs; i++)
+		mgl_catalog_add_dir(cat, a->dirs[i]);
+	while (env && *env) {
+		size_t len = strcspn(env, ":");
+		char *dir = mgr_strf("%.*s", (int)len, env);
+
+		if (len)
+			mgl_catalog_add_dir(cat, dir);
+		free(dir);
+		env += len + (env[len] == ':');
+	}
+	for (size_t i = 0; i < nextra; i++)
+		mgl_catalog_add_dir(cat, extra[i]);
+	if (builtin)
+		mgl_catalog_add_dir(cat, builtin);
+	free(builtin);
+}
+
+static const char *env_lookup(const char *name)
+{
+	return getenv(name);
+}
+
+int mgh_setup_load(struct mgh_setup *s, const struct mgh_args *a)
+{
+	memset(s, 0, sizeof *s);
+	mgl_catalog_init(&s->cat);
+	s->cat.target = a->target ? a->target : MG_TARGET_UNIX;
+	if (mgr_config_load(&s->cfg, a->config, a->sets, a->nsets, env_lookup, &s->diag) < 0)
+		return -EINVAL;
+	mgh_catalog_dirs(&s->cat, a, s->cfg.plugin_path, s->cfg.npath);
+	return mgr_resolve(&s->cfg, &s->cat.base, a->target ? a->target : MG_TARGET_UNIX, &s->res,
+			   &s->diag);
+}
+
+void mgh_setup_free(struct mgh_setup *s)
+{
+	mgr_resolved_free(&s->res);
+	mgr_config_free(&s->cfg);
+	mgl_catalog_free(&s->cat);
+	mgr_lines_free(&s->diag);
+}

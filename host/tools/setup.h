@@ -1,0 +1,44 @@
+/* setup.h - from command line to resolved plan, as every tool does it: the
+ * plugin path (--plugin-path, MIRAGE_PLUGIN_PATH, the config's plugin_path,
+ * then the plugins folder beside the tool), config loading and resolving. */
+#ifndef MIRAGE_SETUP_H
+#define MIRAGE_SETUP_H
+
+#include "load/catalog.h"
+
+struct mgh_args {
+	const char *config;
+	char **sets;    /* PATH=VALUE */
+	size_t nsets;
+	char **dirs;    /* --plugin-path */
+	size_t ndirs;
+	uint32_t target;
+	int verbose;
+};
+
+struct mgh_setup {
+	struct mgr_config cfg;
+	struct mgl_catalog cat;
+	struct mgr_resolved res;
+	struct mgr_lines diag;
+};
+
+/* Takes argv[*i] (advancing *i past a value): an option every tool shares
+ * (--set, --plugin-path, --target, -v), or the one positional argument
+ * (a->config).  1 when taken, 0 after printing usage for -h/--help, -1
+ * after printing a usage error (an unknown option, a second positional
+ * argument). */
+int mgh_args_take(struct mgh_args *a, int argc, char **argv, int *i, const char *prog,
+		  const char *usage);
+void mgh_args_free(struct mgh_args *a);
+
+/* Adds the command-line and environment folders, then `extra`, then the
+ * built-in one to cat. */
+void mgh_catalog_dirs(struct mgl_catalog *cat, const struct mgh_args *a, char *const *extra,
+		      size_t nextra);
+
+/* Loads, resolves; 0 or -EINVAL with s->diag filled. */
+int mgh_setup_load(struct mgh_setup *s, const struct mgh_args *a);
+void mgh_setup_free(struct mgh_setup *s);
+
+#endif

@@ -1,0 +1,152 @@
+/* console.unix - the console on standard output. */
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mirage/console.h"
+#include "mirage/host.h"
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_words[] = { "ERROR", "WARN", "INFO", "DEBUG" };
+/* ANSI colours per level: red, yellow, green, cyan. */
+static const char *const level_colors[] = { "31", "33", "32", "36" };
+
+enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+static const char *const color_names[] = { "auto", "always", "never" };
+
+struct ucons {
+	struct mg_console con;
+	const struct mg_env *env;
+	unsigned level; /* lines above this level are dropped */
+	int timestamps;
+	int color;
+};
+
+/* Writes every byte of iov[0..n), resuming after partial writes and EINTR. */
+static int write_all(struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(STDOUT_FILENO, iov, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -EIO;
+		}
+		for (; n > 0 && (size_t)w >= iov->iov_len; iov++, n--)
+			w -= (ssize_t)iov->iov_len;
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+static long ucons_write(struct mg_console *c, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	(void)c;
+	return write_all(&iov, 1) < 0 ? -EIO : (long)len;
+}
+
+/* "HH:MM:SS.mmm " in local wall time; "" when the clock fails. */
+static size_t format_time(char *buf, size_t cap)
+{
+	struct timespec ts;
+	struct tm tm;
+	int n;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || !localtime_r(&ts.tv_sec, &tm))
+		return 0;
+	n = snprintf(buf, cap, "%02d:%02d:%02d.%03ld ", tm.tm_hour, tm.tm_min,
+		     tm.tm_sec, ts.tv_nsec / 1000000);
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+static int ucons_log(struct mg_console *c, enum mg_log_level level,
+		     const char *msg, size_t len)
+{
+	struct ucons *u = mg_container_of(c, struct ucons, con);
+	char prefix[64];
+	size_t n = 0;
+	int w;
+	struct iovec iov[3];
+
+	if ((unsigned)level > u->level)
+		return 0;
+	if (u->timestamps)
+		n = format_time(prefix, sizeof prefix);
+	if (u->color)
+		w = snprintf(prefix + n, sizeof prefix - n, "\033[%sm%s\033[0m ",
+			     level_colors[level], level_words[level]);
+	else
+		w = snprintf(prefix + n, sizeof prefix - n, "%s ", level_words[level]);
+	iov[0] = (struct iovec){ .iov_base = prefix, .iov_len = n + (size_t)w };
+	iov[1] = (struct iovec){ .iov_base = (void *)msg, .iov_len = len };
+	iov[2] = (struct iovec){ .iov_base = "\n", .iov_len = 1 };
+	return write_all(iov, 3);
+}
+
+static const struct mg_console_ops ucons_ops = {
+	.hdr = MG_OPS_HDR(struct mg_console_ops, 1, 0),
+	.write = ucons_write,
+	.log = ucons_log,
+};
+
+/* Index of s in names[0..n), or -1. */
+static int choice(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int ucons_connect(const struct mg_env *env, struct mg_device **out)
+{
+	int level = choice(level_names, MG_COUNTOF(level_names), env->params[0].s);
+	int color = choice(color_names, MG_COUNTOF(color_names), env->params[2].s);
+	struct ucons *u;
+
+	if (level < 0 || color < 0) {
+		mg_log(env, MG_LOG_ERROR, "bad level '%s' or color '%s'",
+		       env->params[0].s, env->params[2].s);
+		return -EINVAL;
+	}
+	u = mg_zalloc(env, sizeof *u);
+	if (!u)
+		return -ENOMEM;
+	u->con.ops = &ucons_ops;
+	u->env = env;
+	u->level = (unsigned)level;
+	u->timestamps = env->params[1].b;
+	u->color = color == COLOR_ALWAYS || (color == COLOR_AUTO && isatty(STDOUT_FILENO));
+	*out = MG_DEVICE(&u->con);
+	return 0;
+}
+
+static void ucons_disconnect(struct mg_device *dev)
+{
+	struct ucons *u = mg_container_of(dev, struct ucons, con);
+
+	mg_free(u->env, u);
+}
+
+static const struct mg_param ucons_params[] = {
+	{ .name = "level", .type = MG_PARAM_ENUM, .def = "info",
+	  .choices = "error|warn|info|debug", .doc = "lowest level logged" },
+	{ .name = "timestamps", .type = MG_PARAM_BOOL, .def = "true",
+	  .doc = "start log lines with the local time" },
+	{ .name = "color", .type = MG_PARAM_ENUM, .def = "auto",
+	  .choices = "auto|always|never",
+	  .doc = "colour level words (auto: when stdout is a terminal)" },
+};
+
+MG_PLUGIN(.name = "console.unix", .version = "1.0",
+	  .summary = "console on standard output",
+	  .provides = MG_TYPE(CONSOLE, 0), .targets = MG_TARGET_UNIX,
+	  .params = ucons_params, .nparams = MG_COUNTOF(ucons_params),
+	  .connect = ucons_connect, .disconnect = ucons_disconnect);

@@ -1,0 +1,2 @@
+# random.openssl: RAND_bytes
+$(call mg_plugin,random.openssl,unix,random.c,-lcrypto)

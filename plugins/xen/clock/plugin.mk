@@ -1,0 +1,2 @@
+# clock.xen: the PV clock (the TSC and CMOS without Xen)
+$(call mg_plugin,clock.xen,xen,clock.c)

@@ -1,0 +1,2 @@
+# xen.evtchn: event channels of the image's own domain
+$(call mg_plugin,xen.evtchn,xen,evtchn.c)
