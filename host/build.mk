@@ -60,3 +60,9 @@ $(BUILD)/pkgconfig/%.pc: abi/%.pc.in abi/mirage/plugin.h host/xen/xen.mk
 	sed -e 's|@ABI_DIR@|$(abspath abi)|; s|@PLUGIN_DIR@|$(abspath $(BUILD)/plugins)|' \
 	    -e 's|@VERSION@|$(MG_ABI_VERSION)|; s|@XEN_CFLAGS@|$(XEN_CFLAGS_ABS)|' $< > $@
 host: $(BUILD)/pkgconfig/mirage-plugin-xen.pc
+
+# The out-of-tree plugin builder (abi/README.md, "Freezing").
+host: $(BUILD)/bin/mirage-plugin-build
+$(BUILD)/bin/mirage-plugin-build: host/tools/mirage-plugin-build
+	@mkdir -p $(@D)
+	cp $< $@

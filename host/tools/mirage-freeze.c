@@ -119,7 +119,9 @@ static int add_plugin(struct freeze *fz, unsigned k)
 {
 	const struct mg_plan_device *d = &fz->s.res.plan.devices[k];
 	const struct mgl_plugin *lp = mgl_lookup(&fz->s.cat, d->plugin);
-	char *base = mgr_strf("%.*s", (int)(strrchr(lp->path, '/') - lp->path), lp->path);
+	char *dir = mgr_strf("%.*s", (int)(strrchr(lp->path, '/') - lp->path), lp->path);
+	/* absolute: the tools run in the temporary folder */
+	char *base = realpath(dir, NULL) ? : mgr_strdup(dir);
 	char *obj = mgr_strf("%s/%s.%s.o", base, d->plugin->name, fz->target);
 	char *libs = mgr_strf("%s/%s.%s.libs", base, d->plugin->name, fz->target);
 	char *copy = mgr_strf("%s.o", d->plugin->name);
@@ -153,6 +155,7 @@ static int add_plugin(struct freeze *fz, unsigned k)
 	free(libs);
 	free(obj);
 	free(base);
+	free(dir);
 	return rc;
 }
 

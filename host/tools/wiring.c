@@ -29,17 +29,50 @@ static void c_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* The C name of a type's handle, struct mg_<name>, '_' for other bytes. */
+static void handle_struct(const char *type, char *buf, size_t cap)
+{
+	size_t n = (size_t)snprintf(buf, cap, "struct mg_");
+
+	for (const char *p = type; *p && n + 1 < cap; p++)
+		buf[n++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+					  (*p >= '0' && *p <= '9') ? *p : '_');
+	buf[n] = '\0';
+}
+
+/* Whether an earlier job slot than (k, s) has the same type. */
+static int type_seen(const struct mg_plan *plan, unsigned k, uint32_t s)
+{
+	const char *name = plan->devices[k].plugin->slots[s].type.name;
+
+	for (unsigned i = 0; i <= k; i++) {
+		const struct mg_plugin *p = plan->devices[i].plugin;
+
+		for (uint32_t j = 0; p->start && j < (i == k ? s : p->nslots); j++)
+			if (!strcmp(p->slots[j].type.name, name))
+				return 1;
+	}
+	return 0;
+}
+
+/* The start calls only pass handles, so their types are declared, not
+ * included: a type defined outside the tree freezes like any other. */
 static void write_includes(const struct mg_plan *plan, FILE *out)
 {
-	/* every type a start call names: the job's slots */
-	fprintf(out, "#include <mirage/job.h>\n");
+	char st[160];
+
+	fprintf(out, "#include \"runtime/frozen.h\"\n\nstruct mg_job;\n");
 	for (unsigned k = 0; k < plan->ndevices; k++) {
 		const struct mg_plugin *p = plan->devices[k].plugin;
 
-		for (uint32_t s = 0; p->start && s < p->nslots; s++)
-			fprintf(out, "#include <mirage/%s.h>\n", p->slots[s].type.name);
+		for (uint32_t s = 0; p->start && s < p->nslots; s++) {
+			if (type_seen(plan, k, s))
+				continue;
+			handle_struct(p->slots[s].type.name, st, sizeof st);
+			fprintf(out, "%s;\n", st);
+		}
 	}
-	fprintf(out, "\n#include \"runtime/frozen.h\"\n\n");
+	fputc('\n', out);
 }
 
 static void write_device_data(const struct mgr_resolved *r, unsigned k, FILE *out)
@@ -77,7 +110,7 @@ static void write_device_data(const struct mgr_resolved *r, unsigned k, FILE *ou
 static void write_start(const struct mg_plan *plan, unsigned k, FILE *out)
 {
 	const struct mg_plugin *p = plan->devices[k].plugin;
-	char sym[256];
+	char sym[256], st[160];
 
 	mgf_descriptor_symbol(p->name, sym, sizeof sym);
 	fprintf(out, "\nstatic int start_%u(struct mg_device *self, struct mg_device *const *deps)\n{\n",
@@ -85,11 +118,15 @@ static void write_start(const struct mg_plan *plan, unsigned k, FILE *out)
 	if (!p->nslots)
 		fprintf(out, "\t(void)deps;\n");
 	fprintf(out, "\treturn ((int (*)(struct mg_job *");
-	for (uint32_t s = 0; s < p->nslots; s++)
-		fprintf(out, ", struct mg_%s *", p->slots[s].type.name);
+	for (uint32_t s = 0; s < p->nslots; s++) {
+		handle_struct(p->slots[s].type.name, st, sizeof st);
+		fprintf(out, ", %s *", st);
+	}
 	fprintf(out, "))%s.start)((struct mg_job *)self", sym);
-	for (uint32_t s = 0; s < p->nslots; s++)
-		fprintf(out, ",\n\t\t(struct mg_%s *)deps[%u]", p->slots[s].type.name, s);
+	for (uint32_t s = 0; s < p->nslots; s++) {
+		handle_struct(p->slots[s].type.name, st, sizeof st);
+		fprintf(out, ",\n\t\t(%s *)deps[%u]", st, s);
+	}
 	fprintf(out, ");\n}\n");
 }
 

@@ -25,8 +25,9 @@ XEN_PLAT_CFLAGS := $(XEN_CFLAGS) -Ihost -Ihost/xen
 # A Xen plugin's descriptor built for the build machine (NAME.so).
 XEN_DESC_FLAGS := -Ihost/xen -isystem $(XEN_BUILD)/include -D__XEN_INTERFACE_VERSION__=0x00040e00
 # The flags of out-of-tree portable plugins for the image (mirage-plugin-xen.pc).
-XEN_CFLAGS_ABS = $(XEN_ARCH_FLAGS) -isystem $(abspath host/libc/include) \
-	-isystem $(abspath $(XEN_BUILD)/include) -I$(abspath abi)
+# (-isystemDIR, joined: pkg-config would merge repeated words.)
+XEN_CFLAGS_ABS = $(subst -isystem ,-isystem,$(XEN_ARCH_FLAGS)) -isystem$(abspath host/libc/include) \
+	-isystem$(abspath $(XEN_BUILD)/include) -I$(abspath abi)
 XEN_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T host/xen/image.ld
 XEN_LIBGCC := $(shell $(CC) -print-libgcc-file-name)

@@ -42,7 +42,7 @@ same() {
 }
 
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+trap "rm -rf \"$WORK\"" EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
 
 if [ ! -x "$HOST" ] || [ ! -f "$BUILD/pkgconfig/mirage-plugin.pc" ]; then
 	not_ok "$BUILD has mirage-host and pkgconfig/mirage-plugin.pc (run make first)"
@@ -61,7 +61,7 @@ if awk -v dir="$WORK" '
 	END { if (inside) { print "unterminated block: " want > "/dev/stderr"; bad = 1 }
 	      if (bad || n == 0) exit 1 }' "$README"; then
 	missing=
-	for f in greet.c greet.cfg build.sh; do
+	for f in greet.c greet.cfg build.sh freeze.sh greeting.h greeting.fixed.c welcome.c welcome.cfg welcome.sh; do
 		[ -f "$WORK/$f" ] || missing="$missing $f"
 	done
 	if [ -z "$missing" ]; then
@@ -155,6 +155,47 @@ if [ "$syms" = mirage_plugin ]; then
 	ok "greet.so exports only mirage_plugin"
 else
 	not_ok "greet.so exports only mirage_plugin (found: ${syms//$'\n'/ })"
+fi
+
+# (f) "Freezing": greet's three objects by mirage-plugin-build, frozen for
+# Unix, prints what mirage-host printed.  The guide's /path/to/main/build is
+# this build.
+guide_script() { sed "s|/path/to/main/build|$BUILD|g" "$WORK/$1" >"$WORK/run-$1"; }
+guide_script freeze.sh
+if (cd "$WORK" && CFLAGS=$cflags LDFLAGS=$ldflags sh run-freeze.sh) >"$WORK/freeze.out" 2>"$WORK/freeze.err" &&
+   [ -f "$WORK/greet.unix.o" ] && [ -f "$WORK/greet.xen.o" ]; then
+	ok "freeze.sh builds greet.so, greet.unix.o and greet.xen.o and freezes greet.cfg"
+	same "the frozen greet prints what mirage-host prints" "$WORK/expected.out" \
+		<(grep -v '^  \|: unix image of\|^ *text' "$WORK/freeze.out")
+else
+	not_ok "freeze.sh"
+	sed 's/^/#   /' "$WORK/freeze.err"
+fi
+
+# (g) "Adding a module type": a type, its provider and a job, all outside
+# the tree, hosted, frozen for Unix and, without sanitizers, for Xen (QEMU).
+guide_script welcome.sh
+if [ "$SAN" = 1 ]; then
+	# the image is freestanding: stop before the Xen build
+	sed -i '/--target xen/,$d' "$WORK/run-welcome.sh"
+	echo "skip - welcome.xen under QEMU: a sanitizer build (SAN=1); make test boots it"
+fi
+(cd "$WORK" && CFLAGS=$cflags LDFLAGS=$ldflags timeout 120 sh run-welcome.sh) >"$WORK/welcome.out" 2>"$WORK/welcome.err"
+rc=$?
+expect=3
+[ "$SAN" = 1 ] && expect=2 && rc=$((rc == 0 ? 1 : rc))
+count=$(tr -d '\r' <"$WORK/welcome.out" | grep -c 'Hello, unikernel!$')
+if [ "$rc" = 1 ] && [ "$count" = "$expect" ]; then
+	ok "welcome.sh: the out-of-tree type runs hosted, frozen for unix${SAN:+ (xen skipped)}${SAN:-, and as a Xen image under QEMU}"
+else
+	not_ok "welcome.sh (status $rc, $count of $expect greetings)"
+	sed 's/^/#   /' "$WORK/welcome.err" | tail -20
+fi
+out=$(cd "$WORK" && "$HOST" inspect welcome --plugin-path . 2>&1)
+if grep -qF "greeting     greeting 1.0 (a type this host was not built with)  what to say" <<<"$out"; then
+	ok "inspect welcome notes the type the host does not know"
+else
+	not_ok "inspect welcome notes the type the host does not know" "$out"
 fi
 
 finish
