@@ -1,5 +1,5 @@
 /* image.h - the contract between the Xen platform and the wiring file that
- * mirage-freeze generates (tests/xen/hello_plan.c is a hand-written one).
+ * mirage-freeze generates (mirage-freeze --emit-c shows one).
  *
  * The wiring file defines what host/frozen.h declares (the same on Unix):
  *   const struct mg_plan mg_frozen_plan;   the checked plan, as static data

@@ -1,7 +1,7 @@
 /* mgx.h - what the Xen platform exports to Xen plugins (console.xen,
  * clock.xen, xen.evtchn, xen.xenstore).  Portable plugins never include it.
- * These names are listed as platform symbols in host/xen/libc.symbols: a
- * plugin may leave them undefined, the image defines them.
+ * These names are listed in host/xen/platform.symbols: a Xen-only plugin
+ * may leave them undefined, the image defines them.
  *
  * Memory below 4 GiB is identity mapped, so a guest frame number from Xen
  * (a ring's HVM param) is reached as (void *)(pfn << 12). */

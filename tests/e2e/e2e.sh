@@ -131,7 +131,27 @@ expect_error "dlopen failure shows its text" 2 "undefsym.so: dlopen failed: " \
 	$'devices = {\n  c = { impl = "undefsym"; };\n};\n'
 expect_error "syntax error" 2 "syntax error" $'name = "x";\ndevices = { c = { impl = ; }; };\n'
 
+# ---- targets: tools read plugins of another target without running them ----
+for cfg in hello kv-crunch xenstore; do
+	check "check --target xen of configs/$cfg.cfg" "$HOST" check "configs/$cfg.cfg" --target xen
+	check "describe --target xen of configs/$cfg.cfg names console.xen" \
+		grep -q '^  console    console.xen ' <("$HOST" describe "configs/$cfg.cfg" --target xen)
+done
+# the website for Xen lacks only a TCP/IP stack for the image (net.direct)
+out=$("$HOST" check configs/website-crunch.cfg --target xen 2>&1)
+check "check --target xen of the website names only the missing stack" bash -c '[ "$(wc -l <<<"$1")" = 1 ] &&
+	grep -q "slot .net. of http.server needs a stackv4 device; none is configured and the type has no default for this target" <<<"$1"' _ "$out"
+check "inspect lists the Xen plugins as usable" \
+	bash -c "! '$HOST' inspect | grep -q unusable && '$HOST' inspect | grep -q '^console.xen  *console'"
+check "check of the website-crunch config for unix uses net.socket" \
+	grep -q '^  net  *net.socket ' <("$HOST" describe configs/website-crunch.cfg)
+
 # ---- run-time behaviour ---------------------------------------------------
+printf 'devices = {\n  console = { impl = "oldops"; };\n  main = { impl = "hello"; interval_ms = 0; };\n};\n' \
+	>"$TMP/outside/oldops.cfg"
+out=$("$HOST" "$TMP/outside/oldops.cfg" --plugin-path "$PLUGINS" --plugin-path "$FIXTURES" 2>&1); rc=$?
+check "connect refuses ops older than the descriptor claims" bash -c '[ "$1" = 1 ] &&
+	grep -q "oldops: connect returned ops of console 1.0, but its descriptor claims 1.1" <<<"$2"' _ "$rc" "$out"
 printf 'devices = {\n  console = { impl = "failconnect"; };\n  main = { impl = "hello"; interval_ms = 0; };\n};\n' \
 	>"$TMP/outside/fail.cfg"
 out=$("$HOST" "$TMP/outside/fail.cfg" --plugin-path "$PLUGINS" --plugin-path "$FIXTURES" 2>&1); rc=$?
