@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rtdev.h"
+#include "device.h"
 
 enum fate {
 	KEEP,    /* the same instance goes on */

@@ -1,7 +1,8 @@
-/* rtdev.h - the runtime's inside, shared by runtime.c (services, life
- * cycle) and swap.c (applying a new plan to running devices). */
-#ifndef MIRAGE_RTDEV_H
-#define MIRAGE_RTDEV_H
+/* device.h - the runtime's inside: a running device and the state of a
+ * run, shared by device.c (a device's life cycle), swap.c (a plan applied
+ * to running devices) and runtime.c (a run). */
+#ifndef MIRAGE_DEVICE_H
+#define MIRAGE_DEVICE_H
 
 #include <mirage/job.h>
 
@@ -44,6 +45,8 @@ struct mgh_rt {
 __attribute__((format(printf, 4, 5))) void
 mgh_rt_log(const struct mgh_rt *rt, const char *who, enum mg_log_level level, const char *fmt, ...);
 
+/* The host services every device gets, for a platform named target. */
+void mgh_services_init(struct mg_host *out, const char *target);
 /* A device for plan entry pd; its dependencies are taken from devs, the
  * devices of pd's plan by index.  NULL when out of memory. */
 struct mgh_dev *mgh_dev_new(struct mgh_rt *rt, const struct mg_plan_device *pd,
