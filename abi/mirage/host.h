@@ -66,6 +66,18 @@ struct mg_host {
 	/* ---- ABI 1.1 ---- */
 	/* A retiring device (see mg_plugin.retire) has finished its work. */
 	void (*retired)(const struct mg_env *env);
+
+	/* ---- ABI 1.2 ---- */
+	/* A connect that takes time (a handshake, a DHCP lease, an index read
+	 * from a disk) stores its handle in *out and returns -EINPROGRESS;
+	 * the device calls connected() once, later, from a callback: status 0
+	 * when it is ready, a negative errno when it failed (the host then
+	 * disconnects it).  Until then no device that depends on it connects,
+	 * no job starts and a swap does not commit: the device it replaces
+	 * serves on.  The device may use its slots, timers and fds meanwhile,
+	 * and must take a disconnect at any time.  A connect still in
+	 * progress after the host's limit (30 s) fails with -ETIMEDOUT. */
+	void (*connected)(const struct mg_env *env, int status);
 };
 
 /* What connect receives for one device; valid until disconnect returns. */

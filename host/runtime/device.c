@@ -101,6 +101,19 @@ static void svc_retired(const struct mg_env *env)
 	mgh_rt_reap(d->rt);
 }
 
+static void svc_connected(const struct mg_env *env, int status)
+{
+	struct mgh_dev *d = dev_of(env);
+
+	if (!d->connecting) {
+		mgh_rt_log(d->rt, env->name, MG_LOG_WARN,
+			   "connected called by a device whose connect is not in progress; ignored");
+		return;
+	}
+	d->connecting = 0;
+	mgh_change_connected(d, status);
+}
+
 static void svc_job_done(const struct mg_env *env, int status)
 {
 	struct mgh_dev *d = dev_of(env);
@@ -135,6 +148,7 @@ static const struct mg_host host_services_template = {
 	.job_done = svc_job_done,
 	.stop = svc_stop,
 	.retired = svc_retired,
+	.connected = svc_connected,
 };
 
 void mgh_services_init(struct mg_host *out, const char *target)
@@ -202,7 +216,7 @@ int mgh_dev_connect(struct mgh_dev *d)
 		d->dev = NULL;
 		return rc;
 	}
-	if (rc < 0) {
+	if (rc < 0 && rc != -EINPROGRESS) {
 		mgh_rt_log(d->rt, d->env.name, MG_LOG_ERROR, "%s: connect failed: %s", p->name,
 			   strerror(-rc));
 		d->dev = NULL;
@@ -226,6 +240,11 @@ int mgh_dev_connect(struct mgh_dev *d)
 			p->disconnect(d->dev);
 		d->dev = NULL;
 		return -EPROTO;
+	}
+	if (rc == -EINPROGRESS) {
+		d->connecting = 1;
+		mgh_rt_log(d->rt, d->env.name, MG_LOG_DEBUG, "connecting (%s)", p->name);
+		return rc;
 	}
 	mgh_rt_log(d->rt, d->env.name, MG_LOG_DEBUG, "connected (%s)", p->name);
 	return 0;

@@ -25,6 +25,7 @@ struct mgh_dev {
 	size_t live_bytes;
 	unsigned users;               /* devices, current or retiring, that use it */
 	int retiring, drained;
+	int connecting;               /* connect returned -EINPROGRESS */
 	struct mg_timer *grace;
 	struct mgh_dev *next_retiring;
 };
@@ -37,6 +38,7 @@ struct mgh_rt {
 	struct mgh_dev **devs;        /* its devices, in connect order */
 	struct mgh_dev *retiring;     /* replaced, finishing their work */
 	struct mgh_stop_watch *stop_watch;
+	struct mgh_change *change;    /* a plan being applied, waiting on a connect */
 	unsigned jobs_running;
 	int stopping;
 	int status;
@@ -51,8 +53,13 @@ void mgh_services_init(struct mg_host *out, const char *target);
  * devices of pd's plan by index.  NULL when out of memory. */
 struct mgh_dev *mgh_dev_new(struct mgh_rt *rt, const struct mg_plan_device *pd,
 			    struct mgh_dev *const *devs);
-/* Connects d (guarded against crashes); 0 or a negative errno, logged. */
+/* Connects d (guarded against crashes); 0, -EINPROGRESS (d->connecting:
+ * host->connected will say), or a negative errno, logged. */
 int mgh_dev_connect(struct mgh_dev *d);
+/* host->connected arrived for d, which was connecting (swap.c). */
+void mgh_change_connected(struct mgh_dev *d, int status);
+/* Drops a change still waiting on a connect: what it connected is released. */
+void mgh_change_abandon(struct mgh_rt *rt);
 /* Disconnects (if connected) and frees d; its dependencies lose a user. */
 void mgh_dev_release(struct mgh_dev *d);
 /* Starts a job; 0 or a negative errno, logged. */

@@ -32,10 +32,23 @@ struct mgh_rt *mgh_rt_new(const struct mgh_opts *opts)
 	return rt;
 }
 
+/* The first plan came up late, or not at all. */
+static void started(void *arg, int rc)
+{
+	struct mgh_rt *rt = arg;
+
+	if (rc < 0) {
+		rt->status = 1;
+		rt->stopping = 1;
+	}
+}
+
 int mgh_rt_start(struct mgh_rt *rt, const struct mg_plan *plan)
 {
-	int rc = mgh_rt_apply(rt, plan);
+	int rc = mgh_rt_apply(rt, plan, started, rt);
 
+	if (rc == -EINPROGRESS)
+		return 0; /* mgh_rt_run waits for it */
 	if (rc < 0)
 		rt->status = 1;
 	return rc;
@@ -43,7 +56,7 @@ int mgh_rt_start(struct mgh_rt *rt, const struct mg_plan *plan)
 
 int mgh_rt_run(struct mgh_rt *rt)
 {
-	while (!rt->stopping && (rt->jobs_running || rt->opts->stay)) {
+	while (!rt->stopping && (rt->jobs_running || rt->change || rt->opts->stay)) {
 		int rc;
 
 		if (!rt->opts->stay && !mgh_loop_pending(rt->loop)) {
@@ -67,6 +80,7 @@ void mgh_rt_free(struct mgh_rt *rt)
 {
 	unsigned n = rt->plan ? rt->plan->ndevices : 0;
 
+	mgh_change_abandon(rt);
 	/* retiring devices use current ones, never the other way round */
 	for (struct mgh_dev *d = rt->retiring; d; d = d->next_retiring)
 		d->drained = 1;

@@ -23,6 +23,7 @@ struct mgh_opts {
 	const char *prog;        /* prefix of host log lines */
 	int stay;                /* keep running when every job has finished */
 	unsigned grace_ms;       /* how long a retiring device may finish its work */
+	unsigned connect_ms;     /* how long a connect may take (0: 30 s) */
 };
 
 struct mgh_rt *mgh_rt_new(const struct mgh_opts *opts);
@@ -43,14 +44,22 @@ int mgh_rt_uses_plan(const struct mgh_rt *rt, const struct mg_plan *plan);
 /* Jobs started and not finished. */
 unsigned mgh_rt_jobs_running(const struct mgh_rt *rt);
 
+/* The outcome of mgh_rt_apply, as it returns it. */
+typedef void (*mgh_apply_done)(void *arg, int rc);
+
 /* Hot swap: makes `plan` the running plan.  Devices whose plugin,
  * parameters and dependencies are unchanged keep running untouched; the
  * others are connected anew, with their dependents, while the old ones
  * keep serving; only when all connected is the change committed (state
  * handed over, dependents told, old devices retired).  When a connect
  * fails nothing changes and a negative errno is returned after logging;
- * -ECANCELED means the change was made but a new job failed to start. */
-int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan);
+ * -ECANCELED means the change was made but a new job failed to start.
+ * -EINPROGRESS: a connect takes time (host->connected); done(arg, rc)
+ * (may be NULL) gives the outcome later, the old devices serving
+ * meanwhile.  -EBUSY while another change is in progress. */
+int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan, mgh_apply_done done, void *arg);
+/* Whether a change waits on a connect. */
+int mgh_rt_changing(const struct mgh_rt *rt);
 
 /* new + start + run + free: the whole life of a plan. */
 int mgh_run(const struct mg_plan *plan, const struct mgh_opts *opts);

@@ -13,11 +13,16 @@ enum fate {
 	CONNECT, /* a new instance (new device, or replacing the old one) */
 };
 
-struct change {
+struct mgh_change {
+	struct mgh_rt *rt;
 	const struct mg_plan *plan;
 	struct mgh_dev **next; /* the new plan's devices, in its order */
 	struct mgh_dev **old;  /* the current device of the same name, or NULL */
 	enum fate *fate;
+	unsigned k;            /* the device staged next, or waited on */
+	mgh_apply_done done;
+	void *arg;
+	struct mg_timer *timeout; /* on the connect waited on */
 };
 
 static struct mgh_dev *current(struct mgh_rt *rt, const char *name)
@@ -46,7 +51,7 @@ static int same_params(const struct mg_plan_device *a, const struct mg_plan_devi
 /* What becomes of device k: kept when nothing about it changed; notified
  * when only dependencies were replaced (same names) and it can take that;
  * else connected anew.  Devices before k are decided already. */
-static enum fate decide(const struct change *c, unsigned k)
+static enum fate decide(const struct mgh_change *c, unsigned k)
 {
 	const struct mg_plan_device *pd = &c->plan->devices[k];
 	const struct mgh_dev *old = c->old[k];
@@ -68,13 +73,29 @@ static enum fate decide(const struct change *c, unsigned k)
 	return !renamed && MG_PLUGIN_HAS(pd->plugin, dep_replaced) ? NOTIFY : CONNECT;
 }
 
-/* Connects the new instances in dependency order.  0, or a negative errno
- * after releasing what it connected. */
-static int stage(struct mgh_rt *rt, struct change *c)
+/* Releases the new instances of devices 0..k (k included when it has
+ * one), so that nothing of the change is left. */
+static void unstage(struct mgh_change *c, unsigned k)
+{
+	if (k < c->plan->ndevices && c->fate[k] == CONNECT && c->next[k])
+		mgh_dev_release(c->next[k]);
+	while (k-- > 0)
+		if (c->fate[k] == CONNECT)
+			mgh_dev_release(c->next[k]);
+}
+
+static void connect_timed_out(void *arg);
+
+/* Connects the new instances in dependency order, from c->k on.  0 when
+ * all are, -EINPROGRESS when c->next[c->k] is still connecting, or a
+ * negative errno after releasing what it connected. */
+static int stage(struct mgh_change *c)
 {
 	const struct mg_plan *plan = c->plan;
+	unsigned ms = c->rt->opts->connect_ms ? c->rt->opts->connect_ms : 30000;
 
-	for (unsigned k = 0; k < plan->ndevices; k++) {
+	for (; c->k < plan->ndevices; c->k++) {
+		unsigned k = c->k;
 		int rc;
 
 		c->fate[k] = decide(c, k);
@@ -82,15 +103,15 @@ static int stage(struct mgh_rt *rt, struct change *c)
 			c->next[k] = c->old[k];
 			continue;
 		}
-		c->next[k] = mgh_dev_new(rt, &plan->devices[k], c->next);
+		c->next[k] = mgh_dev_new(c->rt, &plan->devices[k], c->next);
 		rc = c->next[k] ? mgh_dev_connect(c->next[k]) : -ENOMEM;
-		if (rc < 0) {
-			if (c->next[k])
-				mgh_dev_release(c->next[k]);
-			while (k-- > 0)
-				if (c->fate[k] == CONNECT)
-					mgh_dev_release(c->next[k]);
+		if (rc == -EINPROGRESS &&
+		    mgh_timer_start(c->rt->loop, NULL, (uint64_t)ms * 1000000u, connect_timed_out, c,
+				    &c->timeout) == 0)
 			return rc;
+		if (rc < 0) {
+			unstage(c, k);
+			return rc < 0 && rc != -EINPROGRESS ? rc : -ENOMEM;
 		}
 	}
 	return 0;
@@ -137,8 +158,9 @@ static void notify(struct mgh_dev *d, const struct mg_plan_device *pd, struct mg
  * predecessor stops, so no request finds nobody to answer it.  0, or
  * -ECANCELED when a new job failed to start (the change stays in: a
  * started job cannot be taken back). */
-static int commit(struct mgh_rt *rt, struct change *c)
+static int commit(struct mgh_change *c)
 {
+	struct mgh_rt *rt = c->rt;
 	const struct mg_plan *plan = c->plan;
 	struct mgh_dev **old = rt->devs;
 	unsigned n = rt->plan ? rt->plan->ndevices : 0;
@@ -169,25 +191,116 @@ static int commit(struct mgh_rt *rt, struct change *c)
 	return failed;
 }
 
-int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan)
+static void change_free(struct mgh_change *c)
 {
-	unsigned n = plan->ndevices ? plan->ndevices : 1;
-	struct change c = { plan, calloc(n, sizeof *c.next), calloc(n, sizeof *c.old),
-			    calloc(n, sizeof *c.fate) };
-	int rc = c.next && c.old && c.fate ? 0 : -ENOMEM;
+	free(c->next);
+	free(c->old);
+	free(c->fate);
+	free(c);
+}
 
-	for (unsigned k = 0; rc == 0 && k < plan->ndevices; k++)
-		c.old[k] = current(rt, plan->devices[k].name);
-	if (rc == 0)
-		rc = stage(rt, &c);
+/* Stages what is left and commits when all is connected: the result of
+ * the change, or -EINPROGRESS while it waits on a connect. */
+static int proceed(struct mgh_change *c)
+{
+	int rc = stage(c);
+
+	if (rc == -EINPROGRESS)
+		return rc;
 	if (rc == 0) {
 		/* a job that could not start is logged: the change is in, but
 		 * the caller hears that the app did not come up whole */
-		rc = commit(rt, &c);
-		c.next = NULL; /* the running plan's now */
+		rc = commit(c);
+		c->next = NULL; /* the running plan's now */
 	}
-	free(c.next);
-	free(c.old);
-	free(c.fate);
 	return rc;
+}
+
+/* The change waited on a connect and has its outcome now. */
+static void finish(struct mgh_change *c, int rc)
+{
+	mgh_apply_done done = c->done;
+	void *arg = c->arg;
+
+	c->rt->change = NULL;
+	change_free(c);
+	if (done)
+		done(arg, rc);
+}
+
+void mgh_change_connected(struct mgh_dev *d, int status)
+{
+	struct mgh_change *c = d->rt->change;
+	int rc;
+
+	if (!c || c->next[c->k] != d)
+		return; /* its change was abandoned */
+	mgh_timer_cancel(c->timeout);
+	c->timeout = NULL;
+	if (status < 0) {
+		mgh_rt_log(d->rt, d->env.name, MG_LOG_ERROR, "%s: connect failed: %s",
+			   d->pd->plugin->name, strerror(-status));
+		unstage(c, c->k);
+		finish(c, status);
+		return;
+	}
+	mgh_rt_log(d->rt, d->env.name, MG_LOG_DEBUG, "connected (%s)", d->pd->plugin->name);
+	c->k++;
+	rc = proceed(c);
+	if (rc != -EINPROGRESS)
+		finish(c, rc);
+}
+
+static void connect_timed_out(void *arg)
+{
+	struct mgh_change *c = arg;
+	struct mgh_dev *d = c->next[c->k];
+
+	c->timeout = NULL;
+	d->connecting = 0;
+	mgh_rt_log(c->rt, d->env.name, MG_LOG_ERROR, "%s: connect still in progress after %u ms",
+		   d->pd->plugin->name, c->rt->opts->connect_ms ? c->rt->opts->connect_ms : 30000);
+	mgh_change_connected(d, -ETIMEDOUT);
+}
+
+void mgh_change_abandon(struct mgh_rt *rt)
+{
+	struct mgh_change *c = rt->change;
+
+	if (!c)
+		return;
+	if (c->timeout)
+		mgh_timer_cancel(c->timeout);
+	unstage(c, c->k);
+	finish(c, -ECANCELED);
+}
+
+int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan, mgh_apply_done done, void *arg)
+{
+	unsigned n = plan->ndevices ? plan->ndevices : 1;
+	struct mgh_change *c;
+	int rc;
+
+	if (rt->change)
+		return -EBUSY;
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	*c = (struct mgh_change){ rt, plan, calloc(n, sizeof *c->next), calloc(n, sizeof *c->old),
+				  calloc(n, sizeof *c->fate), 0, done, arg, NULL };
+	rc = c->next && c->old && c->fate ? 0 : -ENOMEM;
+	for (unsigned k = 0; rc == 0 && k < plan->ndevices; k++)
+		c->old[k] = current(rt, plan->devices[k].name);
+	if (rc == 0)
+		rc = proceed(c);
+	if (rc == -EINPROGRESS)
+		rt->change = c;
+	else
+		change_free(c);
+	return rc;
+}
+
+int mgh_rt_changing(const struct mgh_rt *rt)
+{
+	return rt->change != NULL;
 }

@@ -15,19 +15,29 @@
 
 #define REQUEST_MAX 8192
 
+struct client;
+
 struct mgh_control {
 	struct mgh_session *s;
 	int fd;
 	struct mg_watch *watch;
 	char *path;
+	struct client *clients;
 };
 
+/* A connection: its request is read, executed (a change may wait on a
+ * connect in progress), then the reply is queued and written as the
+ * socket takes it: the loop never blocks on a slow reader. */
 struct client {
 	struct mgh_control *c;
+	struct client *next;
 	int fd;
 	struct mg_watch *watch;
+	int json;
 	size_t len;
 	char buf[REQUEST_MAX];
+	char *out;          /* the reply, once there is one */
+	size_t out_len, out_sent;
 };
 
 static void json_str(FILE *out, const char *s)
@@ -103,44 +113,105 @@ static void graph(struct mgh_session *s, int json, FILE *out)
 	fprintf(out, json ? "\n]}\n" : "");
 }
 
-/* Runs one request; returns 0 for ok. */
-static int execute(struct mgh_session *s, char **words, size_t n, FILE *out)
+/* The messages of a change, and the reply's end. */
+static void messages(FILE *out, int json, const struct mgr_lines *msgs, int rc)
 {
-	struct mgr_lines msgs = { 0 };
-	int json = n > 1 && !strcmp(words[n - 1], "--json"), rc = 0;
-
-	n -= json;
-	if (n == 1 && !strcmp(words[0], "status")) {
-		status(s, json, out);
-	} else if (n == 1 && !strcmp(words[0], "graph")) {
-		graph(s, json, out);
-	} else if (n >= 3 && !strcmp(words[0], "swap")) {
-		rc = mgh_session_swap(s, words[1], words[2], words + 3, n - 3, &msgs);
-	} else if (n == 1 && !strcmp(words[0], "reload")) {
-		rc = mgh_session_reload(s, &msgs);
-	} else {
-		fprintf(out, "expected status, graph, swap DEVICE IMPL [KEY=VALUE]... or reload\n");
-		rc = -EINVAL;
-	}
-	for (size_t i = 0; i < msgs.n; i++) {
+	for (size_t i = 0; i < msgs->n; i++) {
 		if (json) {
 			fprintf(out, "%s", i ? ",\n " : "{\"messages\": [");
-			json_str(out, msgs.lines[i]);
+			json_str(out, msgs->lines[i]);
 		} else {
-			fprintf(out, "%s\n", msgs.lines[i]);
+			fprintf(out, "%s\n", msgs->lines[i]);
 		}
 	}
-	if (json && msgs.n)
+	if (json && msgs->n)
 		fprintf(out, "], \"ok\": %s}\n", rc ? "false" : "true");
-	mgr_lines_free(&msgs);
-	return rc;
 }
 
 static void end_client(struct client *cl)
 {
+	struct client **pp = &cl->c->clients;
+
+	while (*pp != cl)
+		pp = &(*pp)->next;
+	*pp = cl->next;
 	mgh_fd_unwatch(cl->watch);
 	close(cl->fd);
+	free(cl->out);
 	free(cl);
+}
+
+/* Writes what the socket takes of the reply; ends the client when all is out. */
+static void flush_reply(struct client *cl)
+{
+	while (cl->out_sent < cl->out_len) {
+		ssize_t n = write(cl->fd, cl->out + cl->out_sent, cl->out_len - cl->out_sent);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			mgh_fd_update(cl->watch, MG_EV_WRITE);
+			return;
+		}
+		if (n < 0) {
+			fprintf(stderr, "mirage-host: control: reply lost: %s\n", strerror(errno));
+			break;
+		}
+		cl->out_sent += (size_t)n;
+	}
+	end_client(cl);
+}
+
+/* Queues the reply: "ok" or "error", then body. */
+static void send_reply(struct client *cl, int rc, const char *body, size_t len)
+{
+	cl->out = mgr_strf("%s\n%.*s", rc ? "error" : "ok", (int)len, body);
+	cl->out_len = strlen(cl->out);
+	flush_reply(cl);
+}
+
+/* A change the client asked for waited on a connect and has ended. */
+static void change_done(void *arg, int rc, const struct mgr_lines *msgs)
+{
+	struct client *cl = arg;
+	char *body = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&body, &len);
+
+	if (out) {
+		messages(out, cl->json, msgs, rc);
+		fclose(out);
+	}
+	send_reply(cl, rc, body ? body : "", len);
+	free(body);
+}
+
+/* Runs one request; returns 0 for ok, -EINPROGRESS when change_done will
+ * give the outcome. */
+static int execute(struct client *cl, char **words, size_t n, FILE *out)
+{
+	struct mgh_session *s = cl->c->s;
+	struct mgr_lines msgs = { 0 };
+	int rc = 0;
+
+	cl->json = n > 1 && !strcmp(words[n - 1], "--json");
+	n -= (size_t)cl->json;
+	if (n == 1 && !strcmp(words[0], "status")) {
+		status(s, cl->json, out);
+	} else if (n == 1 && !strcmp(words[0], "graph")) {
+		graph(s, cl->json, out);
+	} else if (n >= 3 && !strcmp(words[0], "swap")) {
+		rc = mgh_session_swap(s, words[1], words[2], words + 3, n - 3, &msgs, change_done, cl);
+	} else if (n == 1 && !strcmp(words[0], "reload")) {
+		rc = mgh_session_reload(s, &msgs, change_done, cl);
+	} else {
+		fprintf(out, "expected status, graph, swap DEVICE IMPL [KEY=VALUE]... or reload\n");
+		rc = -EINVAL;
+	}
+	if (rc != -EINPROGRESS)
+		messages(out, cl->json, &msgs, rc);
+	mgr_lines_free(&msgs);
+	return rc;
 }
 
 static void reply(struct client *cl)
@@ -155,23 +226,27 @@ static void reply(struct client *cl)
 		*nl = '\0';
 		words[n++] = line;
 	}
-	rc = out && n ? execute(cl->c->s, words, n, out) : -EINVAL;
+	mgh_fd_update(cl->watch, 0); /* the request is read */
+	rc = out && n ? execute(cl, words, n, out) : -EINVAL;
 	if (out)
 		fclose(out);
-	/* the reply is small: write it whole, blocking */
-	fcntl(cl->fd, F_SETFL, fcntl(cl->fd, F_GETFL) & ~O_NONBLOCK);
-	if (dprintf(cl->fd, "%s\n%s", rc ? "error" : "ok", body ? body : "") < 0)
-		fprintf(stderr, "mirage-host: control: reply lost: %s\n", strerror(errno));
+	if (rc != -EINPROGRESS)
+		send_reply(cl, rc, body ? body : "", len);
 	free(body);
-	end_client(cl);
 }
 
 static void on_client(void *arg, unsigned events)
 {
 	struct client *cl = arg;
-	ssize_t n = read(cl->fd, cl->buf + cl->len, sizeof cl->buf - 1 - cl->len);
+	ssize_t n;
 
-	(void)events;
+	if (cl->out) {
+		flush_reply(cl);
+		return;
+	}
+	if (!(events & (MG_EV_READ | MG_EV_ERROR)))
+		return;
+	n = read(cl->fd, cl->buf + cl->len, sizeof cl->buf - 1 - cl->len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0 && !cl->len) {
@@ -199,7 +274,10 @@ static void on_accept(void *arg, unsigned events)
 	if (mgh_fd_watch(mgh_rt_loop(c->s->rt), NULL, fd, MG_EV_READ, on_client, cl, &cl->watch) < 0) {
 		close(fd);
 		free(cl);
+		return;
 	}
+	cl->next = c->clients;
+	c->clients = cl;
 }
 
 static int address(const char *path, struct sockaddr_un *sa)
@@ -246,6 +324,9 @@ void mgh_control_stop(struct mgh_control *c)
 {
 	if (!c)
 		return;
+	mgh_session_forget_done(c->s); /* a waiting change must not reply to a freed client */
+	while (c->clients)
+		end_client(c->clients);
 	mgh_fd_unwatch(c->watch);
 	close(c->fd);
 	unlink(c->path);

@@ -54,34 +54,104 @@ static struct mgr_resolved *resolve(struct mgh_session *s, struct mgr_lines *msg
 	return r;
 }
 
-/* Resolves and applies; logs the outcome. */
-static int change(struct mgh_session *s, const char *what, struct mgr_lines *msgs)
-{
-	size_t before = msgs->n;
-	struct mgr_resolved *r = resolve(s, msgs);
-	uint64_t t0 = mgh_now_ns();
-	int rc = r ? mgh_rt_apply(s->rt, &r->plan) : -EINVAL;
+/* A change being applied, and how to undo what led to it if it fails. */
+struct mgh_change_wait {
+	struct mgh_session *s;
+	struct mgr_resolved *r;
+	char *what;
+	uint64_t t0;
+	size_t sets_before; /* overrides beyond this go when it fails */
+	char *reloaded;     /* a plugin file loaded again, reverted when it fails */
+	mgh_session_done done;
+	void *arg;
+};
 
-	if (r && (rc == 0 || rc == -ECANCELED)) { /* the plan runs, even degraded */
-		s->last_pause_ns = mgh_now_ns() - t0;
+static void print_from(const struct mgr_lines *msgs, size_t from)
+{
+	for (size_t i = from; i < msgs->n; i++)
+		fprintf(stderr, "mirage-host: %s\n", msgs->lines[i]);
+}
+
+/* The change's outcome: the plan kept or dropped, the message, the undo. */
+static void settle(struct mgh_change_wait *w, int rc, struct mgr_lines *msgs)
+{
+	struct mgh_session *s = w->s;
+	size_t before = msgs->n;
+
+	if (w->r && (rc == 0 || rc == -ECANCELED)) { /* the plan runs, even degraded */
+		s->last_pause_ns = mgh_now_ns() - w->t0;
 		s->plans = mgr_xrealloc(s->plans, (s->nplans + 1) * sizeof *s->plans);
-		s->plans[s->nplans++] = r;
+		s->plans[s->nplans++] = w->r;
 		s->changes++;
 		forget_unused(s);
-		mgr_diag_add(msgs, NULL, 0, "%s: applied in %llu us%s", what,
+		mgr_diag_add(msgs, NULL, 0, "%s: applied in %llu us%s", w->what,
 			     (unsigned long long)(s->last_pause_ns / 1000),
 			     rc ? ", but a job failed to start (logged above)" : "");
 	} else {
-		if (r) {
-			mgr_resolved_free(r);
-			free(r);
+		if (w->r) {
+			mgr_resolved_free(w->r);
+			free(w->r);
 		}
-		mgr_diag_add(msgs, NULL, 0, "%s: not applied (%s); the app runs on unchanged", what,
+		while (s->sets.n > w->sets_before) /* a failed swap leaves no override behind */
+			free(s->sets.lines[--s->sets.n]);
+		if (w->reloaded) /* later changes resolve to the old copy */
+			mgl_revert_file(&s->cat, w->reloaded);
+		mgr_diag_add(msgs, NULL, 0, "%s: not applied (%s); the app runs on unchanged", w->what,
 			     strerror(-rc));
 	}
-	for (size_t i = before; i < msgs->n; i++)
-		fprintf(stderr, "mirage-host: %s\n", msgs->lines[i]);
+	print_from(msgs, before);
+	free(w->what);
+	free(w->reloaded);
+	free(w);
+}
+
+/* A connect the change waited on has ended. */
+static void applied_later(void *arg, int rc)
+{
+	struct mgh_change_wait *w = arg;
+	mgh_session_done done = w->done;
+	void *done_arg = w->arg;
+	struct mgr_lines msgs = { 0 };
+
+	w->s->waiting = NULL;
+	settle(w, rc, &msgs);
+	if (done)
+		done(done_arg, rc, &msgs);
+	mgr_lines_free(&msgs);
+}
+
+/* Resolves and applies; logs the outcome, now or (-EINPROGRESS) once a
+ * connect in progress has ended, when done hears it too. */
+static int change(struct mgh_session *s, struct mgh_change_wait *w, struct mgr_lines *msgs)
+{
+	size_t before = msgs->n;
+	int rc;
+
+	w->s = s;
+	w->r = resolve(s, msgs);
+	print_from(msgs, before);
+	w->t0 = mgh_now_ns();
+	rc = w->r ? mgh_rt_apply(s->rt, &w->r->plan, applied_later, w) : -EINVAL;
+	if (rc == -EINPROGRESS) {
+		s->waiting = w;
+		mgr_diag_add(msgs, NULL, 0, "%s: a connect is in progress; the app serves unchanged until it ends",
+			     w->what);
+		print_from(msgs, msgs->n - 1);
+		return rc;
+	}
+	settle(w, rc, msgs);
 	return rc;
+}
+
+/* A change of the session's, before it is resolved. */
+static struct mgh_change_wait *change_new(struct mgh_session *s, char *what,
+					   mgh_session_done done, void *arg)
+{
+	struct mgh_change_wait *w = mgr_xalloc(sizeof *w);
+
+	*w = (struct mgh_change_wait){ .s = s, .what = what, .sets_before = s->sets.n,
+				       .done = done, .arg = arg };
+	return w;
 }
 
 int mgh_session_open(struct mgh_session *s, const struct mgh_args *args,
@@ -109,18 +179,18 @@ int mgh_session_open(struct mgh_session *s, const struct mgh_args *args,
 	return mgh_rt_start(s->rt, &r->plan);
 }
 
-int mgh_session_reload(struct mgh_session *s, struct mgr_lines *msgs)
+int mgh_session_reload(struct mgh_session *s, struct mgr_lines *msgs, mgh_session_done done,
+			void *arg)
 {
-	return change(s, "config reloaded", msgs);
+	return change(s, change_new(s, mgr_strdup("config reloaded"), done, arg), msgs);
 }
 
 int mgh_session_swap(struct mgh_session *s, const char *dev, const char *impl,
-		     char *const *params, size_t nparams, struct mgr_lines *msgs)
+		     char *const *params, size_t nparams, struct mgr_lines *msgs,
+		     mgh_session_done done, void *arg)
 {
-	size_t before = s->sets.n;
-	char *what = mgr_strf("swap %s to %s", dev, impl);
+	struct mgh_change_wait *w = change_new(s, mgr_strf("swap %s to %s", dev, impl), done, arg);
 	char *set = mgr_strf("devices.%s=%s", dev, impl);
-	int rc;
 
 	mgr_lines_push(&s->sets, set);
 	for (size_t i = 0; i < nparams; i++) {
@@ -128,18 +198,14 @@ int mgh_session_swap(struct mgh_session *s, const char *dev, const char *impl,
 		set = mgr_strf("devices.%s.%s", dev, params[i]);
 		mgr_lines_push(&s->sets, set);
 	}
-	if (mgr_plan_find(&running(s)->plan, dev) < 0) {
-		mgr_diag_add(msgs, NULL, 0, "%s: the running app has no device '%s'", what, dev);
-		rc = -ENOENT;
-	} else {
-		rc = change(s, what, msgs);
-	}
-	if (rc < 0) /* a failed swap leaves no override behind */
-		while (s->sets.n > before)
-			free(s->sets.lines[--s->sets.n]);
 	free(set);
-	free(what);
-	return rc;
+	if (mgr_plan_find(&running(s)->plan, dev) < 0) {
+		mgr_diag_add(msgs, NULL, 0, "%s: the running app has no device '%s'", w->what, dev);
+		w->r = NULL;
+		settle(w, -ENOENT, msgs);
+		return -ENOENT;
+	}
+	return change(s, w, msgs);
 }
 
 /* Whether a device of the running app uses the plugin file at path. */
@@ -158,21 +224,28 @@ static int uses_file(const struct mgh_session *s, const char *path)
 
 int mgh_session_plugin_changed(struct mgh_session *s, const char *path, struct mgr_lines *msgs)
 {
-	char err[1024], *what;
+	struct mgh_change_wait *w;
+	char err[1024];
 	int rc;
 
 	if (!uses_file(s, path))
 		return 0;
 	rc = mgl_reload_file(&s->cat, path, err, sizeof err);
-	what = mgr_strf("%s rebuilt", path);
 	if (rc < 0) {
-		mgr_diag_add(msgs, NULL, 0, "%s: not loaded: %s; the app runs on unchanged", what, err);
-		fprintf(stderr, "mirage-host: %s\n", msgs->lines[msgs->n - 1]);
-	} else if ((rc = change(s, what, msgs)) < 0) {
-		mgl_revert_file(&s->cat, path); /* later changes resolve to the old copy */
+		mgr_diag_add(msgs, NULL, 0, "%s rebuilt: not loaded: %s; the app runs on unchanged", path,
+			     err);
+		print_from(msgs, msgs->n - 1);
+		return rc;
 	}
-	free(what);
-	return rc;
+	w = change_new(s, mgr_strf("%s rebuilt", path), NULL, NULL);
+	w->reloaded = mgr_strdup(path);
+	return change(s, w, msgs);
+}
+
+void mgh_session_forget_done(struct mgh_session *s)
+{
+	if (s->waiting)
+		s->waiting->done = NULL;
 }
 
 void mgh_session_close(struct mgh_session *s)

@@ -18,21 +18,32 @@ struct mgh_session {
 	struct mgh_opts opts;
 	struct mgh_rt *rt;
 	unsigned changes;            /* applied since the start */
+	struct mgh_change_wait *waiting; /* a change waiting on a connect */
 	uint64_t last_pause_ns;      /* how long the last change took to apply */
 };
+
+/* A change's outcome, for one that waited on a connect (-EINPROGRESS):
+ * rc as the call would have returned it, msgs what it would have said. */
+typedef void (*mgh_session_done)(void *arg, int rc, const struct mgr_lines *msgs);
 
 /* Resolves and starts the app.  0, or -EINVAL after printing why. */
 int mgh_session_open(struct mgh_session *s, const struct mgh_args *args,
 		     const struct mgh_opts *opts);
 /* Re-reads the config.  0, or a negative errno with the reasons in msgs
- * (and logged); the app then runs on unchanged. */
-int mgh_session_reload(struct mgh_session *s, struct mgr_lines *msgs);
-/* Gives device `dev` implementation impl with the given KEY=VALUE params. */
+ * (and logged); the app then runs on unchanged.  -EINPROGRESS: a connect
+ * takes time, and done(arg, ...) (may be NULL) tells the outcome. */
+int mgh_session_reload(struct mgh_session *s, struct mgr_lines *msgs, mgh_session_done done,
+		       void *arg);
+/* Gives device `dev` implementation impl with the given KEY=VALUE params;
+ * returns as reload does. */
 int mgh_session_swap(struct mgh_session *s, const char *dev, const char *impl,
-		     char *const *params, size_t nparams, struct mgr_lines *msgs);
+		     char *const *params, size_t nparams, struct mgr_lines *msgs,
+		     mgh_session_done done, void *arg);
 /* The plugin file at path was rebuilt: load it again and re-connect the
  * devices that use it.  0 (also when no device uses it) or negative errno. */
 int mgh_session_plugin_changed(struct mgh_session *s, const char *path, struct mgr_lines *msgs);
+/* The change waiting on a connect tells nobody its outcome (it is logged). */
+void mgh_session_forget_done(struct mgh_session *s);
 void mgh_session_close(struct mgh_session *s);
 
 #endif

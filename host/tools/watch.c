@@ -65,7 +65,7 @@ static void act(void *arg)
 	w->settle = NULL;
 	for (size_t i = 0; i < w->changed.n; i++) {
 		if (!strcmp(w->changed.lines[i], w->config))
-			mgh_session_reload(w->s, &msgs);
+			mgh_session_reload(w->s, &msgs, NULL, NULL);
 		else
 			mgh_session_plugin_changed(w->s, w->changed.lines[i], &msgs);
 	}

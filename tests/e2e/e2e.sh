@@ -152,6 +152,16 @@ printf 'devices = {\n  console = { impl = "oldops"; };\n  main = { impl = "hello
 out=$("$HOST" "$TMP/outside/oldops.cfg" --plugin-path "$PLUGINS" --plugin-path "$FIXTURES" 2>&1); rc=$?
 check "connect refuses ops older than the descriptor claims" bash -c '[ "$1" = 1 ] &&
 	grep -q "oldops: connect returned ops of console 1.0, but its descriptor claims 1.1" <<<"$2"' _ "$rc" "$out"
+# a connect that takes time: the job starts only once its console is ready
+printf 'devices = {\n  console = { impl = "slowcon"; delay_ms = 200; };\n  main = { impl = "hello"; count = 2; interval_ms = 0; };\n};\n' \
+	>"$TMP/outside/slow.cfg"
+out=$("$HOST" "$TMP/outside/slow.cfg" --plugin-path "$PLUGINS" --plugin-path "$FIXTURES" 2>&1); rc=$?
+check "a delayed connect: the job starts once the device said it is ready" bash -c '[ "$1" = 0 ] &&
+	[ "$(grep -c "^Hello, World!" <<<"$2")" = 2 ]' _ "$rc" "$out"
+out=$("$HOST" "$TMP/outside/slow.cfg" --plugin-path "$PLUGINS" --plugin-path "$FIXTURES" \
+	--set devices.console.fail=true 2>&1); rc=$?
+check "a delayed connect that fails stops the run before any job starts, exit 1" bash -c '[ "$1" = 1 ] &&
+	! grep -q Hello <<<"$2" && grep -q "console: slowcon: connect failed: No such device" <<<"$2"' _ "$rc" "$out"
 printf 'devices = {\n  console = { impl = "failconnect"; };\n  main = { impl = "hello"; interval_ms = 0; };\n};\n' \
 	>"$TMP/outside/fail.cfg"
 out=$("$HOST" "$TMP/outside/fail.cfg" --plugin-path "$PLUGINS" --plugin-path "$FIXTURES" 2>&1); rc=$?

@@ -106,6 +106,24 @@ check "kvone rebuilt with another text: the website serves the new text" eventua
 check "the rebuild was applied as one change" more_changes_than "$n"
 check "ctl swap fs kvro.dir root=... after the rebuild" swap fs kvro.dir root="$ROOT"
 
+# ---- a connect that takes time ------------------------------------------------
+# requests go on while kvone connects for 600 ms: the old store answers
+# them, ctl replies once the change is in, then kvone serves.  Only the
+# request in flight when the swap commits may meet the new store.
+rm -f "$TMP/swapped"
+while [ ! -e "$TMP/swapped" ]; do
+	curl -s -o /dev/null -w '%{http_code}\n' "$(URL /index.html)"
+done >"$TMP/during.codes" &
+loop=$!
+check "ctl swap fs kvone delay_ms=600: ctl replies once the connect is done" swap fs kvone delay_ms=600
+touch "$TMP/swapped"
+check "right after the reply kvone serves" grep -qx "kvone version 2" <(curl -s "$(URL /version.txt)")
+wait $loop
+check "requests during the delayed connect were answered by the old store" \
+	bash -c '[ "$(head -n -1 "$1" | grep -c "^200$")" -ge 3 ] && ! head -n -1 "$1" | grep -qv "^200$" || { sort "$1" | uniq -c; false; }' _ "$TMP/during.codes"
+check "the delayed connect is logged" grep -q "swap fs to kvone: a connect is in progress" "$TMP/server.err"
+check "ctl swap fs kvro.dir root=... after the delayed one" swap fs kvro.dir root="$ROOT"
+
 # ---- an edited config -------------------------------------------------------------
 # a device of a type no slot asks for: adding it changes nothing else
 sed -i 's|^};|  extra = { impl = "time.unix"; };\n};|' "$TMP/app/website.cfg"
