@@ -187,6 +187,7 @@ test-run: test-build
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/guide.sh
 	BUILD=$(BUILD) bash tests/freeze.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/swap.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/hostrel.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/xen/qemu.sh
 
 test: $(TEST_STAMP)

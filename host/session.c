@@ -54,14 +54,44 @@ static struct mgr_resolved *resolve(struct mgh_session *s, struct mgr_lines *msg
 	return r;
 }
 
+/* A change keeps every running device's type (name and major): its
+ * dependents were wired to that type, and a job turned into a kv_ro, say,
+ * is no swap but another app.  0, or -EINVAL with the devices in msgs. */
+static int same_types(const struct mgh_session *s, const struct mg_plan *plan,
+		      struct mgr_lines *msgs)
+{
+	const struct mg_plan *now = &running(s)->plan;
+	int rc = 0;
+
+	for (unsigned k = 0; k < plan->ndevices; k++) {
+		const struct mg_plan_device *d = &plan->devices[k];
+		int j = mgr_plan_find(now, d->name);
+		const struct mg_type *was, *to = &d->plugin->provides;
+
+		if (j < 0)
+			continue;
+		was = &now->devices[j].plugin->provides;
+		if (strcmp(was->name, to->name) || was->major != to->major) {
+			mgr_diag_add(msgs, NULL, 0,
+				     "device '%s' is a %s %u.x (%s); %s provides %s %u.%u: a change keeps a device's type",
+				     d->name, was->name, was->major, now->devices[j].plugin->name,
+				     d->plugin->name, to->name, to->major, to->minor);
+			rc = -EINVAL;
+		}
+	}
+	return rc;
+}
+
 /* Resolves and applies; logs the outcome. */
 static int change(struct mgh_session *s, const char *what, struct mgr_lines *msgs)
 {
 	size_t before = msgs->n;
 	struct mgr_resolved *r = resolve(s, msgs);
 	uint64_t t0 = mgh_now_ns();
-	int rc = r ? mgh_rt_apply(s->rt, &r->plan) : -EINVAL;
+	int rc = !r ? -EINVAL : same_types(s, &r->plan, msgs);
 
+	if (rc == 0)
+		rc = mgh_rt_apply(s->rt, &r->plan);
 	if (r && (rc == 0 || rc == -ECANCELED)) { /* the plan runs, even degraded */
 		s->last_pause_ns = mgh_now_ns() - t0;
 		s->plans = mgr_xrealloc(s->plans, (s->nplans + 1) * sizeof *s->plans);
