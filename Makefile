@@ -37,7 +37,7 @@ deps:
 	bash scripts/deps.sh build test
 
 # ---- host tools --------------------------------------------------------
-RESOLVER_SRC := host/config.c host/resolve.c host/catalog.c host/types.c host/diag.c host/setup.c
+RESOLVER_SRC := host/config.c host/resolve.c host/catalog.c host/types.c host/diag.c host/setup.c host/elfread.c
 RUNTIME_SRC := host/runtime.c host/swap.c host/loop.c host/unix.c
 HOST_SRC := $(RESOLVER_SRC) $(RUNTIME_SRC) host/ffistart.c host/describe.c host/session.c \
 	host/watch.c host/control.c host/main.c
@@ -55,7 +55,7 @@ $(BUILD)/bin/mirage-crunch: host/crunch.c | $(DEPS_STAMP)
 
 # mirage-freeze and what it links with: headers in include/, the runtime
 # and its flags per target in lib/TARGET/.
-FREEZE_SRC := $(RESOLVER_SRC) host/wiring.c host/elfread.c host/freeze.c
+FREEZE_SRC := $(RESOLVER_SRC) host/wiring.c host/freeze.c
 FROZEN_HEADERS := host/plan.h host/runtime.h host/frozen.h
 UNIX_RT_OBJS := $(patsubst host/%.c,$(BUILD)/obj/unix/%.o,$(RUNTIME_SRC) host/frozen_main.c)
 freeze: $(BUILD)/bin/mirage-freeze $(BUILD)/lib/unix/libmirage-rt.a $(BUILD)/include/.stamp

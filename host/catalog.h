@@ -19,6 +19,7 @@ struct mgl_catalog {
 	size_t ndirs;
 	struct mgl_plugin *loaded;
 	size_t nloaded;
+	char *copies; /* private folder for reloads' fresh copies, made when needed */
 	/* Bind symbols lazily: for tools that only read descriptors, so that a
 	 * plugin for another platform (a Xen one, calling its platform) loads. */
 	int lazy;

@@ -73,5 +73,35 @@ check "and another one" [ "$(status_of /index.html)" = 503 ]
 check "the host lives on after the job was replaced" alive
 check "the website swapped back in serves" ctl swap main website access_log=false >/dev/null
 check "and answers 200" [ "$(status_of /)" = 200 ]
+
+# ---- plugin files cut short, and squatted reload names -------------------------------
+# An interrupted cp into the plugin folder: the file is rewritten in place
+# and left short.  The host refuses it, logged, and serves on; the whole
+# file, copied next, is taken.
+n=$(changes)
+size=$(stat -c %s "$BUILD/plugins/website.so")
+head -c $((size / 2)) "$BUILD/plugins/website.so" >"$TMP/plugins/website.so"
+# shellcheck disable=SC2317 # called through eventually
+refused_cut() { grep -q "website.so: not a plugin: .*(cut short?)" "$TMP/server.err"; }
+check "a plugin cut short is refused and the reason logged" eventually refused_cut
+check "the host lives on after the plugin cut short" alive
+check "and serves on" [ "$(status_of /)" = 200 ]
+cp "$BUILD/plugins/website.so" "$TMP/plugins/website.so"
+check "the whole file copied next is loaded" eventually more_changes_than "$n"
+check "and the site serves from it" [ "$(status_of /)" = 200 ]
+# the names the host used for its copies before, taken by someone else
+# who can write /tmp; a rebuild renamed into place is still loaded
+stop_server
+start
+n=$(changes)
+for k in $(seq 0 40); do
+	: >"/tmp/mirage-$SERVER-$k-website.so" 2>/dev/null
+done
+cp "$BUILD/plugins/website.so" "$TMP/website.so.new"
+mv "$TMP/website.so.new" "$TMP/plugins/website.so"
+check "a rebuilt plugin is loaded although the old copy names are taken in /tmp" \
+	eventually more_changes_than "$n"
+check "and the site serves from it" [ "$(status_of /)" = 200 ]
+rm -f /tmp/mirage-"$SERVER"-*-website.so
 stop_server
 finish
