@@ -37,6 +37,16 @@ start() {
 	start_server "$TMP/app/website.cfg" || { not_ok "the website starts"; finish; exit 1; }
 }
 
+# ---- config messages echo values printably -------------------------------------
+long=$(head -c 70000 /dev/zero | tr '\0' A)
+printf 'name = "x";\ndevices = {\n  main = { impl = "hello"; count = "a\\nb"; };\n  fs = { impl = "%s"; };\n};\n' \
+	"$long" >"$TMP/bad.cfg"
+"$HOST" "$TMP/bad.cfg" --plugin-path "$BUILD/plugins" >/dev/null 2>"$TMP/bad.err"
+check "a 70 KB value is cut in the message" grep -q "unknown implementation 'A\{60\}\.\.\.'" "$TMP/bad.err"
+check "no message line is longer than 300 characters" [ "$(awk 'length > 300' "$TMP/bad.err" | wc -l)" = 0 ]
+check "a newline in a value is shown escaped, on the same line" grep -q 'found string "a\\nb"' "$TMP/bad.err"
+check "two errors, two lines" [ "$(wc -l <"$TMP/bad.err")" = 2 ]
+
 # ---- bad swaps ------------------------------------------------------------------
 start
 out=$(ctl swap main kvro.dir root=/tmp 2>&1); rc=$?
