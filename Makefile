@@ -40,7 +40,7 @@ deps:
 RESOLVER_SRC := host/config.c host/resolve.c host/catalog.c host/types.c host/diag.c host/setup.c host/elfread.c
 RUNTIME_SRC := host/runtime.c host/swap.c host/loop.c host/unix.c
 HOST_SRC := $(RESOLVER_SRC) $(RUNTIME_SRC) host/ffistart.c host/describe.c host/session.c \
-	host/watch.c host/control.c host/main.c
+	host/watch.c host/control.c host/fault.c host/main.c
 
 .PHONY: host freeze
 host: $(BUILD)/bin/mirage-host $(BUILD)/bin/mirage-crunch $(BUILD)/pkgconfig/mirage-plugin.pc freeze

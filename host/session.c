@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "loop.h"
 #include "session.h"
 
@@ -44,6 +45,8 @@ static struct mgr_resolved *resolve(struct mgh_session *s, struct mgr_lines *msg
 		mgh_catalog_dirs(&s->cat, s->args, cfg.plugin_path, cfg.npath);
 	if (rc == 0)
 		rc = mgr_resolve(&cfg, &s->cat.base, MG_TARGET_UNIX, r, msgs);
+	for (size_t i = 0; rc == 0 && i < s->cat.nloaded; i++) /* checked by the resolve */
+		mgh_fault_note_plugin(s->cat.loaded[i].handle, s->cat.loaded[i].desc->name);
 	/* the plan keeps nothing of cfg but the file name, which args holds */
 	r->file = s->args->config;
 	mgr_config_free(&cfg);

@@ -47,6 +47,41 @@ check "no message line is longer than 300 characters" [ "$(awk 'length > 300' "$
 check "a newline in a value is shown escaped, on the same line" grep -q 'found string "a\\nb"' "$TMP/bad.err"
 check "two errors, two lines" [ "$(wc -l <"$TMP/bad.err")" = 2 ]
 
+# ---- a plugin's fault at run time: reported, then a distinct status ------------------
+printf 'name = "c";\nplugin_path = [ "%s" ];\ndevices = { main = { impl = "crashtimer"; }; };\n' \
+	"$PWD/$BUILD/tests/fixtures" >"$TMP/crash.cfg"
+"$HOST" "$TMP/crash.cfg" >/dev/null 2>"$TMP/crash.err"; rc=$?
+check "a fault in a plugin's timer callback exits with status 70" [ $rc = 70 ]
+check "the report names the signal, the plugin and the device" grep -q \
+	"fatal signal SIGSEGV in the code of plugin crashtimer, in a callback of device 'main' (crashtimer)" \
+	"$TMP/crash.err"
+check "and has a backtrace" grep -q "crashtimer.so(+0x" "$TMP/crash.err"
+
+# ---- garbage on the control socket -------------------------------------------------
+start
+# perl-base has Unix sockets: random bytes, a huge line, half a line then
+# close, and many clients at once; each bounded in count
+garbage() {
+	perl -MIO::Socket::UNIX -e '
+		my ($sock, $mode) = @ARGV;
+		my @c;
+		for my $i (1 .. ($mode eq "many" ? 200 : 20)) {
+			my $s = IO::Socket::UNIX->new(Peer => $sock) or next;
+			if ($mode eq "random") { print $s join("", map { chr(int(rand(256))) } 1 .. 4096); }
+			elsif ($mode eq "huge") { print $s ("x" x 1048576) . "\n"; }
+			elsif ($mode eq "half") { print $s "swap fs kvro"; }
+			push @c, $s;
+		}
+		close($_) for @c;' "$SOCK" "$1" 2>/dev/null
+}
+for mode in random huge half many; do
+	garbage $mode
+	check "the host survives control clients sending $mode input" alive
+done
+check "a valid ctl status is answered after the garbage" grep -q '^website' <(ctl status)
+check "and the site serves on" [ "$(status_of /)" = 200 ]
+stop_server
+
 # ---- bad swaps ------------------------------------------------------------------
 start
 out=$(ctl swap main kvro.dir root=/tmp 2>&1); rc=$?
