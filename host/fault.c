@@ -19,6 +19,7 @@ static struct code {
 	char name[64];
 } codes[256];
 static volatile sig_atomic_t ncodes;
+static char folder[4096];
 
 struct note {
 	const struct link_map *lm;
@@ -60,6 +61,12 @@ void mgh_fault_note_plugin(void *handle, const char *name)
 		n.lm = lm;
 		dl_iterate_phdr(note_segments, &n);
 	}
+}
+
+void mgh_fault_note_folder(const char *path)
+{
+	if (path && strlen(path) < sizeof folder)
+		memcpy(folder, path, strlen(path) + 1);
 }
 
 static void put(const char *s)
@@ -118,6 +125,8 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 	}
 	put("; backtrace:\n");
 	backtrace_symbols_fd(frames, backtrace(frames, 64), 2);
+	if (folder[0])
+		rmdir(folder);
 	_exit(MGH_EXIT_FAULT);
 }
 

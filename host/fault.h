@@ -13,5 +13,7 @@ void mgh_fault_install(void);
 /* Records where the code of a dlopen'ed plugin lies, so that a fault's
  * address can be put down to it; recording one twice does nothing. */
 void mgh_fault_note_plugin(void *handle, const char *name);
+/* An empty folder to remove on the way out (the catalog's for copies). */
+void mgh_fault_note_folder(const char *path);
 
 #endif

@@ -47,6 +47,7 @@ static struct mgr_resolved *resolve(struct mgh_session *s, struct mgr_lines *msg
 		rc = mgr_resolve(&cfg, &s->cat.base, MG_TARGET_UNIX, r, msgs);
 	for (size_t i = 0; rc == 0 && i < s->cat.nloaded; i++) /* checked by the resolve */
 		mgh_fault_note_plugin(s->cat.loaded[i].handle, s->cat.loaded[i].desc->name);
+	mgh_fault_note_folder(s->cat.copies);
 	/* the plan keeps nothing of cfg but the file name, which args holds */
 	r->file = s->args->config;
 	mgr_config_free(&cfg);

@@ -50,12 +50,14 @@ check "two errors, two lines" [ "$(wc -l <"$TMP/bad.err")" = 2 ]
 # ---- a plugin's fault at run time: reported, then a distinct status ------------------
 printf 'name = "c";\nplugin_path = [ "%s" ];\ndevices = { main = { impl = "crashtimer"; }; };\n' \
 	"$PWD/$BUILD/tests/fixtures" >"$TMP/crash.cfg"
-"$HOST" "$TMP/crash.cfg" >/dev/null 2>"$TMP/crash.err"; rc=$?
+mkdir "$TMP/tmpdir"
+TMPDIR=$TMP/tmpdir "$HOST" "$TMP/crash.cfg" >/dev/null 2>"$TMP/crash.err"; rc=$?
 check "a fault in a plugin's timer callback exits with status 70" [ $rc = 70 ]
 check "the report names the signal, the plugin and the device" grep -q \
 	"fatal signal SIGSEGV in the code of plugin crashtimer, in a callback of device 'main' (crashtimer)" \
 	"$TMP/crash.err"
 check "and has a backtrace" grep -q "crashtimer.so(+0x" "$TMP/crash.err"
+check "the folder of plugin copies is gone" [ -z "$(ls "$TMP/tmpdir")" ]
 
 # ---- garbage on the control socket -------------------------------------------------
 start
