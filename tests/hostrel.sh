@@ -80,6 +80,27 @@ for mode in random huge half many; do
 	garbage $mode
 	check "the host survives control clients sending $mode input" alive
 done
+# 64 clients connect while the host is stopped (so none is accepted yet):
+# the listen backlog queues them all, and each gets its answer after
+answered=$(kill -STOP "$SERVER" && perl -MSocket -MFcntl -e '
+	my ($path, $pid) = @ARGV;
+	my @c;
+	for (1 .. 64) {
+		socket(my $s, AF_UNIX, SOCK_STREAM, 0) or next;
+		fcntl($s, F_SETFL, O_NONBLOCK);
+		push @c, $s if connect($s, pack_sockaddr_un($path));
+	}
+	kill "CONT", $pid;
+	my $ok = 0;
+	for my $s (@c) {
+		fcntl($s, F_SETFL, 0);
+		syswrite($s, "status\n\n");
+		my $line = <$s>;
+		$ok++ if defined $line && $line =~ /^ok/;
+	}
+	print "$ok\n";' "$SOCK" "$SERVER"; kill -CONT "$SERVER")
+check "64 clients queued while the host was stopped are all answered (got ${answered:-0})" \
+	[ "${answered:-0}" = 64 ]
 check "a valid ctl status is answered after the garbage" grep -q '^website' <(ctl status)
 check "and the site serves on" [ "$(status_of /)" = 200 ]
 stop_server
