@@ -189,7 +189,7 @@ int mgf_elf_check_dso(const char *path, const struct mgf_elf_want *want, char *w
 		bad = "built for another machine or byte order";
 	else if (im.eh.e_type != ET_DYN)
 		bad = "not an ELF shared object";
-	else if (!(bad = check_segments(&im))) {
+	else if (!(bad = check_segments(&im)) && im.eh.e_shnum) { /* none: dlsym will tell */
 		found = each_symbol(&im, SHT_DYNSYM, 1u << STB_GLOBAL | 1u << STB_WEAK, is_symbol,
 				    (void *)want->symbol);
 		if (found < 0)

@@ -29,8 +29,8 @@ struct mgf_elf_want {
 
 /* Whether path is a 64-bit shared object for `want` with every segment and
  * section inside the file (a file cut short makes dlopen fault).  0;
- * -ENOENT when only the symbol is missing; else a negative errno with the
- * reason in why. */
+ * -ENOENT when only the symbol is missing (looked for only when the file
+ * has section headers); else a negative errno with the reason in why. */
 int mgf_elf_check_dso(const char *path, const struct mgf_elf_want *want, char *why, size_t cap);
 
 #endif
