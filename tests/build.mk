@@ -49,6 +49,7 @@ test-run: test-build
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/guide.sh
 	BUILD=$(BUILD) bash tests/e2e/freeze.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/swap.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostrel.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/xen/qemu.sh
 
 test: $(TEST_STAMP)

@@ -83,8 +83,18 @@ struct mg_http_ops {
 	 * the handler's per-request state; no per-request malloc.  NULL when
 	 * the exchange's arena (a few KiB) is used up. */
 	void *(*alloc)(struct mg_http_exchange *ex, size_t size);
+
+	/* ---- 1.1 ---- */
+	/* Like serve, and the server calls release(arg) once it will never
+	 * call handler with arg again: when another handler took over, or
+	 * when the server disconnects.  So an app that goes first (a replaced
+	 * job) leaves arg behind, answering 503, until the server lets go:
+	 * neither side knows when the other one leaves. */
+	int (*serve_owned)(struct mg_http *h, mg_http_handler handler, void *arg,
+			   void (*release)(void *arg));
 };
 MG_OPS_PIN(struct mg_http_ops, alloc, 7); /* 1.0 */
+MG_OPS_PIN(struct mg_http_ops, serve_owned, 8); /* 1.1 */
 
 struct mg_http {
 	const struct mg_http_ops *ops;

@@ -42,8 +42,10 @@ struct anchor {
 
 /* The handler's argument for one http server.  A replaced server still
  * answers the requests its connections had begun, so the handler must
- * answer through that server's ops, not its successor's.  Kept until the
- * site goes: the site is not told when a replaced server is gone. */
+ * answer through that server's ops, not its successor's.  It outlives the
+ * site (then `s` is NULL) until the server lets go of it (serve_owned);
+ * plain malloc, like the anchor.  A 1.0 server never lets go: the block
+ * then stays, as the server may call the handler any time. */
 struct served {
 	struct site *s;
 	struct mg_http *http;
@@ -205,12 +207,18 @@ static void handle(void *arg, struct mg_http_exchange *ex, const struct mg_http_
 	const struct served *sv = arg;
 	struct site *s = sv->s;
 	const struct mg_http_ops *ops = sv->http->ops;
-	const char *index = s->job.env->params[P_INDEX].s;
+	const char *index;
 	enum mg_kv_kind kind;
 	uint64_t size;
 	char *key;
 	int rc;
 
+	if (!s) { /* the site is gone, and no successor serves on this server */
+		ops->respond(ex, 503, NULL, 0, 0);
+		ops->end(ex);
+		return;
+	}
+	index = s->job.env->params[P_INDEX].s;
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
 		reply_text(sv, ex, req, 405, "Method Not Allowed\n",
 			   &(struct mg_http_header){ "Allow", "GET, HEAD" }, 1);
@@ -248,22 +256,37 @@ static const struct mg_job_ops site_ops = {
 	.hdr = MG_OPS_HDR(struct mg_job_ops, 1, 0),
 };
 
+/* The server will not call the handler with arg again. */
+static void served_release(void *arg)
+{
+	struct served *sv = arg;
+
+	for (struct served **p = sv->s ? &sv->s->served : NULL; p && *p; p = &(*p)->next) {
+		if (*p == sv) {
+			*p = sv->next;
+			break;
+		}
+	}
+	free(sv);
+}
+
 /* Serves the site on http (as well as on any server before it). */
 static int serve_on(struct site *s, struct mg_http *http)
 {
-	struct served *sv = mg_alloc(s->job.env, sizeof *sv);
+	struct served *sv = malloc(sizeof *sv);
 	int rc;
 
 	if (!sv)
 		return -ENOMEM;
 	*sv = (struct served){ .s = s, .http = http, .next = s->served };
-	rc = http->ops->serve(http, handle, sv);
+	s->served = sv; /* first: serving may release another of the site's */
+	rc = MG_OPS_HAS(http->ops, serve_owned) ? http->ops->serve_owned(http, handle, sv, served_release)
+						 : http->ops->serve(http, handle, sv);
 	if (rc < 0) {
-		mg_free(s->job.env, sv);
-		return rc;
+		s->served = sv->next;
+		free(sv);
 	}
-	s->served = sv;
-	return 0;
+	return rc;
 }
 
 static int site_start(struct mg_job *self, struct mg_console *con, struct mg_kv_ro *fs,
@@ -331,12 +354,9 @@ static void site_disconnect(struct mg_device *dev)
 {
 	struct site *s = mg_container_of(dev, struct site, job);
 
-	while (s->served) {
-		struct served *sv = s->served;
-
-		s->served = sv->next;
-		mg_free(s->job.env, sv);
-	}
+	/* the servers still hold these: they answer 503 until let go */
+	for (struct served *sv = s->served; sv; sv = sv->next)
+		sv->s = NULL;
 	if (s->anchor->streams)
 		s->anchor->s = NULL; /* the last stream frees it */
 	else
@@ -347,6 +367,7 @@ static void site_disconnect(struct mg_device *dev)
 static const struct mg_slot site_slots[] = {
 	[S_CONSOLE] = { .name = "console", .type = MG_TYPE(CONSOLE, 0), .doc = "where the access log goes" },
 	[S_FS] = { .name = "fs", .type = MG_TYPE(KV_RO, 0), .doc = "the files to serve" },
+	/* 1.0 is enough: without serve_owned the site's handler argument stays */
 	[S_HTTP] = { .name = "http", .type = MG_TYPE(HTTP, 0), .doc = "the server" },
 };
 

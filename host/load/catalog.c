@@ -2,12 +2,14 @@
  * plugins are .so files. */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "catalog.h"
+#include "elfread.h"
 
 static const struct mgl_plugin *loaded_by_path(const struct mgl_catalog *c, const char *path)
 {
@@ -17,16 +19,27 @@ static const struct mgl_plugin *loaded_by_path(const struct mgl_catalog *c, cons
 	return NULL;
 }
 
-/* dlopen reports a text file as a generic failure; say plainly what it is. */
-static int is_elf(const char *path)
-{
-	unsigned char magic[4] = { 0 };
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, magic, sizeof magic) : -1;
+/* This program's own ELF header (the linker defines the symbol): a plugin
+ * must be built for the same machine. */
+extern const Elf64_Ehdr __ehdr_start;
 
-	if (fd >= 0)
-		close(fd);
-	return n == 4 && !memcmp(magic, "\177ELF", 4);
+/* Whether file may go to dlopen, which trusts it: a file cut short (a copy
+ * still under way) or built for another machine makes it fault, and a
+ * text file gets a generic message.  0, or a negative errno after saying
+ * why in err. */
+static int check_file(const char *path, const char *file, char *err, size_t cap)
+{
+	const struct mgl_elf_want want = { __ehdr_start.e_ident[EI_DATA], __ehdr_start.e_machine,
+					   MG_PLUGIN_SYMBOL };
+	char why[128];
+	int rc = mgl_elf_check_dso(file, &want, why, sizeof why);
+
+	if (rc == -ENOENT)
+		snprintf(err, cap, "%s: not a plugin: it has no '%s' descriptor (declare one with MG_PLUGIN)",
+			 path, MG_PLUGIN_SYMBOL);
+	else if (rc < 0)
+		snprintf(err, cap, "%s: not a plugin: %s", path, why);
+	return rc < 0 ? -ENOEXEC : 0;
 }
 
 /* Opens `file` as the plugin at `path` (they differ for a fresh copy). */
@@ -37,14 +50,8 @@ static int open_plugin(struct mgl_catalog *c, const char *path, const char *file
 	void *handle;
 	const struct mg_plugin *desc;
 
-	if (access(file, R_OK) < 0) {
-		snprintf(err, cap, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (!is_elf(file)) {
-		snprintf(err, cap, "%s: not a plugin: not an ELF shared object", path);
+	if (check_file(path, file, err, cap) < 0)
 		return -ENOEXEC;
-	}
 	handle = dlopen(file, (c->target == MG_TARGET_UNIX ? RTLD_NOW : RTLD_LAZY) | RTLD_LOCAL);
 	if (!handle && c->target == MG_TARGET_UNIX &&
 	    (handle = dlopen(file, RTLD_LAZY | RTLD_LOCAL))) {
@@ -75,14 +82,6 @@ static int open_plugin(struct mgl_catalog *c, const char *path, const char *file
 	return 0;
 }
 
-int mgl_load_file(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,
-		  char *err, size_t cap)
-{
-	if ((*out = loaded_by_path(c, path)))
-		return 0;
-	return open_plugin(c, path, path, out, err, cap);
-}
-
 /* Copies src to dst; 0 or a negative errno. */
 static int copy_file(const char *src, const char *dst)
 {
@@ -105,23 +104,68 @@ static int copy_file(const char *src, const char *dst)
 	return rc;
 }
 
+/* The folder for fresh copies: made by mkdtemp, so that nobody else can
+ * take a copy's name first (and block the reload) or plant a file there. */
+static int copies_dir(struct mgl_catalog *c, char *err, size_t cap)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir;
+
+	if (c->copies)
+		return 0;
+	dir = mgr_strf("%s/mirage-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		int rc = -errno;
+
+		snprintf(err, cap, "cannot make a folder for plugin copies (%s): %s", dir, strerror(-rc));
+		free(dir);
+		return rc;
+	}
+	c->copies = dir;
+	return 0;
+}
+
+/* Opens a private copy of the file at path as the plugin at path: code
+ * mapped from the plugin folder would change under the host when a file
+ * there is rewritten in place (cp truncates it first: SIGBUS), and glibc
+ * hands back the mapping it has for a path already open. */
+static int open_copy(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,
+		     char *err, size_t cap)
+{
+	char *copy;
+	int rc = copies_dir(c, err, cap);
+
+	if (rc < 0)
+		return rc;
+	/* unique: loaded entries are never removed, so their count only grows */
+	copy = mgr_strf("%s/%zu-%s", c->copies, c->nloaded,
+			strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	rc = copy_file(path, copy);
+	if (rc < 0)
+		snprintf(err, cap, "%s: %s", path, strerror(-rc));
+	else
+		rc = open_plugin(c, path, copy, out, err, cap);
+	unlink(copy); /* the mapping stays */
+	free(copy);
+	return rc;
+}
+
+int mgl_load_file(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,
+		  char *err, size_t cap)
+{
+	if ((*out = loaded_by_path(c, path)))
+		return 0;
+	return open_copy(c, path, out, err, cap);
+}
+
 int mgl_reload_file(struct mgl_catalog *c, const char *path, char *err, size_t cap)
 {
 	const struct mgl_plugin *old = loaded_by_path(c, path), *fresh;
-	/* unique: loaded entries are never removed, so their count only grows */
-	char *copy = mgr_strf("/tmp/mirage-%d-%zu-%s", (int)getpid(), c->nloaded,
-			      strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
 	size_t old_index = old ? (size_t)(old - c->loaded) : 0;
-	int rc = copy_file(path, copy);
+	int rc = open_copy(c, path, &fresh, err, cap);
 
-	if (rc < 0)
-		snprintf(err, cap, "%s: cannot copy to %s: %s", path, copy, strerror(-rc));
-	else
-		rc = open_plugin(c, path, copy, &fresh, err, cap);
-	unlink(copy); /* the mapping stays */
-	free(copy);
 	if (rc == 0 && old)
-		c->loaded[old_index].stale = 1; /* open_plugin may have moved the array */
+		c->loaded[old_index].stale = 1; /* open_copy may have moved the array */
 	return rc;
 }
 
@@ -262,6 +306,9 @@ void mgl_catalog_free(struct mgl_catalog *c)
 	}
 	for (size_t i = 0; i < c->ndirs; i++)
 		free(c->dirs[i]);
+	if (c->copies)
+		rmdir(c->copies); /* empty: each copy goes once it is mapped */
+	free(c->copies);
 	free(c->loaded);
 	free(c->dirs);
 	memset(c, 0, sizeof *c);

@@ -18,6 +18,7 @@ struct mgl_catalog {
 	size_t ndirs;
 	struct mgl_plugin *loaded;
 	size_t nloaded;
+	char *copies; /* private folder for reloads' fresh copies, made when needed */
 	/* The target plugins are loaded for (mgl_catalog_init: unix).  For
 	 * unix, a plugin claiming it binds every symbol at load (RTLD_NOW), so
 	 * a missing one is an error now, not a crash later; any other plugin

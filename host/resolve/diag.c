@@ -1,7 +1,9 @@
 /* diag.c - error lines, typo suggestions and the small allocation helpers
  * the resolver uses (a resolver that runs out of memory has nothing useful
  * left to report, so it aborts). */
+#include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,14 +72,47 @@ void mgr_lines_push(struct mgr_lines *l, const char *s)
 	take(l, mgr_strdup(s));
 }
 
+#define QUOTED_MAX 60 /* longest quoted value shown whole */
+
+/* A message made printable on one line: control characters escaped, and
+ * each quoted value ('...') longer than QUOTED_MAX cut with "...", since
+ * messages echo config values (a 70 KB string, one with newlines). */
+static char *printable(const char *msg)
+{
+	char *out = mgr_xalloc(strlen(msg) * 4 + 1), *o = out;
+	size_t quoted = 0;
+	int in_quote = 0;
+
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		/* a quote opens after a non-word character ("a plugin's" is prose) */
+		if (*p == '\'' && (in_quote || p == (const unsigned char *)msg || !isalnum(p[-1]))) {
+			in_quote = !in_quote;
+			quoted = 0;
+		} else if (in_quote && ++quoted > QUOTED_MAX) {
+			if (quoted == QUOTED_MAX + 1)
+				o += sprintf(o, "...");
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f)
+			o += *p == '\n' ? sprintf(o, "\\n") : *p == '\t' ? sprintf(o, "\\t")
+									 : sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	return out;
+}
+
 void mgr_diag_add(struct mgr_lines *d, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
+	char *raw, *msg;
 
 	va_start(ap, fmt);
-	msg = vstrf(fmt, ap);
+	raw = vstrf(fmt, ap);
 	va_end(ap);
+	msg = printable(raw);
+	free(raw);
 	if (file && line > 0)
 		take(d, mgr_strf("%s:%d: %s", file, line, msg));
 	else if (file)

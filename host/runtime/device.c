@@ -258,7 +258,7 @@ void mgh_dev_release(struct mgh_dev *d)
 	if (d->grace)
 		mgh_timer_cancel(d->grace);
 	if (d->dev && p->connect && p->disconnect)
-		p->disconnect(d->dev);
+		MGH_AS_DEV(d, p->disconnect(d->dev));
 	if (d->job == JOB_RUNNING)
 		d->rt->jobs_running--;
 	left = mgh_loop_drop_owner(d->rt->loop, &d->env);
@@ -281,7 +281,7 @@ int mgh_dev_start(struct mgh_dev *d)
 
 	d->job = JOB_RUNNING;
 	rt->jobs_running++;
-	rc = rt->opts->start(d->pd, d->dev, d->deps);
+	MGH_AS_DEV(d, rc = rt->opts->start(d->pd, d->dev, d->deps));
 	if (rc < 0) {
 		mgh_rt_log(rt, d->env.name, MG_LOG_ERROR, "%s: start failed: %s", d->pd->plugin->name,
 			   strerror(-rc));
@@ -319,7 +319,7 @@ void mgh_dev_retire(struct mgh_dev *d)
 	if (d->dev && MG_PLUGIN_HAS(p, retire) &&
 	    mgh_timer_start(rt->loop, NULL, (uint64_t)rt->opts->grace_ms * 1000000u, grace_over, d,
 			    &d->grace) == 0)
-		p->retire(d->dev);
+		MGH_AS_DEV(d, p->retire(d->dev));
 	else
 		d->drained = 1;
 }

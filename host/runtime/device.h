@@ -6,6 +6,7 @@
 
 #include <mirage/job.h>
 
+#include "loop.h"
 #include "platform.h"
 #include "runtime.h"
 
@@ -43,6 +44,16 @@ struct mgh_rt {
 	int stopping;
 	int status;
 };
+
+/* Runs `call`, a call into d's plugin, as d: a fault report then names d
+ * (the loop does the same for the callbacks it runs). */
+#define MGH_AS_DEV(d, call)                                  \
+	do {                                                 \
+		const void *was_ = mgh_loop_owner;           \
+		mgh_loop_owner = &(d)->env;                  \
+		call;                                        \
+		mgh_loop_owner = was_;                       \
+	} while (0)
 
 __attribute__((format(printf, 4, 5))) void
 mgh_rt_log(const struct mgh_rt *rt, const char *who, enum mg_log_level level, const char *fmt, ...);

@@ -30,4 +30,8 @@ unsigned mgh_loop_pending(const struct mgh_loop *l);
  * 0, or a negative errno from the wait. */
 int mgh_loop_run_once(struct mgh_loop *l);
 
+/* The owner of the callback running now (NULL between callbacks): who ran
+ * when a fault comes, for the fatal-signal report. */
+extern const void *volatile mgh_loop_owner;
+
 #endif

@@ -149,7 +149,7 @@ static void notify(struct mgh_dev *d, const struct mg_plan_device *pd, struct mg
 		d->dep_devs[s]->users--;
 		d->dep_devs[s] = now;
 		d->deps[s] = now->dev;
-		pd->plugin->dep_replaced(d->dev, s, now->dev);
+		MGH_AS_DEV(d, pd->plugin->dep_replaced(d->dev, s, now->dev));
 	}
 }
 

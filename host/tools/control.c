@@ -303,7 +303,7 @@ int mgh_control_start(struct mgh_session *s, const char *path, struct mgh_contro
 		rc = -errno;
 	if (rc == 0) {
 		unlink(path); /* a socket left by an earlier run */
-		if (bind(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(c->fd, 16) < 0)
+		if (bind(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(c->fd, SOMAXCONN) < 0)
 			rc = -errno;
 	}
 	if (rc == 0)

@@ -137,7 +137,7 @@ static int add_plugin(struct freeze *fz, unsigned k)
 			     "device '%s': plugin '%s' has no object for target %s: expected %s (see abi/README.md, \"Freezing\")",
 			     d->name, d->plugin->name, fz->target, obj);
 		rc = -EINVAL;
-	} else if (mgf_elf_globals(obj, check_global, &g) < 0 || g.bad) {
+	} else if (mgl_elf_globals(obj, check_global, &g) < 0 || g.bad) {
 		rc = -EINVAL;
 	} else {
 		mgr_lines_push(&oc, "objcopy");
@@ -159,7 +159,7 @@ static int add_plugin(struct freeze *fz, unsigned k)
 	return rc;
 }
 
-static void size_line(const char *what, const struct mgf_sizes *sz)
+static void size_line(const char *what, const struct mgl_sizes *sz)
 {
 	printf("  %-24s %9llu %9llu %9llu\n", what, (unsigned long long)sz->text,
 	       (unsigned long long)sz->data, (unsigned long long)sz->bss);
@@ -169,7 +169,7 @@ static void size_line(const char *what, const struct mgf_sizes *sz)
 static void size_report(struct freeze *fz, const char *out)
 {
 	const struct mg_plan *plan = &fz->s.res.plan;
-	struct mgf_sizes one, all, plugins = { 0, 0, 0 };
+	struct mgl_sizes one, all, plugins = { 0, 0, 0 };
 	struct stat st;
 
 	printf("%s: %s image of \"%s\"\n  %-24s %9s %9s %9s\n", out, fz->target, plan->name, "",
@@ -178,7 +178,7 @@ static void size_report(struct freeze *fz, const char *out)
 		const char *name = plan->devices[k].plugin->name;
 		char *obj = mgr_strf("%s/%s.o", fz->tmp, name);
 
-		if (mgr_plan_first_use(plan, k) && mgf_elf_sizes(obj, &one) == 0) {
+		if (mgr_plan_first_use(plan, k) && mgl_elf_sizes(obj, &one) == 0) {
 			size_line(name, &one);
 			plugins.text += one.text;
 			plugins.data += one.data;
@@ -186,8 +186,8 @@ static void size_report(struct freeze *fz, const char *out)
 		}
 		free(obj);
 	}
-	if (mgf_elf_sizes(out, &all) == 0) {
-		one = (struct mgf_sizes){ all.text - plugins.text, all.data - plugins.data,
+	if (mgl_elf_sizes(out, &all) == 0) {
+		one = (struct mgl_sizes){ all.text - plugins.text, all.data - plugins.data,
 					  all.bss - plugins.bss };
 		size_line("(runtime, wiring, libc)", &one);
 		size_line("total", &all);

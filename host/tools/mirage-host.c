@@ -6,6 +6,7 @@
 
 #include "control.h"
 #include "resolve/describe.h"
+#include "fault.h"
 #include "ffistart.h"
 #include "resolve/types.h"
 #include "watch.h"
@@ -104,6 +105,7 @@ static int cmd_run(const struct mgh_args *a, const struct run_args *r)
 	int status = 1;
 
 	fflush(stdout);
+	mgh_fault_install();
 	if (mgh_session_open(&s, a, &opts) == 0 &&
 	    (!r->watch || mgh_watch_start(&s, &watcher) == 0) &&
 	    (!r->control || mgh_control_start(&s, r->control, &ctl) == 0))

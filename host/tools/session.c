@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "runtime/loop.h"
 #include "session.h"
 
@@ -44,6 +45,9 @@ static struct mgr_resolved *resolve(struct mgh_session *s, struct mgr_lines *msg
 		mgh_catalog_dirs(&s->cat, s->args, cfg.plugin_path, cfg.npath);
 	if (rc == 0)
 		rc = mgr_resolve(&cfg, &s->cat.base, MG_TARGET_UNIX, r, msgs);
+	for (size_t i = 0; rc == 0 && i < s->cat.nloaded; i++) /* checked by the resolve */
+		mgh_fault_note_plugin(s->cat.loaded[i].handle, s->cat.loaded[i].desc->name);
+	mgh_fault_note_folder(s->cat.copies);
 	/* the plan keeps nothing of cfg but the file name, which args holds */
 	r->file = s->args->config;
 	mgr_config_free(&cfg);
@@ -52,6 +56,34 @@ static struct mgr_resolved *resolve(struct mgh_session *s, struct mgr_lines *msg
 		return NULL;
 	}
 	return r;
+}
+
+/* A change keeps every running device's type (name and major): its
+ * dependents were wired to that type, and a job turned into a kv_ro, say,
+ * is no swap but another app.  0, or -EINVAL with the devices in msgs. */
+static int same_types(const struct mgh_session *s, const struct mg_plan *plan,
+		      struct mgr_lines *msgs)
+{
+	const struct mg_plan *now = &running(s)->plan;
+	int rc = 0;
+
+	for (unsigned k = 0; k < plan->ndevices; k++) {
+		const struct mg_plan_device *d = &plan->devices[k];
+		int j = mgr_plan_find(now, d->name);
+		const struct mg_type *was, *to = &d->plugin->provides;
+
+		if (j < 0)
+			continue;
+		was = &now->devices[j].plugin->provides;
+		if (strcmp(was->name, to->name) || was->major != to->major) {
+			mgr_diag_add(msgs, NULL, 0,
+				     "device '%s' is a %s %u.x (%s); %s provides %s %u.%u: a change keeps a device's type",
+				     d->name, was->name, was->major, now->devices[j].plugin->name,
+				     d->plugin->name, to->name, to->major, to->minor);
+			rc = -EINVAL;
+		}
+	}
+	return rc;
 }
 
 /* A change being applied, and how to undo what led to it if it fails. */
@@ -129,9 +161,11 @@ static int change(struct mgh_session *s, struct mgh_change_wait *w, struct mgr_l
 
 	w->s = s;
 	w->r = resolve(s, msgs);
+	rc = !w->r ? -EINVAL : same_types(s, &w->r->plan, msgs);
 	print_from(msgs, before);
 	w->t0 = mgh_now_ns();
-	rc = w->r ? mgh_rt_apply(s->rt, &w->r->plan, applied_later, w) : -EINVAL;
+	if (rc == 0)
+		rc = mgh_rt_apply(s->rt, &w->r->plan, applied_later, w);
 	if (rc == -EINPROGRESS) {
 		s->waiting = w;
 		mgr_diag_add(msgs, NULL, 0, "%s: a connect is in progress; the app serves unchanged until it ends",

@@ -153,6 +153,8 @@ void mgh_timer_cancel(struct mg_timer *t)
 	free(t);
 }
 
+const void *volatile mgh_loop_owner;
+
 static void run_timers(struct mgh_loop *l)
 {
 	uint64_t now = mgh_now_ns(), barrier = l->seq;
@@ -167,8 +169,10 @@ static void run_timers(struct mgh_loop *l)
 		if (t->seq >= barrier)
 			break;
 		heap_remove(l, t);
+		mgh_loop_owner = t->owner;
 		free(t);
 		cb(arg);
+		mgh_loop_owner = NULL;
 	}
 }
 
@@ -261,8 +265,11 @@ int mgh_loop_run_once(struct mgh_loop *l)
 				  (evs[i].events & EPOLLOUT ? MG_EV_WRITE : 0) |
 				  (evs[i].events & (EPOLLERR | EPOLLHUP) ? MG_EV_ERROR : 0);
 
-		if (w->cb)
+		if (w->cb) {
+			mgh_loop_owner = w->owner;
 			w->cb(w->arg, events);
+			mgh_loop_owner = NULL;
+		}
 	}
 	bury(l);
 	run_timers(l);

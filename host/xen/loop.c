@@ -7,6 +7,9 @@
 #include "runtime/loop.h"
 #include "plat.h"
 
+/* Kept for the shared runtime (host/loop.h); nothing reports faults here. */
+const void *volatile mgh_loop_owner;
+
 struct mg_timer {
 	struct mgh_loop *loop;
 	struct mg_timer *prev, *next;

@@ -2,10 +2,14 @@
  * usable plugin, and the message each one gives.  Fixtures are built into
  * $FIXTURE_DIR (default build/tests/fixtures). */
 #include "checkrun.h"
+#include <elf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "load/catalog.h"
+#include "load/elfread.h"
 #include "resolve/types.h"
 
 #define MG_ABI_MAJOR_NEXT 2 /* tests/fixtures/badmajor.c: MG_ABI_MAJOR + 1 */
@@ -96,6 +100,109 @@ START_TEST(absent_plugin_is_enoent)
 }
 END_TEST
 
+/* ---- files made from a fixture: cut short, moved around, mislabelled ---- */
+
+static char *fixture_bytes(const char *name, size_t *len)
+{
+	const char *dir = getenv("FIXTURE_DIR");
+	char path[512];
+	FILE *f;
+	char *b;
+
+	snprintf(path, sizeof path, "%s/%s", dir ? dir : "build/tests/fixtures", name);
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "%s", path);
+	fseek(f, 0, SEEK_END);
+	*len = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	b = malloc(*len + sizeof(Elf64_Shdr) * 64 + 1);
+	ck_assert(b && fread(b, 1, *len, f) == *len);
+	fclose(f);
+	return b;
+}
+
+/* Writes len bytes of b to a fresh file; its path in out (then unlinked by the caller). */
+static void write_temp(const char *b, size_t len, char *out, size_t cap)
+{
+	FILE *f;
+
+	snprintf(out, cap, "%s/mirage-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	close(mkstemp(out));
+	f = fopen(out, "wb");
+	ck_assert(f && fwrite(b, 1, len, f) == len);
+	fclose(f);
+}
+
+static void expect_load_error(const char *b, size_t len, const char *frag)
+{
+	const struct mgl_plugin *lp = NULL;
+	char path[512];
+	int rc;
+
+	write_temp(b, len, path, sizeof path);
+	rc = mgl_load_file(&cat, path, &lp, err, sizeof err);
+	unlink(path);
+	ck_assert_msg(rc == -ENOEXEC, "rc %d (%s)", rc, err);
+	ck_assert_msg(strstr(err, frag), "'%s' lacks '%s'", err, frag);
+}
+
+/* An interrupted copy: dlopen would map past the end of the file (SIGBUS). */
+START_TEST(plugin_cut_short_is_refused)
+{
+	size_t len;
+	char *b = fixture_bytes("kvone.so", &len);
+
+	expect_load_error(b, len / 2, "cut short");
+	expect_load_error(b, 100, "");
+	free(b);
+}
+END_TEST
+
+START_TEST(plugin_for_another_machine_is_refused)
+{
+	size_t len;
+	char *b = fixture_bytes("kvone.so", &len);
+	Elf64_Ehdr eh;
+
+	memcpy(&eh, b, sizeof eh);
+	eh.e_machine = eh.e_machine == EM_AARCH64 ? EM_X86_64 : EM_AARCH64;
+	memcpy(b, &eh, sizeof eh);
+	expect_load_error(b, len, "another machine");
+	free(b);
+}
+END_TEST
+
+static void count_descriptor(void *arg, const char *name)
+{
+	*(int *)arg += !strcmp(name, MG_PLUGIN_SYMBOL);
+}
+
+/* Section headers at an odd offset: read by copying, not by casting (UBSan
+ * aborted on the misaligned load). */
+START_TEST(section_headers_at_an_odd_offset)
+{
+	size_t len;
+	char *b = fixture_bytes("kvone.so", &len);
+	const struct mgl_plugin *lp = NULL;
+	char path[512];
+	Elf64_Ehdr eh;
+	int found = 0;
+
+	memcpy(&eh, b, sizeof eh);
+	ck_assert(eh.e_shnum <= 64);
+	b[len] = 0;
+	memcpy(b + len + 1, b + eh.e_shoff, eh.e_shnum * sizeof(Elf64_Shdr));
+	eh.e_shoff = len + 1;
+	memcpy(b, &eh, sizeof eh);
+	write_temp(b, len + 1 + eh.e_shnum * sizeof(Elf64_Shdr), path, sizeof path);
+	ck_assert_int_eq(mgl_elf_globals(path, count_descriptor, &found), 0);
+	ck_assert_int_eq(found, 1);
+	ck_assert_msg(mgl_load_file(&cat, path, &lp, err, sizeof err) == 0, "%s", err);
+	unlink(path);
+	free(b);
+}
+END_TEST
+
 static Suite *catalog_suite(void)
 {
 	Suite *s = suite_create("catalog");
@@ -109,6 +216,9 @@ static Suite *catalog_suite(void)
 	tcase_add_test(tc, descriptor_name_must_match_file);
 	tcase_add_test(tc, wrong_abi_major_is_refused);
 	tcase_add_test(tc, absent_plugin_is_enoent);
+	tcase_add_test(tc, plugin_cut_short_is_refused);
+	tcase_add_test(tc, plugin_for_another_machine_is_refused);
+	tcase_add_test(tc, section_headers_at_an_odd_offset);
 	suite_add_tcase(s, tc);
 	return s;
 }

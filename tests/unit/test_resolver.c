@@ -205,6 +205,26 @@ START_TEST(unknown_implementation_suggests_closest)
 }
 END_TEST
 
+/* Values are echoed on one line: control characters escaped, long ones cut. */
+START_TEST(messages_quote_values_printably)
+{
+	static char text[8192];
+	char name[5001];
+
+	ck_assert_int_eq(resolve("devices = {\n  fs = {\n    impl = \"kv\\nfake\\x01\"; root = \"/\"; };\n};\n"),
+			 -EINVAL);
+	expect_error(3, "unknown implementation 'kv\\nfake\\x01'", NULL);
+	mgr_lines_free(&diag);
+	mgr_config_free(&cfg);
+	memset(name, 'k', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	snprintf(text, sizeof text, "devices = {\n  fs = {\n    impl = \"%s\"; root = \"/\"; };\n};\n", name);
+	ck_assert_int_eq(resolve(text), -EINVAL);
+	expect_error(3, "unknown implementation 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...'", NULL);
+	ck_assert_uint_lt(strlen(diag.lines[0]), 300);
+}
+END_TEST
+
 START_TEST(wrong_type_on_slot)
 {
 	ck_assert_int_eq(resolve("devices = {\n  console = { impl = \"console.fake\"; };\n"
@@ -452,6 +472,7 @@ static Suite *resolver_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, good_config_is_wired_in_dependency_order);
+	tcase_add_test(tc, messages_quote_values_printably);
 	tcase_add_test(tc, unknown_implementation_suggests_closest);
 	tcase_add_test(tc, wrong_type_on_slot);
 	tcase_add_test(tc, missing_dependency);

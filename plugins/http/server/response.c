@@ -265,7 +265,7 @@ void http_respond_error(struct http_conn *c, int status)
 }
 
 const struct mg_http_ops http_ops = {
-	.hdr = MG_OPS_HDR(struct mg_http_ops, 1, 0),
+	.hdr = MG_OPS_HDR(struct mg_http_ops, 1, 1),
 	.serve = http_serve,
 	.header = ex_header,
 	.respond = ex_respond,
@@ -273,4 +273,5 @@ const struct mg_http_ops http_ops = {
 	.body_stream = ex_body_stream,
 	.end = ex_end,
 	.alloc = ex_alloc,
+	.serve_owned = http_serve_owned,
 };

@@ -41,7 +41,20 @@ static struct http_srv *srv_of_dev(struct mg_device *dev)
 	return mg_container_of(dev, struct http_srv, http);
 }
 
+/* Lets go of the handler's argument, after the handler is gone from s. */
+static void release(void (*fn)(void *arg), void *arg)
+{
+	if (fn)
+		fn(arg);
+}
+
 int http_serve(struct mg_http *h, mg_http_handler handler, void *arg)
+{
+	return http_serve_owned(h, handler, arg, NULL);
+}
+
+int http_serve_owned(struct mg_http *h, mg_http_handler handler, void *arg,
+		     void (*release_fn)(void *arg))
 {
 	struct http_srv *s = srv_of(h);
 	int rc;
@@ -49,8 +62,13 @@ int http_serve(struct mg_http *h, mg_http_handler handler, void *arg)
 	/* Served again (a replaced app's successor): the new handler takes the
 	 * requests from now on; the old one finishes what it has begun. */
 	if (s->handler) {
+		void (*old_release)(void *) = s->handler_release;
+		void *old_arg = s->handler_arg;
+
 		s->handler = handler;
 		s->handler_arg = arg;
+		s->handler_release = release_fn;
+		release(old_release, old_arg);
 		return 0;
 	}
 	if (!s->listener) {
@@ -68,6 +86,7 @@ int http_serve(struct mg_http *h, mg_http_handler handler, void *arg)
 	       s->net->ops->tcp_port(s->listener));
 	s->handler = handler;
 	s->handler_arg = arg;
+	s->handler_release = release_fn;
 	return 0;
 }
 
@@ -143,6 +162,7 @@ static void srv_disconnect(struct mg_device *dev)
 		s->env->host->timer_cancel(s->drain_timer);
 	if (s->listener)
 		s->net->ops->tcp_unlisten(s->listener);
+	release(s->handler_release, s->handler_arg);
 	mg_free(s->env, s);
 }
 
@@ -259,7 +279,7 @@ static const struct mg_param srv_params[] = {
 
 MG_PLUGIN(.name = "http.server", .version = "1.0",
 	  .summary = "HTTP/1.1 server over a stackv4 (keep-alive, pipelining, chunked)",
-	  .provides = MG_TYPE(HTTP, 0), .targets = MG_TARGET_ANY,
+	  .provides = MG_TYPE(HTTP, 1), .targets = MG_TARGET_ANY,
 	  .slots = srv_slots, .nslots = MG_COUNTOF(srv_slots),
 	  .params = srv_params, .nparams = MG_COUNTOF(srv_params),
 	  .connect = srv_connect, .disconnect = srv_disconnect,

@@ -23,6 +23,7 @@ struct http_srv {
 	uint16_t port;
 	mg_http_handler handler;
 	void *handler_arg;
+	void (*handler_release)(void *arg); /* called when handler_arg is let go */
 	struct http_limits lim;
 	uint64_t header_timeout_ns, idle_timeout_ns;
 	size_t out_cap;      /* a connection's write buffer */
@@ -103,6 +104,8 @@ void http_conn_pump(struct http_conn *c);
 extern const struct mg_http_ops http_ops;
 /* server.c: the ops table's serve. */
 int http_serve(struct mg_http *h, mg_http_handler handler, void *arg);
+int http_serve_owned(struct mg_http *h, mg_http_handler handler, void *arg,
+		     void (*release)(void *arg));
 /* Answers an unparsable request with status and closes afterwards. */
 void http_respond_error(struct http_conn *c, int status);
 /* Tells a streamed body's producer that nobody pulls it any more. */
