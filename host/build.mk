@@ -21,7 +21,8 @@ $(RESOLVE_LIB) $(LOAD_LIB):
 	rm -f $@ && ar rcsD $@ $^
 
 # The runtime with the Unix platform, for mirage-host and frozen programs.
-UNIX_RT_OBJ := $(call HOST_OBJ,$(wildcard host/runtime/*.c) host/unix/loop.c host/unix/unix.c)
+UNIX_RT_OBJ := $(call HOST_OBJ,$(wildcard host/runtime/*.c) host/unix/loop.c host/unix/unix.c \
+	host/resolve/value.c)
 TOOLS_SHARED_OBJ := $(call HOST_OBJ,host/tools/setup.c)
 MIRAGE_HOST_OBJ := $(call HOST_OBJ,host/tools/mirage-host.c host/tools/session.c \
 	host/tools/control.c host/tools/watch.c host/tools/ffistart.c host/tools/fault.c)

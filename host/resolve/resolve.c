@@ -8,6 +8,7 @@
 
 #include "resolve.h"
 #include "defaults.h"
+#include "value.h"
 #include "types.h"
 
 #define UNRESOLVED (-2)
@@ -97,32 +98,6 @@ static const struct mg_plugin *find_plugin(struct rs *rs, const char *dev, const
 	return p;
 }
 
-static int parse_bool(const char *s, int *out)
-{
-	static const char *const yes[] = { "true", "yes", "on", "1" };
-	static const char *const no[] = { "false", "no", "off", "0" };
-
-	for (size_t i = 0; i < MG_COUNTOF(yes); i++) {
-		if (!strcmp(s, yes[i]) || !strcmp(s, no[i])) {
-			*out = !strcmp(s, yes[i]);
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static int enum_has(const char *choices, const char *s)
-{
-	size_t len = strlen(s);
-
-	for (const char *c = choices; c; c = strchr(c, '|')) {
-		c += *c == '|';
-		if (!strncmp(c, s, len) && (c[len] == '|' || c[len] == '\0'))
-			return 1;
-	}
-	return 0;
-}
-
 static const char *found_text(const struct mgr_value *v, char *buf, size_t cap)
 {
 	static const char *const kinds[] = { "string", "integer", "boolean", "float", "" };
@@ -138,32 +113,24 @@ static int coerce(const struct mg_param *p, const struct mgr_value *v, const cha
 		  union mg_value *out, char **text, char *err, size_t cap)
 {
 	char found[256];
-	char *end;
 
 	switch (p->type) {
 	case MG_PARAM_INT:
 		if (v->kind == MGR_V_INT) {
 			out->i = v->i;
-		} else {
-			errno = 0;
-			out->i = v->kind == MGR_V_STRING ? strtoll(v->text, &end, 0) : 0;
-			if (v->kind != MGR_V_STRING || !*v->text || *end || errno) {
-				snprintf(err, cap, "expected an integer, found %s",
-					 found_text(v, found, sizeof found));
-				return -EINVAL;
-			}
-		}
-		if (p->min < p->max && (out->i < p->min || out->i > p->max)) {
-			snprintf(err, cap, "expected an integer from %lld to %lld, found %lld",
-				 (long long)p->min, (long long)p->max, (long long)out->i);
+		} else if (v->kind != MGR_V_STRING || mgr_parse_int(v->text, &out->i) < 0) {
+			snprintf(err, cap, "expected an integer, found %s",
+				 found_text(v, found, sizeof found));
 			return -EINVAL;
 		}
+		if (mgr_check_int(p, out->i, err, cap) < 0)
+			return -EINVAL;
 		*text = mgr_strf("%lld", (long long)out->i);
 		return 0;
 	case MG_PARAM_BOOL:
 		if (v->kind == MGR_V_BOOL)
 			out->b = v->b;
-		else if (v->kind != MGR_V_STRING || parse_bool(v->text, &out->b) < 0) {
+		else if (v->kind != MGR_V_STRING || mgr_parse_bool(v->text, &out->b) < 0) {
 			snprintf(err, cap, "expected a boolean (true or false), found %s",
 				 found_text(v, found, sizeof found));
 			return -EINVAL;
@@ -179,10 +146,8 @@ static int coerce(const struct mg_param *p, const struct mgr_value *v, const cha
 				 found_text(v, found, sizeof found));
 			return -EINVAL;
 		}
-		if (p->type == MG_PARAM_ENUM && !enum_has(p->choices, v->text)) {
-			snprintf(err, cap, "expected one of %s, found \"%s\"", p->choices, v->text);
+		if (p->type == MG_PARAM_ENUM && mgr_check_enum(p, v->text, err, cap) < 0)
 			return -EINVAL;
-		}
 		if (p->type == MG_PARAM_PATH && v->text[0] && v->text[0] != '/' && strcmp(dir, "."))
 			*text = mgr_strf("%s/%s", dir, v->text);
 		else

@@ -148,7 +148,8 @@ void mgf_write_wiring(const struct mgr_resolved *r, int level, FILE *out)
 		fprintf(out, "\n/* %s: %s */\n", plan->devices[k].name, plan->devices[k].plugin->name);
 		write_device_data(r, k, out);
 	}
-	fprintf(out, "\nstatic const struct mg_plan_device devices[] = {\n");
+	/* not const: a frozen program's --set gives a device new values */
+	fprintf(out, "\nstatic struct mg_plan_device devices[] = {\n");
 	for (unsigned k = 0; k < plan->ndevices; k++) {
 		const struct mg_plugin *p = plan->devices[k].plugin;
 

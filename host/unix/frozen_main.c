@@ -1,26 +1,32 @@
 /* frozen_main.c - main of a frozen Unix program: the plan is static data
- * from the generated wiring file, jobs are started by direct calls. */
+ * from the generated wiring file, jobs are started by direct calls; its
+ * arguments may set parameters (runtime/boot.h). */
 #include <stdio.h>
-#include <string.h>
 
+#include "runtime/boot.h"
 #include "runtime/frozen.h"
+
+static void say(int error, const char *line)
+{
+	fprintf(error ? stderr : stdout, "%s\n", line);
+}
 
 int main(int argc, char **argv)
 {
 	struct mgh_opts opts = { .level = mg_frozen_log_level, .start = mg_frozen_start,
 				 .target = "unix", .prog = mg_frozen_plan.name };
+	struct mgh_boot boot;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-v") && opts.level < MG_LOG_DEBUG) {
-			opts.level++;
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: %s [-v]...\nThe app \"%s\", wired at build time by mirage-freeze; -v logs more.\n",
-			       argv[0], mg_frozen_plan.name);
-			return 0;
-		} else {
-			fprintf(stderr, "%s: unexpected argument '%s' (try --help)\n", argv[0], argv[i]);
-			return 2;
-		}
+	switch (mgh_boot_args(&mg_frozen_plan, argv[0], argc - 1, argv + 1, say, &boot)) {
+	case MGH_BOOT_HELP:
+		return 0;
+	case MGH_BOOT_ERROR:
+		return 2;
+	case MGH_BOOT_RUN:
+		break;
 	}
-	return mgh_run(&mg_frozen_plan, &opts);
+	opts.level += boot.verbose;
+	if (opts.level > MG_LOG_DEBUG)
+		opts.level = MG_LOG_DEBUG;
+	return mgh_run(boot.plan, &opts);
 }

@@ -8,6 +8,7 @@
 #include "cpu.h"
 #include "image.h"
 #include "plat.h"
+#include "runtime/boot.h"
 #include "runtime/platform.h"
 #include "runtime/runtime.h"
 
@@ -54,6 +55,27 @@ static int log_level(void)
 	return &mg_frozen_log_level ? mg_frozen_log_level : MG_LOG_INFO;
 }
 
+/* The start info's command line, copied before the heap may take its page. */
+static char cmdline[1024];
+
+static void keep_cmdline(const struct hvm_start_info *si)
+{
+	const char *from = (const char *)(uintptr_t)si->cmdline_paddr;
+	size_t n = 0;
+
+	while (si->cmdline_paddr && from[n] && n + 1 < sizeof cmdline) {
+		cmdline[n] = from[n];
+		n++;
+	}
+	cmdline[n] = '\0';
+}
+
+static void boot_line(int error, const char *line)
+{
+	(void)error; /* one console */
+	mgh_plat_log(line);
+}
+
 void mgx_main(uint32_t start_info)
 {
 	const struct hvm_start_info *si = (const void *)(uintptr_t)start_info;
@@ -61,7 +83,11 @@ void mgx_main(uint32_t start_info)
 	struct mgh_opts opts = { .level = (enum mg_log_level)log_level(),
 				 .start = mg_frozen_start, .target = "xen", .prog = prog };
 	uint64_t first_line;
+	struct mgh_boot boot;
+	char *argv[64];
+	int argc;
 
+	keep_cmdline(si);
 	mgx_xen_init();
 	mgx_mem_init(si);
 	mgx_cons_init();
@@ -77,5 +103,15 @@ void mgx_main(uint32_t start_info)
 			  "time from %s; idle by %s", prog,
 			  (unsigned long long)(mgx_tsc_to_ns(first_line - mgx_tsc_entry) / 1000),
 			  mgx_time_source(), mgx_evtchn_idle());
-	mgx_exit(mgh_run(&mg_frozen_plan, &opts));
+	argc = mgh_boot_split(cmdline, argv, (int)MG_COUNTOF(argv));
+	switch (mgh_boot_args(&mg_frozen_plan, prog, argc, argv, boot_line, &boot)) {
+	case MGH_BOOT_HELP:
+		mgx_exit(0);
+	case MGH_BOOT_ERROR:
+		mgx_exit(2);
+	case MGH_BOOT_RUN:
+		break;
+	}
+	opts.level = opts.level + boot.verbose > MG_LOG_DEBUG ? MG_LOG_DEBUG : opts.level + boot.verbose;
+	mgx_exit(mgh_run(boot.plan, &opts));
 }

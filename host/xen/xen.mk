@@ -34,7 +34,7 @@ XEN_LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 XEN_PLUGIN_OBJS :=
 
 # The platform, the portable runtime and the libc, as one archive.
-XEN_PLAT_SRC := $(wildcard host/xen/*.c host/runtime/*.c host/libc/*.c)
+XEN_PLAT_SRC := $(wildcard host/xen/*.c host/runtime/*.c host/libc/*.c) host/resolve/value.c
 XEN_PLAT_OBJ := $(XEN_BUILD)/obj/xen/boot.o $(patsubst host/%.c,$(XEN_BUILD)/obj/%.o,$(XEN_PLAT_SRC))
 
 .PHONY: xen-platform xen-symbols xen-run xen-freeze
