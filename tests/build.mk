@@ -48,6 +48,7 @@ test-run: test-build
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/http.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/guide.sh
 	BUILD=$(BUILD) bash tests/e2e/freeze.sh
+	BUILD=$(BUILD) bash tests/e2e/golden.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/swap.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/xen/qemu.sh
 
