@@ -80,15 +80,19 @@ static void fake_dep_replaced(struct mg_device *self, uint32_t slot, struct mg_d
 	of(self)->new_dep = dep;
 }
 
-/* What is in flight finishes on the next loop round; param "answer"
- * false: it never does, and only the grace period ends it. */
-static void finish_work(void *arg)
-{
-	struct fake *f = arg;
+/* Param "answer": when a retiring fake says it is done. */
+enum { NEVER, LATER, AT_ONCE };
 
+static void say_retired(struct fake *f)
+{
 	f->retired_call++;
 	f->seq_retired = ++seq;
 	f->env->host->retired(f->env);
+}
+
+static void finish_work(void *arg)
+{
+	say_retired(arg);
 }
 
 static void fake_retire(struct mg_device *self)
@@ -97,7 +101,9 @@ static void fake_retire(struct mg_device *self)
 
 	f->retired_hook++;
 	f->seq_retire = ++seq;
-	if (f->env->params[1].b)
+	if (f->env->params[1].i == AT_ONCE)
+		say_retired(f);
+	else if (f->env->params[1].i == LATER)
 		ck_assert_int_eq(f->env->host->timer_start(f->env, 0, finish_work, f, NULL), 0);
 }
 
@@ -128,7 +134,7 @@ static int start_job(const struct mg_plan_device *pd, struct mg_device *self,
 static const struct mg_param v_param[] = { { .name = "v", .type = MG_PARAM_INT, .def = "1" } };
 static const struct mg_param retiring_params[] = {
 	{ .name = "v", .type = MG_PARAM_INT, .def = "1" },
-	{ .name = "answer", .type = MG_PARAM_BOOL, .def = "true" },
+	{ .name = "answer", .type = MG_PARAM_INT, .def = "1" },
 };
 #define FAKE(var, connect_fn, params_, ...)                                  \
 	static const struct mg_plugin var = { .magic = MG_PLUGIN_MAGIC,      \
@@ -160,10 +166,6 @@ FAKE(app_nostart, fake_connect, v_param, .name = "app.nostart", .provides = { "j
      .nslots = 1, .start = (mg_start_fn)fail_start);
 
 static const union mg_value v1[] = { { .i = 1 } }, v2[] = { { .i = 2 } };
-static const union mg_value answer[] = { { .i = 1 }, { .b = 1 } },
-			    answer2[] = { { .i = 2 }, { .b = 1 } },
-			    silent[] = { { .i = 1 }, { .b = 0 } },
-			    silent2[] = { { .i = 2 }, { .b = 0 } };
 static const int on0[] = { 0 }, on1[] = { 1 };
 static const unsigned job3[] = { 3 };
 
@@ -185,15 +187,21 @@ PLAN(job_v2, DEV_L(v1), DEV_M, DEV_H(v1), DEV_J(&app, v2));
 PLAN(job_nostart, DEV_L(v1), DEV_M, DEV_H(v1), DEV_J(&app_nostart, v1));
 /* H gone, N new (J stays at index 3: its dependency M keeps index 1) */
 PLAN(h_for_n, DEV_L(v1), DEV_M, { "N", &leaf, v1, NULL }, DEV_J(&app, v1));
+/* L renamed K: M and H depend on another name now */
+PLAN(renamed, { "K", &leaf, v1, NULL }, DEV_M, DEV_H(v1), DEV_J(&app, v1));
 
-static const struct mg_plan_device retire_devs[] = { DEV_L(v1), { "R", &retiring, answer, on0 } },
-				   retire2_devs[] = { DEV_L(v1), { "R", &retiring, answer2, on0 } },
-				   silent_devs[] = { DEV_L(v1), { "R", &retiring, silent, on0 } },
-				   silent2_devs[] = { DEV_L(v1), { "R", &retiring, silent2, on0 } };
-static const struct mg_plan retire_plan = { "retire", retire_devs, 2, NULL, 0 },
-			    retire2_plan = { "retire2", retire2_devs, 2, NULL, 0 },
-			    silent_plan = { "silent", silent_devs, 2, NULL, 0 },
-			    silent2_plan = { "silent2", silent2_devs, 2, NULL, 0 };
+/* L, and R on L: no job */
+#define DEV_R(v, answer) { "R", &retiring, (const union mg_value[]){ { .i = v }, { .i = answer } }, on0 }
+#define JOBLESS(var, ...)                                                   \
+	static const struct mg_plan_device var##_devs[] = { __VA_ARGS__ };  \
+	static const struct mg_plan var = { #var, var##_devs, MG_COUNTOF(var##_devs), NULL, 0 }
+JOBLESS(later, DEV_L(v1), DEV_R(1, LATER));
+JOBLESS(later_v2, DEV_L(v1), DEV_R(2, LATER));
+JOBLESS(later_both_v2, DEV_L(v2), DEV_R(1, LATER));
+JOBLESS(never, DEV_L(v1), DEV_R(1, NEVER));
+JOBLESS(never_v2, DEV_L(v1), DEV_R(2, NEVER));
+JOBLESS(at_once, DEV_L(v1), DEV_R(1, AT_ONCE));
+JOBLESS(at_once_v2, DEV_L(v1), DEV_R(2, AT_ONCE));
 
 static struct mgh_opts opts = {
 	.level = MG_LOG_ERROR, .start = start_job, .target = "unix", .prog = "test_swap",
@@ -212,7 +220,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	mgh_rt_free(rt);
+	if (rt)
+		mgh_rt_free(rt);
 }
 
 /* The n-th instance (0 first) ever connected for device `name`. */
@@ -344,12 +353,12 @@ END_TEST
 
 START_TEST(a_retiring_predecessor_is_disconnected_once_it_says_retired)
 {
-	ck_assert_int_eq(mgh_rt_start(rt, &retire_plan), 0);
-	ck_assert_int_eq(mgh_rt_apply(rt, &retire2_plan), 0);
+	ck_assert_int_eq(mgh_rt_start(rt, &later), 0);
+	ck_assert_int_eq(mgh_rt_apply(rt, &later_v2), 0);
 	ck_assert_uint_eq(instances("R"), 2);
 	ck_assert_uint_eq(inst("R", 0)->retired_hook, 1);
 	ck_assert_uint_eq(inst("R", 0)->disconnected, 0);
-	ck_assert(mgh_rt_uses_plan(rt, &retire_plan));
+	ck_assert(mgh_rt_uses_plan(rt, &later));
 	RUN_UNTIL(inst("R", 0)->disconnected);
 	ck_assert_uint_eq(inst("R", 0)->retired_call, 1);
 	ck_assert_uint_lt(inst("R", 0)->seq_retire, inst("R", 0)->seq_retired);
@@ -369,13 +378,70 @@ START_TEST(a_predecessor_that_never_says_retired_is_disconnected_after_its_grace
 	short_grace.grace_ms = 1;
 	rt = mgh_rt_new(&short_grace);
 	ck_assert_ptr_nonnull(rt);
-	ck_assert_int_eq(mgh_rt_start(rt, &silent_plan), 0);
-	ck_assert_int_eq(mgh_rt_apply(rt, &silent2_plan), 0);
+	ck_assert_int_eq(mgh_rt_start(rt, &never), 0);
+	ck_assert_int_eq(mgh_rt_apply(rt, &never_v2), 0);
 	ck_assert_uint_eq(inst("R", 0)->retired_hook, 1);
 	ck_assert_uint_eq(inst("R", 0)->disconnected, 0);
 	RUN_UNTIL(inst("R", 0)->disconnected);
 	ck_assert_uint_eq(inst("R", 0)->retired_call, 0);
 	ck_assert_uint_eq(inst("R", 1)->disconnected, 0);
+}
+END_TEST
+
+START_TEST(a_predecessor_that_says_retired_at_once_goes_at_commit)
+{
+	ck_assert_int_eq(mgh_rt_start(rt, &at_once), 0);
+	ck_assert_int_eq(mgh_rt_apply(rt, &at_once_v2), 0);
+	ck_assert_uint_eq(inst("R", 0)->retired_call, 1);
+	ck_assert_uint_eq(inst("R", 0)->disconnected, 1);
+	ck_assert_uint_lt(inst("R", 0)->seq_retired, inst("R", 0)->seq_disconnect);
+	ck_assert_uint_eq(inst("R", 1)->disconnected, 0);
+}
+END_TEST
+
+START_TEST(a_retiring_device_keeps_its_replaced_dependency_until_done)
+{
+	ck_assert_int_eq(mgh_rt_start(rt, &later), 0);
+	ck_assert_int_eq(mgh_rt_apply(rt, &later_both_v2), 0);
+	ck_assert_uint_eq(instances("L") + instances("R"), 4);
+	/* the old L has no retire hook, but the old R still works on it */
+	ck_assert_uint_eq(inst("L", 0)->disconnected, 0);
+	ck_assert_uint_eq(inst("R", 0)->retired_hook, 1);
+	RUN_UNTIL(inst("L", 0)->disconnected);
+	ck_assert_uint_lt(inst("R", 0)->seq_retired, inst("R", 0)->seq_disconnect);
+	ck_assert_uint_lt(inst("R", 0)->seq_disconnect, inst("L", 0)->seq_disconnect);
+	ck_assert_uint_eq(inst("L", 1)->disconnected + inst("R", 1)->disconnected, 0);
+}
+END_TEST
+
+START_TEST(freeing_the_runtime_ends_a_retirement)
+{
+	ck_assert_int_eq(mgh_rt_start(rt, &later), 0);
+	ck_assert_int_eq(mgh_rt_apply(rt, &later_v2), 0);
+	mgh_rt_free(rt);
+	rt = NULL;
+	ck_assert_uint_eq(inst("R", 0)->retired_call, 0);
+	for (unsigned i = 0; i < nfakes; i++)
+		ck_assert_uint_eq(fakes[i].disconnected, 1);
+	/* the newer R used L: L goes last */
+	ck_assert_uint_lt(inst("R", 1)->seq_disconnect, inst("L", 0)->seq_disconnect);
+}
+END_TEST
+
+START_TEST(a_dependency_of_another_name_is_not_told_but_reconnected)
+{
+	start_base();
+	ck_assert_int_eq(mgh_rt_apply(rt, &renamed), 0);
+	ck_assert_uint_eq(instances("K"), 1);
+	ck_assert_uint_eq(inst("L", 0)->disconnected, 1);
+	ck_assert_uint_eq(instances("M"), 2);
+	ck_assert_uint_eq(inst("M", 0)->dep_replaced, 0);
+	ck_assert_uint_eq(inst("M", 0)->disconnected, 1);
+	ck_assert_uint_eq(instances("H"), 2);
+	/* J's M is a new instance and J has no dep_replaced: started again */
+	ck_assert_uint_eq(instances("J"), 2);
+	ck_assert_uint_eq(inst("J", 1)->started, 1);
+	ck_assert_uint_eq(mgh_rt_jobs_running(rt), 1);
 }
 END_TEST
 
@@ -433,6 +499,10 @@ static Suite *swap_suite(void)
 	tcase_add_test(tc, a_replaced_device_on_the_same_instances_hands_over);
 	tcase_add_test(tc, a_retiring_predecessor_is_disconnected_once_it_says_retired);
 	tcase_add_test(tc, a_predecessor_that_never_says_retired_is_disconnected_after_its_grace);
+	tcase_add_test(tc, a_predecessor_that_says_retired_at_once_goes_at_commit);
+	tcase_add_test(tc, a_retiring_device_keeps_its_replaced_dependency_until_done);
+	tcase_add_test(tc, freeing_the_runtime_ends_a_retirement);
+	tcase_add_test(tc, a_dependency_of_another_name_is_not_told_but_reconnected);
 	tcase_add_test(tc, a_device_added_is_connected_and_one_removed_disconnected);
 	tcase_add_test(tc, a_replaced_job_is_started_again);
 	tcase_add_test(tc, a_new_job_that_fails_to_start_is_ecanceled_but_the_change_stays);
