@@ -34,9 +34,10 @@ static struct fake *of(struct mg_device *dev)
 
 static int fake_connect(const struct mg_env *env, struct mg_device **out)
 {
-	struct fake *f = &fakes[nfakes++];
+	struct fake *f;
 
-	ck_assert_uint_le(nfakes, MG_COUNTOF(fakes));
+	ck_assert_uint_lt(nfakes, MG_COUNTOF(fakes));
+	f = &fakes[nfakes++];
 	*f = (struct fake){ .h = { &fake_ops, env }, .env = env, .name = env->name };
 	*out = MG_DEVICE(&f->h);
 	return 0;
@@ -149,21 +150,23 @@ static const struct mg_param retiring_params[] = {
 					      .disconnect = fake_disconnect, __VA_ARGS__ }
 
 static const struct mg_slot dep_slot[] = { { .name = "dep", .type = { "thing", 1, 0 } } };
+#define THING .provides = { "thing", 1, 0 }
+#define JOB .provides = { "job", 1, 0 }
+#define ON_DEP .slots = dep_slot, .nslots = 1
 
-FAKE(leaf, fake_connect, v_param, .name = "thing.leaf", .provides = { "thing", 1, 0 });
+FAKE(leaf, fake_connect, v_param, .name = "thing.leaf", THING);
 /* goes on when its dependency is replaced */
-FAKE(mid, fake_connect, v_param, .name = "thing.mid", .provides = { "thing", 1, 0 }, .slots = dep_slot, .nslots = 1,
+FAKE(mid, fake_connect, v_param, .name = "thing.mid", THING, ON_DEP,
      .dep_replaced = fake_dep_replaced);
 /* re-connected when its dependency is replaced; hands its state over */
-FAKE(handing, fake_connect, v_param, .name = "thing.handing", .provides = { "thing", 1, 0 }, .slots = dep_slot,
-     .nslots = 1, .handover_export = fake_export, .handover_import = fake_import);
-FAKE(broken, fail_connect, v_param, .name = "thing.broken", .provides = { "thing", 1, 0 });
-FAKE(retiring, fake_connect, retiring_params, .name = "thing.retiring", .provides = { "thing", 1, 0 }, .slots = dep_slot,
-     .nslots = 1, .retire = fake_retire);
-FAKE(app, fake_connect, v_param, .name = "app.fake", .provides = { "job", 1, 0 }, .slots = dep_slot, .nslots = 1,
-     .start = (mg_start_fn)fake_start);
-FAKE(app_nostart, fake_connect, v_param, .name = "app.nostart", .provides = { "job", 1, 0 }, .slots = dep_slot,
-     .nslots = 1, .start = (mg_start_fn)fail_start);
+FAKE(handing, fake_connect, v_param, .name = "thing.handing", THING, ON_DEP,
+     .handover_export = fake_export, .handover_import = fake_import);
+FAKE(broken, fail_connect, v_param, .name = "thing.broken", THING);
+FAKE(retiring, fake_connect, retiring_params, .name = "thing.retiring", THING, ON_DEP,
+     .retire = fake_retire);
+FAKE(app, fake_connect, v_param, .name = "app.fake", JOB, ON_DEP, .start = (mg_start_fn)fake_start);
+FAKE(app_nostart, fake_connect, v_param, .name = "app.nostart", JOB, ON_DEP,
+     .start = (mg_start_fn)fail_start);
 
 static const union mg_value v1[] = { { .i = 1 } }, v2[] = { { .i = 2 } };
 static const int on0[] = { 0 }, on1[] = { 1 };
@@ -191,7 +194,8 @@ PLAN(h_for_n, DEV_L(v1), DEV_M, { "N", &leaf, v1, NULL }, DEV_J(&app, v1));
 PLAN(renamed, { "K", &leaf, v1, NULL }, DEV_M, DEV_H(v1), DEV_J(&app, v1));
 
 /* L, and R on L: no job */
-#define DEV_R(v, answer) { "R", &retiring, (const union mg_value[]){ { .i = v }, { .i = answer } }, on0 }
+#define DEV_R(v, answer) \
+	{ "R", &retiring, (const union mg_value[]){ { .i = v }, { .i = answer } }, on0 }
 #define JOBLESS(var, ...)                                                   \
 	static const struct mg_plan_device var##_devs[] = { __VA_ARGS__ };  \
 	static const struct mg_plan var = { #var, var##_devs, MG_COUNTOF(var##_devs), NULL, 0 }
@@ -203,7 +207,7 @@ JOBLESS(never_v2, DEV_L(v1), DEV_R(2, NEVER));
 JOBLESS(at_once, DEV_L(v1), DEV_R(1, AT_ONCE));
 JOBLESS(at_once_v2, DEV_L(v1), DEV_R(2, AT_ONCE));
 
-static struct mgh_opts opts = {
+static const struct mgh_opts opts = {
 	.level = MG_LOG_ERROR, .start = start_job, .target = "unix", .prog = "test_swap",
 	/* long enough that only a device's own retired call ends its work */
 	.grace_ms = 600000,
