@@ -134,7 +134,9 @@ int mgh_session_swap(struct mgh_session *s, const char *dev, const char *impl,
 	} else {
 		rc = change(s, what, msgs);
 	}
-	if (rc < 0) /* a failed swap leaves no override behind */
+	/* a swap not applied leaves no override behind; one applied with a
+	 * job that failed to start is in, and its override with it */
+	if (rc < 0 && rc != -ECANCELED)
 		while (s->sets.n > before)
 			free(s->sets.lines[--s->sets.n]);
 	free(set);
