@@ -7,7 +7,7 @@ CHECK_FLAGS = $(shell pkg-config --cflags --libs check 2>/dev/null)
 TEST_STAMP := $(BUILD)/.deps-test
 FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,$(wildcard tests/fixtures/*.c)) \
 	$(BUILD)/tests/fixtures/notelf.so
-UNIT_TESTS := resolver catalog loop kvro http_parser
+UNIT_TESTS := resolver catalog loop swap kvro http_parser
 TESTS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 $(TEST_STAMP): scripts/deps.sh
@@ -30,6 +30,7 @@ TEST_OBJ = $(BUILD)/tests/obj/test_$(1).o $(BUILD)/tests/obj/checkrun.o
 $(BUILD)/tests/test_resolver: $(call TEST_OBJ,resolver) $(RESOLVE_LIB)
 $(BUILD)/tests/test_catalog: $(call TEST_OBJ,catalog) $(LOAD_LIB) $(RESOLVE_LIB)
 $(BUILD)/tests/test_loop: $(call TEST_OBJ,loop) $(call HOST_OBJ,host/unix/loop.c)
+$(BUILD)/tests/test_swap: $(call TEST_OBJ,swap) $(UNIX_RT_OBJ)
 $(BUILD)/tests/test_kvro: $(call TEST_OBJ,kvro) $(BUILD)/tests/obj/fakehost.o
 $(BUILD)/tests/test_http_parser: $(call TEST_OBJ,http_parser) \
 	$(call mg_objs,http.server,pic,parser.c date.c)
@@ -48,6 +49,7 @@ test-run: test-build
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/http.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/guide.sh
 	BUILD=$(BUILD) bash tests/e2e/freeze.sh
+	BUILD=$(BUILD) bash tests/e2e/golden.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/swap.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostrel.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/xen/qemu.sh

@@ -235,7 +235,8 @@ void mgh_change_connected(struct mgh_dev *d, int status)
 
 	if (!c || c->next[c->k] != d)
 		return; /* its change was abandoned */
-	mgh_timer_cancel(c->timeout);
+	if (c->timeout)
+		mgh_timer_cancel(c->timeout);
 	c->timeout = NULL;
 	if (status < 0) {
 		mgh_rt_log(d->rt, d->env.name, MG_LOG_ERROR, "%s: connect failed: %s",

@@ -266,4 +266,20 @@ else
 	not_ok "the website starts again with --grace-ms" "$(cat "$TMP/server.err")"
 fi
 
+# ---- a swap whose new job fails to start ------------------------------------------
+# It is applied all the same (the old job is gone), so its override stays:
+# a later change of anything else must not bring the old job back.
+cp "$BUILD/tests/fixtures/failstart.so" "$TMP/plugins/"
+SERVER_ARGS=(--plugin-path "$TMP/plugins" --control "$SOCK")
+if start_server "$TMP/app/website.cfg"; then
+	out=$(ctl swap main failstart 2>&1)
+	check "a swap to a job that cannot start is applied, and says so" \
+		grep -q "applied.*a job failed to start" <<<"$out"
+	ctl reload >/dev/null 2>&1
+	check "a reload after it keeps the swapped job" grep -q '^main failstart ' <(ctl graph)
+	stop_server
+else
+	not_ok "the website starts again for the failing job" "$(cat "$TMP/server.err")"
+fi
+
 finish

@@ -311,6 +311,12 @@ START_TEST(type_defined_outside_the_tree)
 {
 	ck_assert_int_eq(resolve("devices = {\n  g = { impl = \"greeter.fake\"; };\n  main = { impl = \"greet.app\"; };\n};\n"),
 			 0);
+}
+END_TEST
+
+/* One resolve per case: the fixture frees one result. */
+START_TEST(type_defined_outside_the_tree_has_its_minor_checked)
+{
 	ck_assert_int_eq(resolve("devices = {\n  g = { impl = \"greeter.fake\"; };\n  main = { impl = \"greet2.app\"; };\n};\n"),
 			 -EINVAL);
 	expect_error(3, "slot 'g' of greet2.app expects greeter >= 1.2, but device 'g' (greeter.fake) provides greeter 1.0",
@@ -484,6 +490,7 @@ static Suite *resolver_suite(void)
 	tcase_add_test(tc, abi_major_mismatch);
 	tcase_add_test(tc, newer_minor_than_host);
 	tcase_add_test(tc, type_defined_outside_the_tree);
+	tcase_add_test(tc, type_defined_outside_the_tree_has_its_minor_checked);
 	tcase_add_test(tc, unknown_parameter_suggests_closest);
 	tcase_add_test(tc, mistyped_parameters);
 	tcase_add_test(tc, enum_value_must_be_a_choice);
