@@ -184,6 +184,7 @@ test-run: test-build
 		FIXTURE_DIR=$(BUILD)/tests/fixtures MIRAGE_PLUGIN_DIR=$(BUILD)/plugins $$t; done
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/http.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/hostile.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/guide.sh
 	BUILD=$(BUILD) bash tests/freeze.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/swap.sh
