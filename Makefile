@@ -144,6 +144,7 @@ FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,$(wildcar
 	$(BUILD)/tests/fixtures/notelf.so
 TESTS := $(BUILD)/tests/test_resolver $(BUILD)/tests/test_catalog $(BUILD)/tests/test_loop $(BUILD)/tests/test_kvro \
 	$(BUILD)/tests/test_http_parser
+include tests/http.mk
 
 $(TEST_STAMP): scripts/deps.sh
 	@mkdir -p $(@D)

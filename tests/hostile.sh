@@ -36,4 +36,15 @@ if serve; then
 	check "the failure is logged" grep -q 'GET /big.bin: the body failed' "$TMP/server.err"
 fi
 
+# ---- defect 3: header injection through a decoded path -------------------------
+if serve; then
+	mkdir -p "$ROOT/crlf"$'\r\n''Set-Cookie: pwned=1'
+	exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+	printf 'GET /crlf%%0d%%0aSet-Cookie:%%20pwned=1 HTTP/1.1\r\nHost: t\r\n\r\n' >&3
+	out=$(timeout 5 cat <&3 | tr -d '\r')
+	exec 3<&-
+	check "a decoded CR LF in the path gets 400" grep -q '^HTTP/1.1 400 ' <<<"$out"
+	check "and injects no header" bash -c "! grep -qi '^Set-Cookie' <<<'$out'"
+fi
+
 finish
