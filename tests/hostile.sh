@@ -47,4 +47,31 @@ if serve; then
 	check "and injects no header" bash -c "! grep -qi '^Set-Cookie' <<<'$out'"
 fi
 
+# ---- defect 6: request memory bounded in total -----------------------------------
+# 100 bodies of 1 MiB (max_body) at once, each short of its last byte: past
+# max_buffered (32 MiB) they get 503; before, the server held them all
+# (about 320 MiB chunked, the input buffer doubling).  RSS is only
+# meaningful without the sanitizers (ASan keeps freed memory).
+if serve; then
+	for framing in chunked length; do
+		read -r _ grew _ refused <<<"$(attack hold "$PORT" "$SERVER" 100 1048576 $framing)"
+		check "100 x 1 MiB $framing bodies: those past max_buffered get 503 ($refused)" \
+			[ "${refused:-0}" -ge 30 ]
+		if [ -z "$SAN" ]; then
+			check "100 x 1 MiB $framing bodies: RSS grows by less than 128 MiB (${grew:-?} MiB)" \
+				[ "${grew:-999}" -lt 128 ]
+		fi
+	done
+	check "the server serves after the bodies" alive
+fi
+if serve --set devices.http.max_connections=2; then
+	check "max_connections=2: a third client waits, and is served once one closes" \
+		[ "$(attack maxconn "$PORT" 2)" = "waited served" ]
+	check "and the server serves after" alive
+fi
+if serve --set devices.http.header_timeout_ms=300 --set devices.http.idle_timeout_ms=60000; then
+	check "a connection that sends nothing is closed after header_timeout, not idle_timeout" \
+		[ "$(attack silent "$PORT" 5)" = closed ]
+fi
+
 finish

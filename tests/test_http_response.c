@@ -17,6 +17,10 @@ void http_srv_drained(struct http_srv *s)
 {
 	(void)s;
 }
+void http_srv_hold(struct http_srv *s)
+{
+	(void)s;
+}
 int http_serve(struct mg_http *h, mg_http_handler handler, void *arg)
 {
 	(void)h, (void)handler, (void)arg;
@@ -99,7 +103,8 @@ static void setup(void)
 	fakehost_init(&fh);
 	env = (struct mg_env){ .host = &fh.host, .name = "http" };
 	srv = (struct http_srv){
-		.env = &env, .handler = handler, .out_cap = 65536,
+		.env = &env, .handler = handler, .out_cap = 65536, .max_buffered = 65536,
+		.max_conns = 8,
 		.lim = { .max_line = 1024, .max_head = 4096, .max_headers = 16, .max_body = 4096 },
 		.header_timeout_ns = 1000000000, .idle_timeout_ns = 1000000000,
 	};

@@ -7,7 +7,7 @@
 
 #include "flow.h"
 
-#define MG_STACKV4_TYPE { "stackv4", 1, 1 } /* 1.1: tcp_listener_retarget */
+#define MG_STACKV4_TYPE { "stackv4", 1, 2 } /* 1.1: tcp_listener_retarget; 1.2: tcp_listener_hold */
 
 struct mg_stackv4;
 struct mg_tcp_listener; /* opaque */
@@ -44,6 +44,13 @@ struct mg_stackv4_ops {
 	 * a listener from its predecessor (hot swap) takes it over without
 	 * closing the socket, so no connection is refused meanwhile. */
 	void (*tcp_listener_retarget)(struct mg_tcp_listener *l, mg_accept_cb cb, void *arg);
+
+	/* ---- 1.2 ---- */
+	/* hold 1: no more connections are delivered (not even from the batch
+	 * being accepted); they wait in the listen backlog.  hold 0: they are
+	 * delivered again.  A server at its connection limit waits this way
+	 * instead of refusing clients. */
+	void (*tcp_listener_hold)(struct mg_tcp_listener *l, int hold);
 };
 
 struct mg_stackv4 {
