@@ -74,4 +74,25 @@ if serve --set devices.http.header_timeout_ms=300 --set devices.http.idle_timeou
 		[ "$(attack silent "$PORT" 5)" = closed ]
 fi
 
+# ---- defect 9: dotfiles, absolute symlinks inside the root ------------------------
+mkdir -p "$ROOT/.git" "$ROOT/docs/.hidden"
+echo secret >"$ROOT/.env"
+echo secret >"$ROOT/.git/config"
+echo secret >"$ROOT/docs/.hidden/x.txt"
+ln -s "$ROOT/about.html" "$ROOT/abs.html"
+ln -s "$ROOT/docs" "$ROOT/absdocs"
+status() { curl -s -o /dev/null -w '%{http_code}' "$(URL "$1")"; }
+if serve; then
+	for p in /.env /.git/config /docs/.hidden/x.txt /.git/ /docs/.hidden; do
+		check "dotfiles are denied by default: $p gets 404" [ "$(status "$p")" = 404 ]
+	done
+	check "an absolute symlink inside the root is served" \
+		cmp -s <(curl -s "$(URL /abs.html)") "$ROOT/about.html"
+	check "and one to a folder inside the root" \
+		cmp -s <(curl -s "$(URL /absdocs/running.html)") "$ROOT/docs/running.html"
+fi
+if serve --set devices.main.dotfiles=allow; then
+	check "dotfiles=allow serves them" [ "$(curl -s "$(URL /.git/config)")" = secret ]
+fi
+
 finish
