@@ -186,6 +186,7 @@ test-run: test-build
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/http.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/hostile.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/attack.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/guide.sh
 	BUILD=$(BUILD) bash tests/freeze.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/swap.sh

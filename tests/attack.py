@@ -4,6 +4,7 @@ tests/attack.sh: python3 tests/attack.py COMMAND PORT [ARGS...].  Each
 command prints one line of results for the shell to check.  Every loop is
 bounded in count and time; traffic goes to 127.0.0.1 only."""
 import os
+import select
 import socket
 import sys
 import time
@@ -86,13 +87,15 @@ def bodies(port, n, size, chunked):
         except (BrokenPipeError, ConnectionResetError):
             pass
         conns.append(s)
-    for s in conns:
-        s.settimeout(0.2)
-        try:
-            if s.recv(64).startswith(b"HTTP/1.1 503"):
-                refused += 1
-        except (socket.timeout, ConnectionResetError):
-            pass
+    # The refused are answered at once; the others, held, never are.
+    pending, deadline = list(conns), time.monotonic() + 2
+    while pending and time.monotonic() < deadline:
+        for s in select.select(pending, [], [], 0.1)[0]:
+            try:
+                refused += s.recv(64).startswith(b"HTTP/1.1 503")
+            except ConnectionResetError:
+                pass
+            pending.remove(s)
     return conns, refused
 
 
@@ -133,6 +136,91 @@ def cmd_silent(port, wait):
     """Defect 6: a connection that never sends a byte is closed."""
     s = connect(int(port))
     print("closed" if closed_within(s, float(wait)) else "open")
+
+
+def cmd_slowloris(port, n, secs):
+    """n connections send a head a byte at a time for up to secs seconds;
+    meanwhile a normal client asks for a page.  Prints whether it was
+    served, and how many slow ones the server closed."""
+    head = req("/about.html")[:-2] + b"X-Slow: "  # a header that never ends
+    slow = [connect(int(port)) for _ in range(int(n))]
+    for s in slow:
+        s.setblocking(False)
+    closed, sent, served = set(), 0, False
+    deadline = time.monotonic() + float(secs)
+    while time.monotonic() < deadline and len(closed) < len(slow):
+        for i, s in enumerate(slow):
+            if i in closed:
+                continue
+            try:
+                s.send(head[sent:sent + 1] or b"a")
+                if s.recv(4096) == b"":
+                    closed.add(i)
+            except BlockingIOError:
+                pass
+            except (BrokenPipeError, ConnectionResetError):
+                closed.add(i)
+        sent += 1
+        if not served:
+            c = connect(int(port))
+            c.sendall(req("/about.html", "Connection: close\r\n"))
+            served = read_all(c).startswith(b"HTTP/1.1 200")
+            c.close()
+        time.sleep(0.05)
+    print("served" if served else "not-served", "closed", len(closed), "of", len(slow))
+
+
+def cmd_flood(port, pid, conns, count):
+    """conns connections each pipeline up to count requests and read none:
+    the server's RSS growth in MiB, and whether it serves meanwhile."""
+    before = rss_kb(int(pid))
+    many = req("/about.html") * int(count)
+    flood = []
+    for _ in range(int(conns)):
+        s = connect(int(port))
+        s.setblocking(False)  # as much as the socket takes: the server stops reading
+        try:
+            s.send(many)
+        except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+            pass
+        flood.append(s)
+    grew = (rss_kb(int(pid)) - before) // 1024
+    c = connect(int(port))
+    c.sendall(req("/about.html", "Connection: close\r\n"))
+    served = read_all(c).startswith(b"HTTP/1.1 200")
+    for s in flood:
+        s.close()
+    print("grew_mib", grew, "served" if served else "not-served")
+
+
+def cmd_smuggle(port, *texts):
+    """Sends each raw request (Python escapes: \\r \\n \\x00) on a
+    connection of its own; prints a line per request: the status codes
+    answered and whether the server closed the connection."""
+    for text in texts:
+        smuggle_one(int(port), text)
+
+
+def smuggle_one(port, text):
+    s = connect(port)
+    s.sendall(text.encode().decode("unicode_escape").encode("latin-1"))
+    s.settimeout(WAIT)
+    out = b""
+    closed = False
+    try:
+        while len(out) < 1 << 20:
+            d = s.recv(65536)
+            if not d:
+                closed = True
+                break
+            out += d
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        closed = True
+    codes = [line.split()[1].decode() for line in out.split(b"\r\n")
+             if line.startswith(b"HTTP/1.1 ")]
+    print(",".join(codes) or "none", "closed" if closed else "open")
 
 
 if __name__ == "__main__":
