@@ -7,6 +7,7 @@ import os
 import select
 import socket
 import sys
+import threading
 import time
 
 HOST = "127.0.0.1"
@@ -191,6 +192,19 @@ def cmd_flood(port, pid, conns, count):
     for s in flood:
         s.close()
     print("grew_mib", grew, "served" if served else "not-served")
+
+
+def cmd_pipeline(port, count):
+    """count pipelined requests, their responses read only once the
+    server has had to stop writing: how many are answered."""
+    s = connect(int(port), rcvbuf=4096)
+    send = threading.Thread(target=s.sendall, args=(
+        req("/files/1k.txt") * (int(count) - 1) + req("/files/1k.txt", "Connection: close\r\n"),))
+    send.start()
+    time.sleep(0.5)  # the socket fills up
+    n = read_all(s).count(b"HTTP/1.1 200 OK\r\n")
+    send.join(WAIT)
+    print("responses", n)
 
 
 def cmd_smuggle(port, *texts):

@@ -2,6 +2,8 @@
  * (plugins/http/conn.c, response.c) over a fake flow: requests go in
  * through the flow's callbacks, the bytes written come out. */
 #include "checkrun.h"
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fakehost.h"
@@ -31,8 +33,9 @@ struct fakeflow {
 	struct mg_flow flow;
 	const struct mg_flow_handler *h;
 	void *arg;
-	char out[16384];
+	char out[131072];
 	size_t out_len;
+	size_t budget;         /* bytes write takes before the socket is "full" */
 	int closed;
 };
 
@@ -54,6 +57,9 @@ static long ff_write(struct mg_flow *f, const void *buf, size_t len)
 {
 	struct fakeflow *ff = ff_of(f);
 
+	if (len > ff->budget)
+		len = ff->budget;
+	ff->budget -= len;
 	ck_assert_uint_le(ff->out_len + len, sizeof ff->out - 1);
 	memcpy(ff->out + ff->out_len, buf, len);
 	ff->out_len += len;
@@ -108,7 +114,7 @@ static void setup(void)
 		.lim = { .max_line = 1024, .max_head = 4096, .max_headers = 16, .max_body = 4096 },
 		.header_timeout_ns = 1000000000, .idle_timeout_ns = 1000000000,
 	};
-	flow = (struct fakeflow){ .flow.ops = &ff_ops };
+	flow = (struct fakeflow){ .flow.ops = &ff_ops, .budget = SIZE_MAX };
 	http_conn_accept(&srv, &flow.flow, 0);
 	ck_assert_ptr_nonnull(srv.conns);
 }
@@ -164,6 +170,35 @@ START_TEST(header_injection_refused)
 }
 END_TEST
 
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* A client that pipelines requests and reads late: answers pile up to a
+ * bound, and once it reads, the rest are answered. */
+START_TEST(pipelined_answers_wait_for_the_reader)
+{
+	static char reqs[400 * 40];
+	size_t n = 0;
+
+	for (int i = 0; i < 400; i++)
+		n += (size_t)sprintf(reqs + n, "GET /docs HTTP/1.1\r\nHost: t\r\n\r\n");
+	answer = &(struct mg_http_header){ "Location", "/docs/" };
+	flow.budget = 0; /* the socket is full */
+	flow.h->on_data(flow.arg, reqs, n);
+	ck_assert_uint_eq(flow.out_len, 0);
+	ck_assert_uint_lt(srv.conns->out_len, 32768); /* not 400 answers */
+	flow.budget = SIZE_MAX;
+	flow.h->on_writable(flow.arg);
+	ck_assert_uint_eq(count(flow.out, "HTTP/1.1 301 "), 400);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("http_response");
@@ -172,6 +207,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, header_values_are_sent);
 	tcase_add_test(tc, header_injection_refused);
+	tcase_add_test(tc, pipelined_answers_wait_for_the_reader);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

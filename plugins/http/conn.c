@@ -322,15 +322,17 @@ static void settle(struct http_conn *c)
 static void process(struct http_conn *c)
 {
 	for (;;) {
-		if (c->ex.state == EX_DONE)
-			consume(c);
 		/* A client that sends requests without reading the responses
 		 * gets the next one answered once it has read these. */
-		if (c->ex.state == EX_IDLE && c->flow && !c->closing && c->in_len &&
-		    c->out_len - c->out_sent < OUT_START && next_request(c))
+		int held = c->out_len - c->out_sent >= OUT_START;
+
+		if (c->ex.state == EX_DONE)
+			consume(c);
+		if (!held && c->ex.state == EX_IDLE && c->flow && !c->closing && c->in_len &&
+		    next_request(c))
 			continue;
 		http_conn_pump(c);
-		if (c->ex.state != EX_DONE)
+		if (c->ex.state != EX_DONE && !(held && c->flow && c->out_sent == c->out_len))
 			break;
 	}
 	if (c->flow)
