@@ -52,6 +52,8 @@ if [ -z "$SAN" ]; then
 	check "flood: the server's RSS grows by less than 64 MiB ($grew MiB)" [ "$grew" -lt 64 ]
 fi
 check "flood: the server serves after" alive
+check "pipelining: 2000 requests read late are all answered" \
+	[ "$(attack pipeline "$PORT" 2000)" = "responses 2000" ]
 
 # ---- request smuggling: 400 (501 for an unknown coding) and a close --------------------
 # smuggle NAME EXPECTED REQUEST: queued, then sent by smuggle_all in one run
