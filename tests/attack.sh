@@ -29,6 +29,7 @@ serve() {
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do prefix+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
 	stop_server
+	[ ! -e "$TMP/server.err" ] || cat "$TMP/server.err" >>"$TMP/all.err"
 	SERVER_ARGS=("${BASE_ARGS[@]}" "$@")
 	start_server configs/website.cfg "${prefix[@]}" || { not_ok "the site starts with $*"; return 1; }
 }
@@ -155,6 +156,7 @@ if serve -- --set devices.http.max_connections=20; then
 	check "fd exhaustion: the server serves after" alive
 fi
 # More clients than file descriptors: accept pauses, the server lives on.
+# shellcheck disable=SC2016 # expanded by the inner shell
 if serve bash -c 'ulimit -n 48 && exec "$0" "$@"'; then
 	out=$(attack hold "$PORT" "$SERVER" 100 64 length)
 	check "fd exhaustion: 100 clients with 48 descriptors, the server lives" kill -0 "$SERVER"
@@ -162,4 +164,8 @@ if serve bash -c 'ulimit -n 48 && exec "$0" "$@"'; then
 	check "fd exhaustion: it said it paused accepting" grep -q 'pausing new connections' "$TMP/server.err"
 fi
 
+stop_server
+cat "$TMP/server.err" >>"$TMP/all.err"
+[ "$SAN" != 1 ] || check "no sanitizer report from any of the servers" \
+	test -z "$(grep -E 'Sanitizer|runtime error' "$TMP/all.err")"
 finish

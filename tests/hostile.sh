@@ -22,6 +22,7 @@ BASE_ARGS=(--set "devices.fs.root=$ROOT")
 # serve [--set ...]: (re)starts the site with extra arguments
 serve() {
 	stop_server
+	[ ! -e "$TMP/server.err" ] || cat "$TMP/server.err" >>"$TMP/all.err"
 	SERVER_ARGS=("${BASE_ARGS[@]}" "$@")
 	start_server configs/website.cfg || { not_ok "the site starts with $*"; return 1; }
 }
@@ -95,4 +96,8 @@ if serve --set devices.main.dotfiles=allow; then
 	check "dotfiles=allow serves them" [ "$(curl -s "$(URL /.git/config)")" = secret ]
 fi
 
+stop_server
+cat "$TMP/server.err" >>"$TMP/all.err"
+[ "$SAN" != 1 ] || check "no sanitizer report from any of the servers" \
+	test -z "$(grep -E 'Sanitizer|runtime error' "$TMP/all.err")"
 finish
