@@ -6,6 +6,7 @@ bounded in count and time; traffic goes to 127.0.0.1 only."""
 import os
 import select
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -62,13 +63,14 @@ def req(path, extra=""):
     return f"GET {path} HTTP/1.1\r\nHost: t\r\n{extra}\r\n".encode()
 
 
-def cmd_slowread(port, path, file):
-    """Defect 1: a slow download whose file is truncated meanwhile."""
+def cmd_slowread(port, path, *command):
+    """Defect 1: a slow download; command (truncating the file, swapping
+    the store) runs while the server waits for the reader."""
     s = connect(int(port), rcvbuf=4096)
     s.sendall(req(path))
     s.recv(1024)
     time.sleep(0.3)  # the server fills the socket and waits for the reader
-    os.truncate(file, 0)
+    subprocess.run(command, timeout=WAIT, check=False, stdout=subprocess.DEVNULL)
     print("read", len(read_all(s)))
 
 

@@ -31,10 +31,22 @@ alive() { kill -0 "$SERVER" 2>/dev/null && [ "$(curl -s -o /dev/null -w '%{http_
 # ---- defect 1: a streamed body that fails mid-way ----------------------------
 if serve; then
 	head -c 8388608 /dev/zero >"$ROOT/big.bin"
-	out=$(attack slowread "$PORT" /big.bin "$ROOT/big.bin")
+	out=$(attack slowread "$PORT" /big.bin truncate -s 0 "$ROOT/big.bin")
 	check "a download whose file is truncated is cut short ($out)" [ "${out#read }" -lt 8388608 ]
 	check "the server survives a body that fails mid-download" alive
-	check "the failure is logged" grep -q 'GET /big.bin: the body failed' "$TMP/server.err"
+	check "the failure is logged" grep -q 'GET /big.bin: the body failed (-5)' "$TMP/server.err"
+fi
+# the same through a swap to a store whose file has another size
+mkdir -p "$TMP/other"
+echo small >"$TMP/other/big.bin"
+if serve --control "$TMP/control.sock"; then
+	head -c 8388608 /dev/zero >"$ROOT/big.bin"
+	out=$(attack slowread "$PORT" /big.bin "$HOST" ctl "$TMP/control.sock" swap fs kvro.dir root="$TMP/other")
+	check "a download whose store is swapped to another size is cut short ($out)" \
+		[ "${out#read }" -lt 8388608 ]
+	check "the server survives the swap under the download, and serves the new store" \
+		[ "$(curl -s "$(URL /big.bin)")" = small ]
+	check "the stale body is logged" grep -q 'GET /big.bin: the body failed (-116)' "$TMP/server.err"
 fi
 
 # ---- defect 3: header injection through a decoded path -------------------------
