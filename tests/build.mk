@@ -34,6 +34,9 @@ $(BUILD)/tests/test_swap: $(call TEST_OBJ,swap) $(UNIX_RT_OBJ)
 $(BUILD)/tests/test_kvro: $(call TEST_OBJ,kvro) $(BUILD)/tests/obj/fakehost.o
 $(BUILD)/tests/test_http_parser: $(call TEST_OBJ,http_parser) \
 	$(call mg_objs,http.server,pic,parser.c date.c)
+# http.server's connection and response code over a fake flow
+$(BUILD)/tests/test_http_response: $(call TEST_OBJ,http_response) $(BUILD)/tests/obj/fakehost.o \
+	$(call mg_objs,http.server,pic,conn.c response.c parser.c)
 $(TESTS):
 	$(CC) -o $@ $^ $(HOST_LIBS) $(CHECK_FLAGS) $(LDFLAGS_SAN)
 
@@ -52,6 +55,8 @@ test-run: test-build
 	BUILD=$(BUILD) bash tests/e2e/golden.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/swap.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostrel.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostile.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/attack.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/xen/qemu.sh
 
 test: $(TEST_STAMP)

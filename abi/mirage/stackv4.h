@@ -48,9 +48,17 @@ struct mg_stackv4_ops {
 	 * a listener from its predecessor (hot swap) takes it over without
 	 * closing the socket, so no connection is refused meanwhile. */
 	void (*tcp_listener_retarget)(struct mg_tcp_listener *l, mg_accept_cb cb, void *arg);
+
+	/* ---- 1.2 ---- */
+	/* hold 1: no more connections are delivered (not even from the batch
+	 * being accepted); they wait in the listen backlog.  hold 0: they are
+	 * delivered again.  A server at its connection limit waits this way
+	 * instead of refusing clients. */
+	void (*tcp_listener_hold)(struct mg_tcp_listener *l, int hold);
 };
 MG_OPS_PIN(struct mg_stackv4_ops, udp_close, 7); /* 1.0 */
 MG_OPS_PIN(struct mg_stackv4_ops, tcp_listener_retarget, 8); /* 1.1 */
+MG_OPS_PIN(struct mg_stackv4_ops, tcp_listener_hold, 9); /* 1.2 */
 
 struct mg_stackv4 {
 	const struct mg_stackv4_ops *ops;

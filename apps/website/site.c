@@ -18,6 +18,14 @@ char *site_key(char *buf, const char *path, const char *index)
 	return mg_kv_key_check(buf) == 0 ? buf : NULL;
 }
 
+int site_key_hidden(const char *key)
+{
+	for (const char *p = key; *p; p++)
+		if (*p == '.' && (p == key || p[-1] == '/'))
+			return 1;
+	return 0;
+}
+
 static const struct { const char *ext, *type; } types[] = {
 	{ "html", "text/html; charset=utf-8" }, { "htm", "text/html; charset=utf-8" },
 	{ "css", "text/css; charset=utf-8" }, { "js", "text/javascript; charset=utf-8" },

@@ -11,6 +11,9 @@
  * NULL).  NULL when the path is no valid key ("..", "//", not absolute). */
 char *site_key(char *buf, const char *path, const char *index);
 
+/* Does a segment of key start with '.' (a dotfile: .git, .htpasswd, .env)? */
+int site_key_hidden(const char *key);
+
 /* The Content-Type for key's extension. */
 const char *site_content_type(const char *key);
 

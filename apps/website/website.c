@@ -16,7 +16,7 @@
 #include "site.h"
 
 enum { S_CONSOLE, S_FS, S_HTTP };
-enum { P_INDEX, P_ACCESS_LOG };
+enum { P_INDEX, P_ACCESS_LOG, P_DOTFILES };
 
 struct served;
 
@@ -28,6 +28,7 @@ struct site {
 	struct served *served;  /* every server the site has served on */
 	struct anchor *anchor;  /* what its streams hold on to */
 	int retiring;           /* replaced: done once no stream is left */
+	int dotfiles;           /* serve keys with a segment starting with '.' */
 };
 
 /* The site as its streams see it.  A server may pull a stream after the
@@ -225,7 +226,8 @@ static void handle(void *arg, struct mg_http_exchange *ex, const struct mg_http_
 		return;
 	}
 	key = site_key(ops->alloc(ex, strlen(req->path) + strlen(index) + 2), req->path, index);
-	rc = key ? s->fs->ops->exists(s->fs, key, &kind) : -EINVAL;
+	rc = !key ? -EINVAL : !s->dotfiles && site_key_hidden(key) ? -ENOENT
+							       : s->fs->ops->exists(s->fs, key, &kind);
 	if (rc == 0 && kind == MG_KV_DICTIONARY) {
 		/* A folder asked without its slash: relative links need it. */
 		size_t n = strlen(req->path);
@@ -338,6 +340,7 @@ static int site_connect(const struct mg_env *env, struct mg_device **out)
 
 	if (!s)
 		return -ENOMEM;
+	s->dotfiles = strcmp(env->params[P_DOTFILES].s, "allow") == 0;
 	s->anchor = malloc(sizeof *s->anchor);
 	if (!s->anchor) {
 		mg_free(env, s);
@@ -376,6 +379,10 @@ static const struct mg_param site_params[] = {
 		      .doc = "the file served for a folder" },
 	[P_ACCESS_LOG] = { .name = "access_log", .type = MG_PARAM_BOOL, .def = "true",
 			   .doc = "one console line per request" },
+	/* Here, not in the store: what a web client may see is the site's
+	 * policy, whatever kv_ro it serves (a folder, a crunched one). */
+	[P_DOTFILES] = { .name = "dotfiles", .type = MG_PARAM_ENUM, .def = "deny", .choices = "deny|allow",
+			 .doc = "\"deny\": a path with a segment starting with '.' (.git, .env) gets 404; \"allow\" serves it" },
 };
 
 MG_PLUGIN(.name = "website", .version = "1.0",

@@ -119,6 +119,24 @@ out=$("$FREEZE" "$TMP/leaky.cfg" -o "$TMP/x" --plugin-path "$TMP" 2>&1); rc=$?
 check "an object with globals besides the descriptor is refused" \
 	bash -c '[ "$1" = 1 ] && grep -q "global symbol .leaky_helper. besides the descriptor" <<<"$2"' _ "$rc" "$out"
 
+# ---- boot-time parameters ------------------------------------------------------
+check "a frozen program's --set changes a parameter" \
+	bash -c '[ "$("$1" --set devices.main.count=1 --set devices.main.interval_ms=0)" = "Hello, World! (1/1)" ]' _ "$TMP/hello"
+out=$("$TMP/hello" --set devices.main.count=99999999 2>&1); rc=$?
+check "a bad value gets the resolver's message, exit 2" bash -c '[ "$1" = 2 ] &&
+	grep -q "device .main.: parameter .count.: expected an integer from 0 to 1000000, found 99999999" <<<"$2"' _ "$rc" "$out"
+out=$("$TMP/hello" --set devices.main=kvcat 2>&1); rc=$?
+check "an implementation cannot change in a frozen program" bash -c '[ "$1" = 2 ] &&
+	grep -q "implementations cannot change in a frozen program (main is hello)" <<<"$2"' _ "$rc" "$out"
+check "--help lists the devices' parameters with their frozen values" \
+	bash -c '"$1" --help | grep -qx "    interval_ms = 200" && "$1" --help | grep -qx "  main (hello)"' _ "$TMP/hello"
+PORT=$((20000 + RANDOM % 40000))
+"$FREEZE" -q configs/website.cfg -o "$TMP/website-any" --set devices.main.access_log=false &&
+	await_server "$TMP/website-any" --set devices.http.port=$PORT
+check "the frozen website serves on the port given by --set devices.http.port" \
+	cmp -s <(curl -s "http://127.0.0.1:$PORT/") apps/website/htdocs/index.html
+stop_server
+
 check "freezing works with SIGCHLD ignored by the caller" \
 	timeout 60 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV' "$FREEZE" -q configs/hello.cfg -o "$TMP/h2"
 check "mirage-freeze --help" bash -c "'$FREEZE' --help | grep -q '^usage: mirage-freeze'"

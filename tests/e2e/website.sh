@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034 # SERVER_RC is the sourcing script's
-# tests/website.sh - sourced by the scripts that test a running website
+# tests/e2e/website.sh - sourced by the scripts that test a running website
 # (http.sh, swap.sh, freeze.sh): tap.sh's lines and one server on a port.
 # Expects HOST and TMP; sets PORT, SERVER and, once stopped, SERVER_RC.
 # SERVER_ARGS (an array) holds the host arguments a script adds.

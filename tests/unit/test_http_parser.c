@@ -89,6 +89,12 @@ START_TEST(percent_decoding)
 	ck_assert_int_gt(parse("OPTIONS *" H11), 0);
 	ck_assert_str_eq(head.path, "*");
 	ck_assert_int_eq(parse("GET /a%00b" H11), -400);  /* NUL never reaches a path */
+	/* nor a control character: a decoded CR LF would end the line of a
+	 * header that echoes the path (a redirect's Location) */
+	ck_assert_int_eq(parse("GET /crlf%0d%0aSet-Cookie:%20x=1" H11), -400);
+	ck_assert_int_eq(parse("GET /a%0ab" H11), -400);
+	ck_assert_int_eq(parse("GET /a%09b" H11), -400);
+	ck_assert_int_eq(parse("GET /a%7fb" H11), -400);
 	ck_assert_int_eq(parse("GET /a%2" H11), -400);
 	ck_assert_int_eq(parse("GET /a%zz" H11), -400);
 	ck_assert_int_eq(parse("GET a/b" H11), -400);
@@ -206,6 +212,11 @@ START_TEST(chunked)
 	ck_assert_int_eq(dechunk("ffffffffffffffffff\r\n", &len), -413);
 	/* a bare CR in an extension: another parser could end the line there */
 	ck_assert_int_eq(dechunk("1;a\rb\r\nX\r\n0\r\n\r\n", &len), -400);
+	/* nor in a trailer field, as in a header */
+	ck_assert_int_eq(dechunk("1\r\nX\r\n0\r\nT: a\rb\r\n\r\n", &len), -400);
+	ck_assert_int_eq(dechunk("0\r\nT: a\rX: b\r\n\r\n", &len), -400);
+	ck_assert_int_eq(dechunk("0\r\nT: a\x01\r\n\r\n", &len), -400);
+	ck_assert_int_eq(dechunk("0\r\nT: a\tb\r\n\r\n", &len), 13);
 }
 END_TEST
 

@@ -89,6 +89,13 @@ static void setup_dir(void)
 	make_link("../secret.txt", "root/out");
 	make_link("/etc/passwd", "root/abs");
 	make_link("missing", "root/dangling");
+	/* absolute, inside the root (a file, a folder, the root) and out */
+	make_link(strcpy(root, in_tmp("root/a.txt")), "root/absin");
+	make_link(strcpy(root, in_tmp("root/sub")), "root/sub/absdir");
+	make_link(strcpy(root, in_tmp("root")), "root/sub/absroot");
+	make_link(strcpy(root, in_tmp("secret.txt")), "root/absout");
+	/* out of the root and back in */
+	make_link("../../root/a.txt", "root/sub/around");
 	fakehost_init(&host);
 	ck_assert_int_eq(connect_kv(&dev, "kvro.dir", strcpy(root, in_tmp("root")), &kv), 0);
 }
@@ -217,8 +224,9 @@ START_TEST(dir_list)
 
 	/* Byte order; escaping and dangling links are not shown. */
 	ck_assert_str_eq(list_words(""),
-			 "B.txt:v _empty:v a.txt:v big.bin:v in:v sub:d ");
-	ck_assert_str_eq(list_words("sub"), "c.txt:v deep:d up:v ");
+			 "B.txt:v _empty:v a.txt:v absin:v big.bin:v in:v sub:d ");
+	ck_assert_str_eq(list_words("sub"),
+			 "absdir:d absroot:d around:v c.txt:v deep:d up:v ");
 	ck_assert_str_eq(list_words("sub/deep"), "");
 	ck_assert_int_eq(kv->ops->list(kv, "", stop_at_first, &calls), 7);
 	ck_assert_int_eq(calls, 1);
@@ -275,6 +283,15 @@ START_TEST(dir_traversal)
 	/* Links that stay inside the root are followed. */
 	ck_assert_str_eq(get_text("in"), "0:charlie\n");
 	ck_assert_str_eq(get_text("sub/up"), "0:alpha\n");
+	/* so are absolute ones, and ones that leave and come back */
+	ck_assert_str_eq(get_text("absin"), "0:alpha\n");
+	ck_assert_str_eq(get_text("sub/absdir/c.txt"), "0:charlie\n");
+	ck_assert_str_eq(get_text("sub/absroot/sub/c.txt"), "0:charlie\n");
+	ck_assert_str_eq(get_text("sub/around"), "0:alpha\n");
+	ck_assert_int_eq(exists_kind("sub/absroot"), MG_KV_DICTIONARY);
+	ck_assert_int_eq(exists_kind("absout"), -EACCES);
+	ck_assert_str_eq(get_text("absout"), "-13:");
+	ck_assert_int_eq(exists_kind("sub/absroot/out"), -EACCES);
 }
 END_TEST
 

@@ -25,11 +25,12 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	exit 1
 fi
 
-# boot IMAGE: its console output (what follows the firmware's last line)
+# boot IMAGE [QEMU ARG...]: its console output (what follows the firmware's
+# last line)
 boot() {
 	timeout 120 qemu-system-x86_64 -accel tcg -m 64 -nographic -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$1" 2>&1 |
-		tr -d '\r' | sed -n '/Booting from ROM/,$p' | sed 's/.*Booting from ROM\.\.//'
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$@" 2>&1 |
+		tr -d '\r' | sed -n '/Booting from ROM/,$p' | sed 's/.*Booting from ROM\.*//' | sed '1{/^$/d}'
 	# isa-debug-exit: (0 << 1) | 1 when the image powered off with status 0
 	[ "${PIPESTATUS[0]}" = 1 ]
 }
@@ -46,6 +47,19 @@ for cfg in hello kv-crunch; do
 		not_ok "$cfg.xen under QEMU" "got: $(head -5 <<<"$out")"
 	fi
 done
+
+# boot-time parameters: the start info's command line (QEMU's -append)
+if out=$(boot "$BUILD/hello.xen" -append '--set devices.main.count=1 --set devices.main.interval_ms=0') &&
+   [ "$out" = "Hello, World! (1/1)" ]; then
+	ok "hello.xen -append '--set devices.main.count=1' prints one greeting"
+else
+	not_ok "hello.xen with --set on its command line" "got: $out"
+fi
+if ! out=$(boot "$BUILD/hello.xen" -append '--set devices.main.count=99999999') && [ "$out" = "hello: --set devices.main.count=99999999: device 'main': parameter 'count': expected an integer from 0 to 1000000, found 99999999" ]; then
+	ok "a bad boot-time value gets the resolver's message and the image fails"
+else
+	not_ok "a bad boot-time value" "got: $out"
+fi
 
 xl=$BUILD/hello.xen.xl
 if grep -q '^type = "pvh"$' "$xl" && grep -q "^kernel = \"$PWD/$BUILD/hello.xen\"$" "$xl" &&

@@ -8,6 +8,9 @@
 #include "server.h"
 
 #define OUT_START 16384 /* a connection's first write buffer; streams grow it */
+/* Chunk framing a body may carry before its input buffer grows only by
+ * need (next_request refuses more than twice the body anyway). */
+#define CHUNK_SLACK 65536
 /* How long an idle connection of a retiring server stays open: a client
  * that has its next request on the way still gets it answered, and the
  * server is not kept for the full idle timeout. */
@@ -40,26 +43,51 @@ static void rebase(struct http_conn *c, uintptr_t old)
 	}
 }
 
-/* Grows the input buffer to hold at least cap bytes. */
-static int in_grow(struct http_conn *c, size_t cap)
+/* The input the pending request needs: its head, then its head and body,
+ * chunk framing included up to CHUNK_SLACK. */
+static size_t in_limit(const struct http_conn *c)
 {
-	char *in;
-	uintptr_t old;
+	const struct http_limits *lim = &c->srv->lim;
 
-	if (cap <= c->in_cap)
-		return 0;
-	if (cap < 2 * c->in_cap)
-		cap = 2 * c->in_cap;
+	if (!c->head_len)
+		return lim->max_head;
+	return c->head_len + (c->head.chunked ? lim->max_body + CHUNK_SLACK
+					       : (size_t)c->head.content_length);
+}
+
+/* Moves the input to a buffer of cap bytes, counted in the server's
+ * max_buffered.  -ENOBUFS when the server holds too much already. */
+static int in_move(struct http_conn *c, size_t cap)
+{
+	struct http_srv *s = c->srv;
+	uintptr_t old = (uintptr_t)c->in;
+	char *in;
+
+	if (cap > c->in_cap && cap - c->in_cap > s->max_buffered - s->buffered)
+		return -ENOBUFS;
 	in = mg_alloc(env_of(c), cap);
 	if (!in)
 		return -ENOMEM;
 	memcpy(in, c->in, c->in_len);
-	old = (uintptr_t)c->in;
 	mg_free(env_of(c), c->in);
+	s->buffered = s->buffered + cap - c->in_cap;
 	c->in = in;
 	c->in_cap = cap;
 	rebase(c, old);
 	return 0;
+}
+
+/* Grows the input buffer to hold at least need bytes: doubling (few
+ * copies for a chunked body) but not past what the request may need. */
+static int in_grow(struct http_conn *c, size_t need)
+{
+	size_t cap = 2 * c->in_cap, limit = in_limit(c);
+
+	if (need <= c->in_cap)
+		return 0;
+	if (cap > limit)
+		cap = limit;
+	return in_move(c, cap > need ? cap : need);
 }
 
 int http_out_reserve(struct http_conn *c, size_t n)
@@ -91,8 +119,11 @@ void http_conn_pump(struct http_conn *c)
 	while (c->flow) {
 		long n;
 
-		if (c->ex.state == EX_STREAM && c->out_len - c->out_sent < c->out_cap / 2)
+		if (c->ex.state == EX_STREAM && c->out_len - c->out_sent < c->out_cap / 2) {
 			http_stream_fill(c);
+			if (!c->flow)
+				return; /* the body failed: the connection is gone */
+		}
 		if (c->out_sent == c->out_len) {
 			c->out_sent = c->out_len = 0;
 			if (c->ex.state == EX_STREAM)
@@ -133,6 +164,9 @@ void http_conn_free(struct http_conn *c)
 		c->srv->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	c->srv->buffered -= c->in_cap - c->srv->lim.max_head;
+	c->srv->nconns--;
+	http_srv_hold(c->srv);
 	mg_free(env, c->in);
 	mg_free(env, c->out);
 	mg_free(env, c);
@@ -210,8 +244,9 @@ static int next_request(struct http_conn *c)
 		return 0;
 	}
 	if (need) { /* the body is on its way */
-		if (in_grow(c, need) < 0)
-			http_respond_error(c, 500);
+		n = in_grow(c, need);
+		if (n < 0)
+			http_respond_error(c, n == -ENOBUFS ? 503 : 500);
 		else if (c->head.expect_continue && !c->continued)
 			send_continue(c);
 		return 0;
@@ -229,6 +264,10 @@ static void consume(struct http_conn *c)
 	memmove(c->in, c->in + ex->consumed, c->in_len - ex->consumed);
 	c->in_len -= ex->consumed;
 	c->head_len = 0;
+	c->fresh = 0;
+	/* A body's room goes back to the server (a failed move keeps it). */
+	if (c->in_cap > c->srv->lim.max_head && c->in_len <= c->srv->lim.max_head)
+		in_move(c, c->srv->lim.max_head);
 	ex->state = EX_IDLE;
 	if (!ex->keep_alive)
 		c->closing = 1;
@@ -270,9 +309,9 @@ static void settle(struct http_conn *c)
 		c->deadline = now + s->idle_timeout_ns; /* a stuck reader; lingering */
 	else if (!idle)
 		c->expiry = EXP_NONE; /* the handler has it */
-	else if (c->in_len) {
+	else if (c->in_len || c->fresh) { /* a request on its way, or a silent client */
 		c->deadline = c->req_start + s->header_timeout_ns;
-		c->expiry = EXP_408;
+		c->expiry = c->in_len ? EXP_408 : EXP_CLOSE;
 	} else {
 		c->deadline = now + (s->retiring && RETIRE_IDLE_NS < s->idle_timeout_ns
 					     ? RETIRE_IDLE_NS : s->idle_timeout_ns);
@@ -283,13 +322,17 @@ static void settle(struct http_conn *c)
 static void process(struct http_conn *c)
 {
 	for (;;) {
+		/* A client that sends requests without reading the responses
+		 * gets the next one answered once it has read these. */
+		int held = c->out_len - c->out_sent >= OUT_START;
+
 		if (c->ex.state == EX_DONE)
 			consume(c);
-		if (c->ex.state == EX_IDLE && c->flow && !c->closing && c->in_len &&
+		if (!held && c->ex.state == EX_IDLE && c->flow && !c->closing && c->in_len &&
 		    next_request(c))
 			continue;
 		http_conn_pump(c);
-		if (c->ex.state != EX_DONE)
+		if (c->ex.state != EX_DONE && !(held && c->flow && c->out_sent == c->out_len))
 			break;
 	}
 	if (c->flow)
@@ -342,10 +385,14 @@ static void conn_on_data(void *arg, const void *data, size_t len)
 	if (len == 0) {
 		c->eof = 1;
 	} else if (!c->closing) {
-		if (c->in_len + len > c->in_cap && in_grow(c, c->in_len + len) < 0) {
+		int rc = in_grow(c, c->in_len + len);
+
+		if (rc == -ENOBUFS && c->ex.state == EX_IDLE) {
+			http_respond_error(c, 503); /* the server holds enough bodies */
+		} else if (rc < 0) {
 			http_conn_drop(c);
 		} else {
-			if (!c->in_len)
+			if (!c->in_len && !c->fresh)
 				c->req_start = env_of(c)->host->now_ns();
 			memcpy(c->in + c->in_len, data, len);
 			c->in_len += len;
@@ -387,6 +434,12 @@ void http_conn_accept(void *arg, struct mg_flow *flow, int err)
 
 	if (err < 0)
 		return;
+	if (s->nconns >= s->max_conns) { /* a stack that cannot hold the listener */
+		mg_log(env, MG_LOG_WARN, "max_connections (%u) reached: closing a connection from %s",
+		       s->max_conns, flow->ops->peer(flow));
+		flow->ops->close(flow);
+		return;
+	}
 	/* The connection, its header array and its path in one block. */
 	c = mg_zalloc(env, sizeof *c + hsize + s->lim.max_line);
 	if (c) {
@@ -411,10 +464,14 @@ void http_conn_accept(void *arg, struct mg_flow *flow, int err)
 	c->head.headers = (struct mg_http_header *)(c + 1);
 	c->path = (char *)(c + 1) + hsize;
 	c->ex.c = c;
+	c->fresh = 1;
+	c->req_start = env->host->now_ns();
 	c->next = s->conns;
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
+	s->nconns++;
+	http_srv_hold(s);
 	flow->ops->set_handler(flow, &conn_flow_handler, c);
 	http_conn_enter(c);
 	http_conn_leave(c); /* settles: starts reading, arms the idle deadline */

@@ -61,8 +61,10 @@ static size_t line_len(const char *buf, size_t from, size_t end)
 static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE",
 				       "OPTIONS", "PATCH", "TRACE" };
 
-/* Percent-decodes src[0..n) into dst (n + 1 bytes); refuses %00 and bad
- * escapes, so the path is a C string equal to what was meant. */
+/* Percent-decodes src[0..n) into dst (n + 1 bytes); refuses bad escapes
+ * and control characters (%00, and %0d%0a, which would end a header line
+ * where the path is echoed, as in a redirect's Location), so the path is a
+ * printable C string equal to what was meant. */
 static int decode_path(const char *src, size_t n, char *dst)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -73,7 +75,7 @@ static int decode_path(const char *src, size_t n, char *dst)
 			    hexval((unsigned char)src[i + 2]) < 0)
 				return -400;
 			c = hexval((unsigned char)src[i + 1]) * 16 + hexval((unsigned char)src[i + 2]);
-			if (c == 0)
+			if (c < 0x20 || c == 0x7f)
 				return -400;
 			i += 2;
 		}
@@ -291,9 +293,9 @@ long http_parse_head(char *buf, size_t len, const struct http_limits *lim,
 	return rc < 0 ? rc : (long)pos;
 }
 
-/* Chunk extensions are skipped, but must not hide a bare CR that another
- * parser would take for a line end (request smuggling). */
-static int extension_ok(const char *buf, size_t from, size_t end)
+/* Chunk extensions and trailer fields are skipped, but must not hide a bare
+ * CR that another parser would take for a line end (request smuggling). */
+static int skipped_ok(const char *buf, size_t from, size_t end)
 {
 	for (size_t i = from; i < end; i++)
 		if (buf[i] == '\r' || buf[i] == 0x7f || ((unsigned char)buf[i] < 0x20 && buf[i] != '\t'))
@@ -326,7 +328,7 @@ static long chunks(char *buf, size_t len, size_t max_body, int write, struct htt
 		if (!digits || (buf[i] != ';' && buf[i] != '\n' &&
 				(buf[i] != '\r' || i + 2 != eol)))
 			return -400;
-		if (buf[i] == ';' && !extension_ok(buf, i + 1, pos + line_len(buf, pos, eol)))
+		if (buf[i] == ';' && !skipped_ok(buf, i + 1, pos + line_len(buf, pos, eol)))
 			return -400;
 		if (size > max_body - out)
 			return -413;
@@ -348,7 +350,7 @@ static long chunks(char *buf, size_t len, size_t max_body, int write, struct htt
 		if (!write)
 			*done = (struct http_chunks){ pos, out };
 	}
-/* Trailer fields, ignored, up to an empty line. */
+	/* Trailer fields, ignored, up to an empty line. */
 	for (size_t trailer = pos;;) {
 		eol = line_end(buf, pos, len);
 		if ((eol ? eol : len) - trailer > TRAILER_MAX)
@@ -357,6 +359,8 @@ static long chunks(char *buf, size_t len, size_t max_body, int write, struct htt
 			return 0;
 		if (line_len(buf, pos, eol) == 0)
 			break;
+		if (!skipped_ok(buf, pos, pos + line_len(buf, pos, eol)))
+			return -400;
 		pos = eol;
 	}
 	*body_len = out;

@@ -64,19 +64,51 @@ static void put_hex8(char *at, size_t v)
 		at[i] = "0123456789abcdef"[v & 15];
 }
 
+/* A header name or value the handler gave: a CR or LF in it would end the
+ * line and start a header of the client's choosing (response splitting);
+ * other control characters and, in a name, ':' or a space garble it. */
+static int field_ok(const char *f, int name)
+{
+	for (; *f; f++)
+		if (((unsigned char)*f < 0x20 && (name || *f != '\t')) || *f == 0x7f ||
+		    (name && (*f == ':' || *f == ' ')))
+			return 0;
+	return 1;
+}
+
+static int headers_ok(const struct mg_http_header *headers, size_t nheaders)
+{
+	for (size_t i = 0; i < nheaders; i++)
+		if (!*headers[i].name || !field_ok(headers[i].name, 1) ||
+		    !field_ok(headers[i].value, 0))
+			return 0;
+	return 1;
+}
+
 static int ex_respond(struct mg_http_exchange *ex, int status,
 		      const struct mg_http_header *headers, size_t nheaders,
 		      int64_t content_length)
 {
 	struct http_conn *c = ex->c;
 	size_t need = 160 + sizeof c->srv->date;
-	int rc;
+	int rc, refused = 0;
 
 	if (ex->state != EX_HANDLER || status < 100 || status > 999)
 		return -EINVAL;
 	ex->state = EX_BODY;
 	if (!c->flow)
 		return -EPIPE;
+	if (!headers_ok(headers, nheaders)) {
+		/* An empty 500 goes out instead; the handler's body and end
+		 * calls still work (counted, not sent), so the exchange ends. */
+		mg_log(c->srv->env, MG_LOG_WARN, "%s %s: a response header holds a control character; 500 instead",
+		       ex->req.method, ex->req.target);
+		status = 500;
+		nheaders = 0;
+		content_length = 0;
+		ex->keep_alive = 0;
+		refused = 1;
+	}
 	ex->no_body |= status < 200 || status == 204 || status == 304;
 	ex->chunked = content_length < 0 && !ex->no_body && ex->req.version_minor >= 1;
 	if (content_length < 0 && !ex->no_body && !ex->chunked)
@@ -111,7 +143,8 @@ static int ex_respond(struct mg_http_exchange *ex, int status,
 	else if (ex->req.version_minor == 0)
 		put_str(c, "Connection: keep-alive\r\n");
 	put(c, "\r\n", 2);
-	return 0;
+	ex->no_body |= refused;
+	return refused ? -EINVAL : 0;
 }
 
 static int ex_body(struct mg_http_exchange *ex, const void *data, size_t len)

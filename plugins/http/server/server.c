@@ -15,7 +15,7 @@
 enum { S_NET, S_CLOCK };
 enum {
 	P_PORT, P_ADDRESS, P_MAX_LINE, P_MAX_HEAD, P_MAX_HEADERS, P_MAX_BODY,
-	P_HEADER_TIMEOUT, P_IDLE_TIMEOUT, P_WRITE_BUFFER,
+	P_HEADER_TIMEOUT, P_IDLE_TIMEOUT, P_WRITE_BUFFER, P_MAX_BUFFERED, P_MAX_CONNECTIONS,
 };
 
 #define MS 1000000u
@@ -29,6 +29,16 @@ const char *http_date(struct http_srv *s)
 		s->date_sec = sec;
 	}
 	return s->date;
+}
+
+void http_srv_hold(struct http_srv *s)
+{
+	int hold = s->nconns >= s->max_conns;
+
+	if (hold != s->held && s->listener && MG_OPS_HAS(s->net->ops, tcp_listener_hold)) {
+		s->net->ops->tcp_listener_hold(s->listener, hold);
+		s->held = hold;
+	}
 }
 
 static struct http_srv *srv_of(struct mg_http *h)
@@ -138,6 +148,8 @@ static int srv_connect(const struct mg_env *env, struct mg_device **out)
 	s->header_timeout_ns = (uint64_t)p[P_HEADER_TIMEOUT].i * MS;
 	s->idle_timeout_ns = (uint64_t)p[P_IDLE_TIMEOUT].i * MS;
 	s->out_cap = (size_t)p[P_WRITE_BUFFER].i;
+	s->max_buffered = (size_t)p[P_MAX_BUFFERED].i;
+	s->max_conns = (unsigned)p[P_MAX_CONNECTIONS].i;
 	s->date_sec = -1;
 	s->address = p[P_ADDRESS].s;
 	s->port = (uint16_t)p[P_PORT].i;
@@ -177,6 +189,10 @@ static int srv_export(struct mg_device *dev, struct mg_handover *out)
 
 	if (!s->listener)
 		return -ENOENT;
+	if (s->held) { /* the successor counts its own connections */
+		s->net->ops->tcp_listener_hold(s->listener, 0);
+		s->held = 0;
+	}
 	out->items[out->n].tag = TAG_LISTENER;
 	out->items[out->n++].ptr = s->listener;
 	out->items[out->n].tag = TAG_ADDRESS;
@@ -270,11 +286,16 @@ static const struct mg_param srv_params[] = {
 	[P_MAX_BODY] = INT_PARAM("max_body", "1048576", 0, 1073741824,
 				 "largest request body in bytes (413 beyond)"),
 	[P_HEADER_TIMEOUT] = INT_PARAM("header_timeout_ms", "10000", 1, 3600000,
-				       "time to send a whole request (408 after)"),
+				       "time to send a whole request (408 after); a new connection that sends nothing closes after it"),
 	[P_IDLE_TIMEOUT] = INT_PARAM("idle_timeout_ms", "60000", 1, 86400000,
 				     "an idle keep-alive connection, or one that reads no response, closes after this"),
 	[P_WRITE_BUFFER] = INT_PARAM("write_buffer", "262144", 16384, 16777216,
 				     "write buffer of a connection that streams a body"),
+	[P_MAX_BUFFERED] = INT_PARAM("max_buffered", "33554432", 0, 4294967296,
+				     "request bytes all connections together buffer beyond their heads "
+				     "(bodies); a body that does not fit gets 503"),
+	[P_MAX_CONNECTIONS] = INT_PARAM("max_connections", "1000", 1, 1000000,
+					"open connections at most; more wait in the listen backlog"),
 };
 
 MG_PLUGIN(.name = "http.server", .version = "1.0",

@@ -27,6 +27,10 @@ struct http_srv {
 	struct http_limits lim;
 	uint64_t header_timeout_ns, idle_timeout_ns;
 	size_t out_cap;      /* a connection's write buffer */
+	size_t max_buffered; /* input beyond the head buffers, all connections */
+	size_t buffered;     /* the sum of (in_cap - lim.max_head) */
+	unsigned max_conns, nconns;
+	int held;            /* the listener holds new connections back */
 	struct mg_timer *tick;
 	struct http_conn *conns;
 	int retiring;        /* replaced: no new connections, no keep-alive */
@@ -73,7 +77,8 @@ struct http_conn {
 	int continued;         /* "100 Continue" sent for this request */
 	char *path;            /* lim.max_line bytes */
 	struct mg_http_exchange ex;
-	uint64_t req_start;    /* first byte of the pending request */
+	uint64_t req_start;    /* first byte of the pending request, or the accept */
+	int fresh;             /* no request yet: the header timeout runs from the accept */
 	uint64_t deadline;
 	enum expiry expiry;
 	int busy;              /* inside a callback: work waits for leave() */
@@ -84,6 +89,8 @@ struct http_conn {
 const char *http_date(struct http_srv *s);
 /* A retiring server has no connection left. */
 void http_srv_drained(struct http_srv *s);
+/* Holds the listener at max_connections, releases it below. */
+void http_srv_hold(struct http_srv *s);
 
 /* conn.c */
 void http_conn_accept(void *arg, struct mg_flow *flow, int err);

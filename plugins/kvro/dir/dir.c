@@ -1,6 +1,8 @@
 /* kvro.dir - kv_ro serving a directory.  Every lookup goes through openat2
  * with RESOLVE_BENEATH from the root, so no key, "..", or symlink reaches
- * outside the root; symlinks that stay inside are followed. */
+ * outside the root.  Symlinks that lead inside the root are followed, an
+ * absolute one too: refused by RESOLVE_BENEATH, it is resolved once more
+ * where it points, and served only if that is below the root. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -21,7 +23,35 @@ struct kvdir {
 	struct mg_kv_ro kv;
 	const struct mg_env *env;
 	int rootfd;
+	char root[PATH_MAX]; /* its real path, "" for "/" */
 };
+
+/* Opens key, whose resolution left the root (an absolute symlink, or one
+ * through ".."), by the key where it really leads when that is below the
+ * root: the path of an O_PATH descriptor (no open of a device, no fifo)
+ * names it.  -EACCES otherwise. */
+static int reopen_inside(struct kvdir *d, const char *key, struct open_how *how)
+{
+	struct open_how anywhere = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
+	char fdpath[32], real[PATH_MAX];
+	size_t n = strlen(d->root);
+	ssize_t len;
+	int fd = (int)syscall(SYS_openat2, d->rootfd, key, &anywhere, sizeof anywhere);
+
+	if (fd < 0)
+		return errno == ENOENT ? -EACCES : -errno; /* dangling or out: unseen */
+	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+	len = readlink(fdpath, real, sizeof real - 1);
+	close(fd);
+	if (len < 0 || (size_t)len < n || memcmp(real, d->root, n) != 0 ||
+	    ((size_t)len > n && real[n] != '/'))
+		return -EACCES;
+	real[len] = '\0';
+	/* Beneath again: if the tree moved meanwhile, it is refused. */
+	fd = (int)syscall(SYS_openat2, d->rootfd, (size_t)len > n + 1 ? real + n + 1 : ".", how,
+			  sizeof *how);
+	return fd < 0 ? (errno == EXDEV ? -EACCES : -errno) : fd;
+}
 
 /* Opens key below the root and stats it.  `flags` is O_PATH for metadata or
  * O_RDONLY to read.  Entries that are neither files nor folders (fifos,
@@ -40,9 +70,12 @@ static int lookup(struct kvdir *d, const char *key, int flags, int *fd,
 	if (rc < 0)
 		return rc;
 	*fd = (int)syscall(SYS_openat2, d->rootfd, *key ? key : ".", &how, sizeof how);
+	if (*fd < 0 && errno == EXDEV) {
+		*fd = reopen_inside(d, key, &how);
+		if (*fd < 0)
+			return *fd;
+	}
 	if (*fd < 0) {
-		if (errno == EXDEV)
-			return -EACCES;
 		/* A value used as a folder in the middle of the key. */
 		return errno == ENOTDIR ? -ENOENT : -errno;
 	}
@@ -266,13 +299,17 @@ static int kvdir_connect(const struct mg_env *env, struct mg_device **out)
 	if (!d)
 		return -ENOMEM;
 	d->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d->rootfd < 0) {
+	if (d->rootfd < 0 || !realpath(root, d->root)) {
 		rc = -errno;
 		mg_log(env, MG_LOG_ERROR, "cannot open root folder %s: %s", root,
 		       strerror(errno));
+		if (d->rootfd >= 0)
+			close(d->rootfd);
 		mg_free(env, d);
 		return rc;
 	}
+	if (strcmp(d->root, "/") == 0)
+		d->root[0] = '\0';
 	d->kv.ops = &kvdir_ops;
 	d->env = env;
 	*out = MG_DEVICE(&d->kv);

@@ -22,6 +22,7 @@ struct sock_listener {
 	mg_accept_cb cb;
 	void *arg;
 	struct mg_timer *pause; /* out of fds: accepting again after it */
+	int held;               /* tcp_listener_hold */
 };
 
 /* Out of file descriptors, the listener stays readable: level-triggered,
@@ -100,7 +101,8 @@ static void resume_accepting(void *arg)
 	struct sock_listener *l = arg;
 
 	l->pause = NULL;
-	l->ep.st->env->host->fd_update(l->ep.watch, MG_EV_READ);
+	if (!l->held)
+		l->ep.st->env->host->fd_update(l->ep.watch, MG_EV_READ);
 }
 
 static void on_acceptable(void *arg, unsigned events)
@@ -110,7 +112,7 @@ static void on_acceptable(void *arg, unsigned events)
 
 	(void)events;
 	/* A bounded batch: the listener must not starve open flows. */
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < 64 && !l->held; i++) {
 		int fd = accept4(l->ep.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct mg_flow *f;
 
@@ -180,6 +182,15 @@ static void sk_tcp_listener_retarget(struct mg_tcp_listener *tl, mg_accept_cb cb
 
 	l->cb = cb;
 	l->arg = arg;
+}
+
+static void sk_tcp_listener_hold(struct mg_tcp_listener *tl, int hold)
+{
+	struct sock_listener *l = (struct sock_listener *)tl;
+
+	l->held = hold;
+	if (!l->pause) /* else resume_accepting looks at held */
+		l->ep.st->env->host->fd_update(l->ep.watch, hold ? 0 : MG_EV_READ);
 }
 
 /* The connection is made or failed: hand over a flow or the error. */
@@ -293,7 +304,7 @@ static void sk_udp_close(struct mg_udp *mu)
 }
 
 static const struct mg_stackv4_ops sock_stack_ops = {
-	.hdr = MG_OPS_HDR(struct mg_stackv4_ops, 1, 1),
+	.hdr = MG_OPS_HDR(struct mg_stackv4_ops, 1, 2),
 	.tcp_listen = sk_tcp_listen,
 	.tcp_port = sk_tcp_port,
 	.tcp_unlisten = sk_tcp_unlisten,
@@ -302,6 +313,7 @@ static const struct mg_stackv4_ops sock_stack_ops = {
 	.udp_send = sk_udp_send,
 	.udp_close = sk_udp_close,
 	.tcp_listener_retarget = sk_tcp_listener_retarget,
+	.tcp_listener_hold = sk_tcp_listener_hold,
 };
 
 static int sock_connect(const struct mg_env *env, struct mg_device **out)
@@ -341,6 +353,6 @@ static const struct mg_param sock_params[] = {
 
 MG_PLUGIN(.name = "net.socket", .version = "1.0",
 	  .summary = "stackv4 over BSD sockets (TCP, UDP; IPv4 and IPv6)",
-	  .provides = MG_TYPE(STACKV4, 1), .targets = MG_TARGET_UNIX,
+	  .provides = MG_TYPE(STACKV4, 2), .targets = MG_TARGET_UNIX,
 	  .params = sock_params, .nparams = MG_COUNTOF(sock_params),
 	  .connect = sock_connect, .disconnect = sock_disconnect);
