@@ -298,6 +298,13 @@ void mgl_catalog_add_dir(struct mgl_catalog *c, const char *dir)
 	c->dirs[c->ndirs++] = mgr_strdup(dir);
 }
 
+void mgl_catalog_clear_dirs(struct mgl_catalog *c)
+{
+	for (size_t i = 0; i < c->ndirs; i++)
+		free(c->dirs[i]);
+	c->ndirs = 0;
+}
+
 void mgl_catalog_free(struct mgl_catalog *c)
 {
 	for (size_t i = 0; i < c->nloaded; i++) {

@@ -29,6 +29,9 @@ struct mgl_catalog {
 
 void mgl_catalog_init(struct mgl_catalog *c);
 void mgl_catalog_add_dir(struct mgl_catalog *c, const char *dir);
+/* Forgets the path (a config's new plugin_path follows); what was loaded
+ * stays loaded. */
+void mgl_catalog_clear_dirs(struct mgl_catalog *c);
 /* Loads the plugin file at path (no name check).  0 with *out, or a
  * negative errno with the reason in err. */
 int mgl_load_file(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,

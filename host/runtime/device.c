@@ -17,14 +17,20 @@ static void host_log(const struct mgh_rt *rt, const char *who, enum mg_log_level
 		     const char *fmt, va_list ap)
 {
 	char line[1024];
-	int n;
+	size_t pre, n;
 
-	if (level > rt->opts->level)
+	if (level > rt->opts->level && !rt->tap)
 		return;
-	n = snprintf(line, sizeof line, "%s: %s: %s: ", rt->opts->prog, level_names[level], who);
-	if (n > 0 && (size_t)n < sizeof line)
-		vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-	mgh_plat_log(line);
+	/* "PROG: LEVEL: WHO: message"; a tap gets it from WHO on */
+	pre = (size_t)snprintf(line, sizeof line, "%s: %s: ", rt->opts->prog, level_names[level]);
+	pre = pre < sizeof line ? pre : sizeof line - 1;
+	n = pre + (size_t)snprintf(line + pre, sizeof line - pre, "%s: ", who);
+	if (n < sizeof line)
+		vsnprintf(line + n, sizeof line - n, fmt, ap);
+	if (rt->tap)
+		rt->tap(rt->tap_arg, level, line + pre);
+	if (level <= rt->opts->level)
+		mgh_plat_log(line);
 }
 
 void mgh_rt_log(const struct mgh_rt *rt, const char *who, enum mg_log_level level, const char *fmt,

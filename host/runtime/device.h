@@ -40,6 +40,9 @@ struct mgh_rt {
 	struct mgh_dev *retiring;     /* replaced, finishing their work */
 	struct mgh_stop_watch *stop_watch;
 	struct mgh_change *change;    /* a plan being applied, waiting on a connect */
+	unsigned changed;             /* devices the last change connected, told or retired */
+	mgh_log_tap tap;              /* also gets every log line, when set */
+	void *tap_arg;
 	unsigned jobs_running;
 	int stopping;
 	int status;

@@ -135,3 +135,14 @@ int mgh_run(const struct mg_plan *plan, const struct mgh_opts *opts)
 	mgh_rt_free(rt);
 	return status;
 }
+
+unsigned mgh_rt_changed(const struct mgh_rt *rt)
+{
+	return rt->changed;
+}
+
+void mgh_rt_tap_log(struct mgh_rt *rt, mgh_log_tap tap, void *arg)
+{
+	rt->tap = tap;
+	rt->tap_arg = arg;
+}

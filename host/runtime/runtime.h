@@ -60,6 +60,15 @@ typedef void (*mgh_apply_done)(void *arg, int rc);
 int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan, mgh_apply_done done, void *arg);
 /* Whether a change waits on a connect. */
 int mgh_rt_changing(const struct mgh_rt *rt);
+/* How many devices the last change that committed connected anew, told of
+ * a replaced dependency or took out: 0 when it changed nothing. */
+unsigned mgh_rt_changed(const struct mgh_rt *rt);
+
+/* Every host and device log line (as logged, below the level too) also
+ * goes to tap while one is set (NULL: none), e.g. so that a control client
+ * hears why its swap failed. */
+typedef void (*mgh_log_tap)(void *arg, enum mg_log_level level, const char *line);
+void mgh_rt_tap_log(struct mgh_rt *rt, mgh_log_tap tap, void *arg);
 
 /* new + start + run + free: the whole life of a plan. */
 int mgh_run(const struct mg_plan *plan, const struct mgh_opts *opts);

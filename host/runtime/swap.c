@@ -153,6 +153,15 @@ static void notify(struct mgh_dev *d, const struct mg_plan_device *pd, struct mg
 	}
 }
 
+/* Whether the new plan has a device in d's place (of its name). */
+static int replaced(const struct mgh_change *c, const struct mgh_dev *d)
+{
+	for (unsigned k = 0; k < c->plan->ndevices; k++)
+		if (c->old[k] == d)
+			return 1;
+	return 0;
+}
+
 /* Hands over, tells dependents, starts the new jobs, and only then retires
  * the old devices: a new app takes over (an http handler, say) before its
  * predecessor stops, so no request finds nobody to answer it.  0, or
@@ -166,7 +175,9 @@ static int commit(struct mgh_change *c)
 	unsigned n = rt->plan ? rt->plan->ndevices : 0;
 	int failed = 0;
 
+	rt->changed = 0;
 	for (unsigned k = 0; k < plan->ndevices; k++) {
+		rt->changed += c->fate[k] != KEEP;
 		if (c->fate[k] == CONNECT && c->old[k])
 			hand_over(c->old[k], c->next[k]);
 		else if (c->fate[k] == NOTIFY)
@@ -183,8 +194,10 @@ static int commit(struct mgh_change *c)
 
 		for (unsigned k = 0; k < plan->ndevices && !kept; k++)
 			kept = c->next[k] == old[n];
-		if (!kept)
+		if (!kept) {
+			rt->changed += !replaced(c, old[n]); /* a replaced one counted above */
 			mgh_dev_retire(old[n]);
+		}
 	}
 	free(old);
 	mgh_rt_reap(rt);

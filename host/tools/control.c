@@ -12,6 +12,7 @@
 #include "control.h"
 #include "runtime/loop.h"
 #include "resolve/resolve.h"
+#include "resolve/value.h"
 
 #define REQUEST_MAX 8192
 
@@ -57,20 +58,59 @@ static void json_str(FILE *out, const char *s)
 static void status(struct mgh_session *s, int json, FILE *out)
 {
 	const struct mg_plan *plan = mgh_rt_plan(s->rt);
+	struct mgr_lines pinned = { 0 };
 
+	mgh_session_pins(s, &pinned);
 	if (json) {
 		fprintf(out, "{\"name\": ");
 		json_str(out, plan->name);
 		fprintf(out, ", \"config\": ");
 		json_str(out, s->args->config);
-		fprintf(out, ", \"devices\": %u, \"jobs_running\": %u, \"changes\": %u, \"last_change_us\": %llu}\n",
+		fprintf(out, ", \"devices\": %u, \"jobs_running\": %u, \"changes\": %u, \"last_change_us\": %llu, \"changing\": %s, \"pinned\": [",
 			plan->ndevices, mgh_rt_jobs_running(s->rt), s->changes,
-			(unsigned long long)(s->last_pause_ns / 1000));
-		return;
+			(unsigned long long)(s->last_pause_ns / 1000),
+			mgh_rt_changing(s->rt) ? "true" : "false");
+		for (size_t i = 0; i < pinned.n; i++) {
+			fprintf(out, "%s", i ? ", " : "");
+			json_str(out, pinned.lines[i]);
+		}
+		fprintf(out, "]}\n");
+	} else {
+		fprintf(out, "%s (%s): %u devices, %u jobs running, %u changes applied (the last in %llu us)%s\n",
+			plan->name, s->args->config, plan->ndevices, mgh_rt_jobs_running(s->rt),
+			s->changes, (unsigned long long)(s->last_pause_ns / 1000),
+			mgh_rt_changing(s->rt) ? "; a change waits on a connect" : "");
+		for (size_t i = 0; i < pinned.n; i++)
+			fprintf(out, "pinned by ctl swap: %s (the config's entry is not applied; ctl unpin %s)\n",
+				pinned.lines[i], pinned.lines[i]);
 	}
-	fprintf(out, "%s (%s): %u devices, %u jobs running, %u changes applied (the last in %llu us)\n",
-		plan->name, s->args->config, plan->ndevices, mgh_rt_jobs_running(s->rt), s->changes,
-		(unsigned long long)(s->last_pause_ns / 1000));
+	mgr_lines_free(&pinned);
+}
+
+/* A device's parameter values, as a config would write them. */
+static void params(const struct mg_plan_device *d, int json, FILE *out)
+{
+	char value[512];
+
+	fprintf(out, json ? ", \"params\": {" : "");
+	for (uint32_t i = 0; i < d->plugin->nparams; i++) {
+		const struct mg_param *pa = &d->plugin->params[i];
+
+		mgr_value_text(pa, &d->params[i], value, sizeof value);
+		if (json) {
+			fprintf(out, "%s", i ? ", " : "");
+			json_str(out, pa->name);
+			if (pa->type == MG_PARAM_INT || pa->type == MG_PARAM_BOOL)
+				fprintf(out, ": %s", value);
+			else {
+				fprintf(out, ": ");
+				json_str(out, d->params[i].s);
+			}
+		} else {
+			fprintf(out, " %s=%s", pa->name, value);
+		}
+	}
+	fprintf(out, json ? "}" : "");
 }
 
 static void graph(struct mgh_session *s, int json, FILE *out)
@@ -108,7 +148,9 @@ static void graph(struct mgh_session *s, int json, FILE *out)
 				fprintf(out, " %s=%s", p->slots[i].name, to ? to : "-");
 			}
 		}
-		fprintf(out, json ? "}}" : "\n");
+		fprintf(out, json ? "}" : "");
+		params(d, json, out);
+		fprintf(out, json ? "}" : "\n");
 	}
 	fprintf(out, json ? "\n]}\n" : "");
 }
@@ -194,6 +236,12 @@ static int execute(struct client *cl, char **words, size_t n, FILE *out)
 	struct mgr_lines msgs = { 0 };
 	int rc = 0;
 
+	const char *cwd = NULL;
+
+	if (n >= 2 && !strcmp(words[n - 2], "--cwd")) { /* the asking ctl's folder */
+		cwd = words[n - 1];
+		n -= 2;
+	}
 	cl->json = n > 1 && !strcmp(words[n - 1], "--json");
 	n -= (size_t)cl->json;
 	if (n == 1 && !strcmp(words[0], "status")) {
@@ -201,11 +249,14 @@ static int execute(struct client *cl, char **words, size_t n, FILE *out)
 	} else if (n == 1 && !strcmp(words[0], "graph")) {
 		graph(s, cl->json, out);
 	} else if (n >= 3 && !strcmp(words[0], "swap")) {
-		rc = mgh_session_swap(s, words[1], words[2], words + 3, n - 3, &msgs, change_done, cl);
+		rc = mgh_session_swap(s, words[1], words[2], words + 3, n - 3, cwd, &msgs, change_done,
+				      cl);
+	} else if (n == 2 && !strcmp(words[0], "unpin")) {
+		rc = mgh_session_unpin(s, words[1], &msgs, change_done, cl);
 	} else if (n == 1 && !strcmp(words[0], "reload")) {
 		rc = mgh_session_reload(s, &msgs, change_done, cl);
 	} else {
-		fprintf(out, "expected status, graph, swap DEVICE IMPL [KEY=VALUE]... or reload\n");
+		fprintf(out, "expected status, graph, swap DEVICE IMPL [KEY=VALUE]..., unpin DEVICE or reload\n");
 		rc = -EINVAL;
 	}
 	if (rc != -EINPROGRESS)
@@ -340,8 +391,13 @@ static const char ctl_usage[] =
 	"Asks an app run with --control SOCKET:\n"
 	"  status                          name, devices, running jobs, changes applied\n"
 	"  graph                           every device: implementation, type, wiring\n"
-	"  swap DEVICE IMPL [KEY=VALUE]... give DEVICE another implementation (and parameters)\n"
+	"  swap DEVICE IMPL [KEY=VALUE]... give DEVICE another implementation (and parameters);\n"
+	"                                  it stays so (pinned) through reloads; relative\n"
+	"                                  paths are taken from this folder\n"
+	"  unpin DEVICE                    drop DEVICE's pins: the config's entry applies again\n"
 	"  reload                          re-read the config and apply what changed\n"
+	"A change waits for connects in progress; the reply says what was applied, or\n"
+	"why not, with the devices' own messages.\n"
 	"--json prints JSON.  Exit status 0 when the app did it, 1 when it refused, 2 on\n"
 	"usage errors or when nothing listens on SOCKET.\n";
 
@@ -370,6 +426,8 @@ int mgh_ctl_main(int argc, char **argv)
 	}
 	for (int i = 2; i < argc; i++)
 		dprintf(fd, "%s\n", argv[i]);
+	if (getcwd(buf, sizeof buf))
+		dprintf(fd, "--cwd\n%s\n", buf);
 	dprintf(fd, "\n");
 	in = fdopen(fd, "r");
 	while (in && fgets(buf, sizeof buf, in)) {

@@ -41,8 +41,10 @@ static struct mgr_resolved *resolve(struct mgh_session *s, struct mgr_lines *msg
 	int rc;
 
 	rc = mgr_config_load(&cfg, s->args->config, s->sets.lines, s->sets.n, env_lookup, msgs);
-	if (rc == 0 && !s->cat.ndirs)
+	if (rc == 0) { /* the path as the config says it now */
+		mgl_catalog_clear_dirs(&s->cat);
 		mgh_catalog_dirs(&s->cat, s->args, cfg.plugin_path, cfg.npath);
+	}
 	if (rc == 0)
 		rc = mgr_resolve(&cfg, &s->cat.base, MG_TARGET_UNIX, r, msgs);
 	for (size_t i = 0; rc == 0 && i < s->cat.nloaded; i++) /* checked by the resolve */
@@ -93,10 +95,56 @@ struct mgh_change_wait {
 	char *what;
 	uint64_t t0;
 	size_t sets_before; /* overrides beyond this go when it fails */
+	struct mgr_lines restore; /* overrides put back when it fails (unpin) */
 	char *reloaded;     /* a plugin file loaded again, reverted when it fails */
+	int reload;         /* the config re-read: say what pins mask */
+	struct mgr_lines log; /* warnings and errors logged while it was applied */
 	mgh_session_done done;
 	void *arg;
 };
+
+/* The device an override names: "devices.DEV=..." or "devices.DEV.P=...". */
+static size_t override_device(const char *set, const char **dev)
+{
+	*dev = set + 8;
+	return strncmp(set, "devices.", 8) ? 0 : strcspn(*dev, ".=");
+}
+
+/* Whether override i came from a swap, not the command line, and names dev. */
+static int pins(const struct mgh_session *s, size_t i, const char *dev)
+{
+	const char *d;
+	size_t len = override_device(s->sets.lines[i], &d);
+
+	return i >= s->args->nsets && len && (!dev || (strlen(dev) == len && !strncmp(d, dev, len)));
+}
+
+void mgh_session_pins(const struct mgh_session *s, struct mgr_lines *out)
+{
+	for (size_t i = 0; i < s->sets.n; i++) {
+		const char *d;
+		size_t len = override_device(s->sets.lines[i], &d);
+		int seen = 0;
+
+		for (size_t j = 0; pins(s, i, NULL) && j < out->n && !seen; j++)
+			seen = strlen(out->lines[j]) == len && !strncmp(out->lines[j], d, len);
+		if (pins(s, i, NULL) && !seen) {
+			char *name = mgr_strf("%.*s", (int)len, d);
+
+			mgr_lines_push(out, name);
+			free(name);
+		}
+	}
+}
+
+/* The log lines that tell why a change failed, for whoever asked for it. */
+static void tap(void *arg, enum mg_log_level level, const char *line)
+{
+	struct mgh_change_wait *w = arg;
+
+	if (level <= MG_LOG_WARN)
+		mgr_lines_push(&w->log, line);
+}
 
 static void print_from(const struct mgr_lines *msgs, size_t from)
 {
@@ -110,7 +158,14 @@ static void settle(struct mgh_change_wait *w, int rc, struct mgr_lines *msgs)
 	struct mgh_session *s = w->s;
 	size_t before = msgs->n;
 
-	if (w->r && (rc == 0 || rc == -ECANCELED)) { /* the plan runs, even degraded */
+	mgh_rt_tap_log(s->rt, NULL, NULL);
+	if (w->r && (rc == 0 || rc == -ECANCELED) && !mgh_rt_changed(s->rt) && w->reload) {
+		/* the plan runs unchanged: no "applied" for what a pin masked */
+		s->plans = mgr_xrealloc(s->plans, (s->nplans + 1) * sizeof *s->plans);
+		s->plans[s->nplans++] = w->r;
+		forget_unused(s);
+		mgr_diag_add(msgs, NULL, 0, "%s: nothing changed", w->what);
+	} else if (w->r && (rc == 0 || rc == -ECANCELED)) { /* the plan runs, even degraded */
 		s->last_pause_ns = mgh_now_ns() - w->t0;
 		s->plans = mgr_xrealloc(s->plans, (s->nplans + 1) * sizeof *s->plans);
 		s->plans[s->nplans++] = w->r;
@@ -126,12 +181,27 @@ static void settle(struct mgh_change_wait *w, int rc, struct mgr_lines *msgs)
 		}
 		while (s->sets.n > w->sets_before) /* a failed swap leaves no override behind */
 			free(s->sets.lines[--s->sets.n]);
+		for (size_t i = 0; i < w->restore.n; i++)
+			mgr_lines_push(&s->sets, w->restore.lines[i]);
 		if (w->reloaded) /* later changes resolve to the old copy */
 			mgl_revert_file(&s->cat, w->reloaded);
 		mgr_diag_add(msgs, NULL, 0, "%s: not applied (%s); the app runs on unchanged", w->what,
 			     strerror(-rc));
+		for (size_t i = 0; i < w->log.n; i++) /* why, as the devices said it */
+			mgr_diag_add(msgs, NULL, 0, "  %s", w->log.lines[i]);
+	}
+	if (w->reload) {
+		struct mgr_lines pinned = { 0 };
+
+		mgh_session_pins(s, &pinned);
+		for (size_t i = 0; i < pinned.n; i++)
+			mgr_diag_add(msgs, NULL, 0, "device '%s' is pinned by ctl swap: the config's entry for it is not applied (ctl unpin %s takes it)",
+				     pinned.lines[i], pinned.lines[i]);
+		mgr_lines_free(&pinned);
 	}
 	print_from(msgs, before);
+	mgr_lines_free(&w->restore);
+	mgr_lines_free(&w->log);
 	free(w->what);
 	free(w->reloaded);
 	free(w);
@@ -164,8 +234,10 @@ static int change(struct mgh_session *s, struct mgh_change_wait *w, struct mgr_l
 	rc = !w->r ? -EINVAL : same_types(s, &w->r->plan, msgs);
 	print_from(msgs, before);
 	w->t0 = mgh_now_ns();
-	if (rc == 0)
+	if (rc == 0) {
+		mgh_rt_tap_log(s->rt, tap, w);
 		rc = mgh_rt_apply(s->rt, &w->r->plan, applied_later, w);
+	}
 	if (rc == -EINPROGRESS) {
 		s->waiting = w;
 		mgr_diag_add(msgs, NULL, 0, "%s: a connect is in progress; the app serves unchanged until it ends",
@@ -216,11 +288,58 @@ int mgh_session_open(struct mgh_session *s, const struct mgh_args *args,
 int mgh_session_reload(struct mgh_session *s, struct mgr_lines *msgs, mgh_session_done done,
 			void *arg)
 {
-	return change(s, change_new(s, mgr_strdup("config reloaded"), done, arg), msgs);
+	struct mgh_change_wait *w = change_new(s, mgr_strdup("config reloaded"), done, arg);
+
+	w->reload = 1;
+	return change(s, w, msgs);
+}
+
+int mgh_session_unpin(struct mgh_session *s, const char *dev, struct mgr_lines *msgs,
+		      mgh_session_done done, void *arg)
+{
+	struct mgh_change_wait *w = change_new(s, mgr_strf("unpin %s", dev), done, arg);
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->sets.n; i++) {
+		if (pins(s, i, dev)) {
+			mgr_lines_push(&w->restore, s->sets.lines[i]);
+			free(s->sets.lines[i]);
+		} else {
+			s->sets.lines[kept++] = s->sets.lines[i];
+		}
+	}
+	s->sets.n = kept;
+	w->sets_before = kept;
+	if (!w->restore.n) {
+		mgr_diag_add(msgs, NULL, 0, "unpin %s: no ctl swap pins it", dev);
+		settle(w, -ENOENT, msgs);
+		return -ENOENT;
+	}
+	w->reload = 1;
+	return change(s, w, msgs);
+}
+
+/* KEY=VALUE with VALUE a relative path of impl's parameter KEY: made
+ * absolute from dir, where the asking ctl runs (the config's folder is
+ * another place). */
+static char *param_from(struct mgh_session *s, const char *impl, const char *kv, const char *dir)
+{
+	const struct mg_plugin *p = NULL;
+	const char *eq = strchr(kv, '=');
+	char err[256];
+
+	if (!dir || !eq || eq[1] == '/' || !eq[1] ||
+	    s->cat.base.find(&s->cat.base, impl, &p, err, sizeof err) < 0)
+		return mgr_strdup(kv);
+	for (uint32_t i = 0; i < p->nparams; i++)
+		if (p->params[i].type == MG_PARAM_PATH && strlen(p->params[i].name) == (size_t)(eq - kv) &&
+		    !strncmp(p->params[i].name, kv, (size_t)(eq - kv)))
+			return mgr_strf("%.*s=%s/%s", (int)(eq - kv), kv, dir, eq + 1);
+	return mgr_strdup(kv);
 }
 
 int mgh_session_swap(struct mgh_session *s, const char *dev, const char *impl,
-		     char *const *params, size_t nparams, struct mgr_lines *msgs,
+		     char *const *params, size_t nparams, const char *cwd, struct mgr_lines *msgs,
 		     mgh_session_done done, void *arg)
 {
 	struct mgh_change_wait *w = change_new(s, mgr_strf("swap %s to %s", dev, impl), done, arg);
@@ -228,9 +347,12 @@ int mgh_session_swap(struct mgh_session *s, const char *dev, const char *impl,
 
 	mgr_lines_push(&s->sets, set);
 	for (size_t i = 0; i < nparams; i++) {
+		char *kv = param_from(s, impl, params[i], cwd);
+
 		free(set);
-		set = mgr_strf("devices.%s.%s", dev, params[i]);
+		set = mgr_strf("devices.%s.%s", dev, kv);
 		mgr_lines_push(&s->sets, set);
+		free(kv);
 	}
 	free(set);
 	if (mgr_plan_find(&running(s)->plan, dev) < 0) {

@@ -34,11 +34,18 @@ int mgh_session_open(struct mgh_session *s, const struct mgh_args *args,
  * takes time, and done(arg, ...) (may be NULL) tells the outcome. */
 int mgh_session_reload(struct mgh_session *s, struct mgr_lines *msgs, mgh_session_done done,
 		       void *arg);
-/* Gives device `dev` implementation impl with the given KEY=VALUE params;
- * returns as reload does. */
+/* Gives device `dev` implementation impl with the given KEY=VALUE params
+ * (a relative path value taken from cwd, when given); returns as reload
+ * does.  The device stays so, pinned, through later reloads. */
 int mgh_session_swap(struct mgh_session *s, const char *dev, const char *impl,
-		     char *const *params, size_t nparams, struct mgr_lines *msgs,
+		     char *const *params, size_t nparams, const char *cwd, struct mgr_lines *msgs,
 		     mgh_session_done done, void *arg);
+/* Drops the pins of dev's swaps and applies what the config says of it;
+ * returns as reload does (-ENOENT: nothing pins it). */
+int mgh_session_unpin(struct mgh_session *s, const char *dev, struct mgr_lines *msgs,
+		      mgh_session_done done, void *arg);
+/* The names of the devices swaps pin, into out. */
+void mgh_session_pins(const struct mgh_session *s, struct mgr_lines *out);
 /* The plugin file at path was rebuilt: load it again and re-connect the
  * devices that use it.  0 (also when no device uses it) or negative errno. */
 int mgh_session_plugin_changed(struct mgh_session *s, const char *path, struct mgr_lines *msgs);

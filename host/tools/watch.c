@@ -128,6 +128,8 @@ int mgh_watch_start(struct mgh_session *s, struct mgh_watcher **out)
 	rc = w->fd < 0 ? -errno :
 			 mgh_fd_watch(mgh_rt_loop(s->rt), NULL, w->fd, MG_EV_READ, on_events, w, &w->watch);
 	if (rc < 0) {
+		fprintf(stderr, "mirage-host: --watch: cannot watch for changes: %s%s\n", strerror(-rc),
+			rc == -EMFILE ? " (too many inotify instances: fs.inotify.max_user_instances)" : "");
 		if (w->fd >= 0)
 			close(w->fd);
 		free(w->config);

@@ -80,6 +80,7 @@ fi
 check "after the failed swap the old kv_ro still serves" same /poem.txt "$SAMPLE/poem.txt"
 check "the failed connect is logged with the device and the path" \
 	grep -q "fs: cannot open root folder /nonexistent" "$TMP/server.err"
+check "and ctl hears the plugin's own reason" grep -q "fs: cannot open root folder /nonexistent" <<<"$out"
 
 out=$(ctl swap fs crashkv); rc=$?
 if [ $rc = 1 ] && grep -q "not applied" <<<"$out"; then
@@ -93,6 +94,12 @@ check "after the crash the old kv_ro still serves" same /poem.txt "$SAMPLE/poem.
 
 check "ctl swap fs kvro.dir root=... swaps back" swap fs kvro.dir root="$ROOT"
 check "the website serves the folder again" same / "$ROOT/index.html"
+check "ctl graph shows parameter values" grep -q "^fs kvro.dir kv_ro root=\"$ROOT\"" <(ctl graph)
+check "ctl status shows the pin a swap left" grep -q "^pinned by ctl swap: fs " <(ctl status)
+# a relative path is taken from ctl's folder, not the config's
+rel=$(cd "$ROOT/.." && ctl swap fs kvro.dir root=htdocs >/dev/null && ctl graph)
+check "ctl swap with a relative path takes it from ctl's working folder" \
+	grep -q "^fs kvro.dir kv_ro root=\"$ROOT\"" <<<"$rel"
 
 # ---- a rebuilt plugin -----------------------------------------------------------
 check "ctl swap fs kvone (from --plugin-path)" swap fs kvone
@@ -131,6 +138,12 @@ sed -i 's|^};|  extra = { impl = "time.unix"; };\n};|' "$TMP/app/website.cfg"
 has_extra() { grep -q '^extra time.loop time' <(ctl graph); }
 check "a device added to the config appears in ctl graph" eventually has_extra
 check "the website serves on after the config edit" same / "$ROOT/index.html"
+# a reload while fs is pinned says so, and applies nothing of fs
+out=$(ctl reload)
+check "a reload masked by a pin says nothing changed, and names the pin" bash -c 'grep -q "config reloaded: nothing changed" <<<"$1" &&
+	grep -q "device .fs. is pinned by ctl swap" <<<"$1"' _ "$out"
+check "ctl unpin fs: the config's entry applies again" ctl unpin fs
+check "no pin is left" bash -c '! grep -q "^pinned" <(ctl status)'
 # the devices in another order and fs's root spelled another way: fs is
 # connected anew and the site told, through the new plan's order
 n=$(changes)
