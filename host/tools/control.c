@@ -18,8 +18,8 @@
 
 struct client;
 
-struct mgh_control {
-	struct mgh_session *s;
+struct mgt_control {
+	struct mgt_session *s;
 	int fd;
 	struct mg_watch *watch;
 	char *path;
@@ -30,7 +30,7 @@ struct mgh_control {
  * connect in progress), then the reply is queued and written as the
  * socket takes it: the loop never blocks on a slow reader. */
 struct client {
-	struct mgh_control *c;
+	struct mgt_control *c;
 	struct client *next;
 	int fd;
 	struct mg_watch *watch;
@@ -55,12 +55,12 @@ static void json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void status(struct mgh_session *s, int json, FILE *out)
+static void status(struct mgt_session *s, int json, FILE *out)
 {
 	const struct mg_plan *plan = mgh_rt_plan(s->rt);
 	struct mgr_lines pinned = { 0 };
 
-	mgh_session_pins(s, &pinned);
+	mgt_session_pins(s, &pinned);
 	if (json) {
 		fprintf(out, "{\"name\": ");
 		json_str(out, plan->name);
@@ -113,7 +113,7 @@ static void params(const struct mg_plan_device *d, int json, FILE *out)
 	fprintf(out, json ? "}" : "");
 }
 
-static void graph(struct mgh_session *s, int json, FILE *out)
+static void graph(struct mgt_session *s, int json, FILE *out)
 {
 	const struct mg_plan *plan = mgh_rt_plan(s->rt);
 
@@ -232,7 +232,7 @@ static void change_done(void *arg, int rc, const struct mgr_lines *msgs)
  * give the outcome. */
 static int execute(struct client *cl, char **words, size_t n, FILE *out)
 {
-	struct mgh_session *s = cl->c->s;
+	struct mgt_session *s = cl->c->s;
 	struct mgr_lines msgs = { 0 };
 	int rc = 0;
 
@@ -249,12 +249,12 @@ static int execute(struct client *cl, char **words, size_t n, FILE *out)
 	} else if (n == 1 && !strcmp(words[0], "graph")) {
 		graph(s, cl->json, out);
 	} else if (n >= 3 && !strcmp(words[0], "swap")) {
-		rc = mgh_session_swap(s, words[1], words[2], words + 3, n - 3, cwd, &msgs, change_done,
+		rc = mgt_session_swap(s, words[1], words[2], words + 3, n - 3, cwd, &msgs, change_done,
 				      cl);
 	} else if (n == 2 && !strcmp(words[0], "unpin")) {
-		rc = mgh_session_unpin(s, words[1], &msgs, change_done, cl);
+		rc = mgt_session_unpin(s, words[1], &msgs, change_done, cl);
 	} else if (n == 1 && !strcmp(words[0], "reload")) {
-		rc = mgh_session_reload(s, &msgs, change_done, cl);
+		rc = mgt_session_reload(s, &msgs, change_done, cl);
 	} else {
 		fprintf(out, "expected status, graph, swap DEVICE IMPL [KEY=VALUE]..., unpin DEVICE or reload\n");
 		rc = -EINVAL;
@@ -312,7 +312,7 @@ static void on_client(void *arg, unsigned events)
 
 static void on_accept(void *arg, unsigned events)
 {
-	struct mgh_control *c = arg;
+	struct mgt_control *c = arg;
 	int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct client *cl;
 
@@ -341,9 +341,9 @@ static int address(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
-int mgh_control_start(struct mgh_session *s, const char *path, struct mgh_control **out)
+int mgt_control_start(struct mgt_session *s, const char *path, struct mgt_control **out)
 {
-	struct mgh_control *c = mgr_xalloc(sizeof *c);
+	struct mgt_control *c = mgr_xalloc(sizeof *c);
 	struct sockaddr_un sa;
 	int rc = address(path, &sa);
 
@@ -371,11 +371,11 @@ int mgh_control_start(struct mgh_session *s, const char *path, struct mgh_contro
 	return 0;
 }
 
-void mgh_control_stop(struct mgh_control *c)
+void mgt_control_stop(struct mgt_control *c)
 {
 	if (!c)
 		return;
-	mgh_session_forget_done(c->s); /* a waiting change must not reply to a freed client */
+	mgt_session_forget_done(c->s); /* a waiting change must not reply to a freed client */
 	while (c->clients)
 		end_client(c->clients);
 	mgh_fd_unwatch(c->watch);
@@ -401,7 +401,7 @@ static const char ctl_usage[] =
 	"--json prints JSON.  Exit status 0 when the app did it, 1 when it refused, 2 on\n"
 	"usage errors or when nothing listens on SOCKET.\n";
 
-int mgh_ctl_main(int argc, char **argv)
+int mgt_ctl_main(int argc, char **argv)
 {
 	struct sockaddr_un sa;
 	char buf[4096];

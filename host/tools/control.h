@@ -6,14 +6,14 @@
 
 #include "session.h"
 
-struct mgh_control;
+struct mgt_control;
 
 /* Listens on path (replacing a stale socket).  0 with *out, or a negative
  * errno after printing why. */
-int mgh_control_start(struct mgh_session *s, const char *path, struct mgh_control **out);
-void mgh_control_stop(struct mgh_control *c);
+int mgt_control_start(struct mgt_session *s, const char *path, struct mgt_control **out);
+void mgt_control_stop(struct mgt_control *c);
 
 /* The client: mirage-host ctl PATH COMMAND [ARG]...; returns the exit status. */
-int mgh_ctl_main(int argc, char **argv);
+int mgt_ctl_main(int argc, char **argv);
 
 #endif

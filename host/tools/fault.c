@@ -52,7 +52,7 @@ static int note_segments(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
-void mgh_fault_note_plugin(void *handle, const char *name)
+void mgt_fault_note_plugin(void *handle, const char *name)
 {
 	struct note n = { NULL, name ? name : "?" };
 	struct link_map *lm;
@@ -63,7 +63,7 @@ void mgh_fault_note_plugin(void *handle, const char *name)
 	}
 }
 
-void mgh_fault_note_folder(const char *path)
+void mgt_fault_note_folder(const char *path)
 {
 	if (path && strlen(path) < sizeof folder)
 		memcpy(folder, path, strlen(path) + 1);
@@ -127,10 +127,10 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 	backtrace_symbols_fd(frames, backtrace(frames, 64), 2);
 	if (folder[0])
 		rmdir(folder);
-	_exit(MGH_EXIT_FAULT);
+	_exit(MGT_EXIT_FAULT);
 }
 
-void mgh_fault_install(void)
+void mgt_fault_install(void)
 {
 	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 	static char altstack[64 * 1024]; /* a stack overflow is reported too */

@@ -5,7 +5,7 @@
 
 #include "ffistart.h"
 
-int mgh_ffi_start(const struct mg_plan_device *dev, struct mg_device *self,
+int mgt_ffi_start(const struct mg_plan_device *dev, struct mg_device *self,
 		  struct mg_device *const *deps)
 {
 	unsigned nargs = dev->plugin->nslots + 1;

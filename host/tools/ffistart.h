@@ -4,7 +4,7 @@
 
 #include "runtime/runtime.h"
 
-int mgh_ffi_start(const struct mg_plan_device *dev, struct mg_device *self,
+int mgt_ffi_start(const struct mg_plan_device *dev, struct mg_device *self,
 		  struct mg_device *const *deps);
 
 #endif

@@ -39,7 +39,7 @@ static const char usage[] =
 	"whose only global symbol is the descriptor (see abi/README.md).\n";
 
 struct freeze {
-	struct mgh_setup s;
+	struct mgt_setup s;
 	const char *target;  /* "unix" or "xen" */
 	int verbose;         /* -v: the program logs more */
 	char *root;          /* the folder holding bin/, include/, lib/ */
@@ -130,7 +130,7 @@ static int add_plugin(struct freeze *fz, unsigned k)
 	struct mgr_lines oc = { 0 };
 	int rc = 0;
 
-	mgf_descriptor_symbol(d->plugin->name, sym, sizeof sym);
+	mgt_descriptor_symbol(d->plugin->name, sym, sizeof sym);
 	redefine = mgr_strf("%s=%s", MG_PLUGIN_SYMBOL, sym);
 	if (access(obj, R_OK) < 0) {
 		mgr_diag_add(&fz->s.diag, fz->s.cfg.file, fz->s.res.info[k].line,
@@ -204,7 +204,7 @@ static int write_wiring(struct freeze *fz, const char *path)
 		fprintf(stderr, "mirage-freeze: %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	mgf_write_wiring(&fz->s.res, MG_LOG_WARN + (fz->verbose > 2 ? 2 : fz->verbose), f);
+	mgt_write_wiring(&fz->s.res, MG_LOG_WARN + (fz->verbose > 2 ? 2 : fz->verbose), f);
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
@@ -273,9 +273,9 @@ static int distinct_symbols(struct freeze *fz)
 	char a[256], b[256];
 
 	for (unsigned k = 0; k < plan->ndevices; k++) {
-		mgf_descriptor_symbol(plan->devices[k].plugin->name, a, sizeof a);
+		mgt_descriptor_symbol(plan->devices[k].plugin->name, a, sizeof a);
 		for (unsigned j = 0; j < k; j++) {
-			mgf_descriptor_symbol(plan->devices[j].plugin->name, b, sizeof b);
+			mgt_descriptor_symbol(plan->devices[j].plugin->name, b, sizeof b);
 			if (plan->devices[j].plugin != plan->devices[k].plugin && !strcmp(a, b)) {
 				fprintf(stderr, "mirage-freeze: plugins '%s' and '%s' would both be linked as %s: rename one\n",
 					plan->devices[j].plugin->name, plan->devices[k].plugin->name, a);
@@ -345,7 +345,7 @@ static int freeze(struct freeze *fz, const char *out_arg, const char *emit_c, in
 int main(int argc, char **argv)
 {
 	struct freeze fz = { .target = "unix" };
-	struct mgh_args a = { 0 };
+	struct mgt_args a = { 0 };
 	const char *out = NULL, *emit_c = NULL;
 	int quiet = 0, status;
 
@@ -361,9 +361,9 @@ int main(int argc, char **argv)
 			quiet = 1;
 			continue;
 		}
-		took = mgh_args_take(&a, argc, argv, &i, "mirage-freeze", usage);
+		took = mgt_args_take(&a, argc, argv, &i, "mirage-freeze", usage);
 		if (took <= 0) {
-			mgh_args_free(&a);
+			mgt_args_free(&a);
 			return took ? 2 : 0;
 		}
 	}
@@ -375,7 +375,7 @@ int main(int argc, char **argv)
 	/* children are waited for: an inherited SIG_IGN would reap them first */
 	signal(SIGCHLD, SIG_DFL);
 	fz.target = mgr_target_name(a.target ? a.target : MG_TARGET_UNIX);
-	if (mgh_setup_load(&fz.s, &a) < 0) {
+	if (mgt_setup_load(&fz.s, &a) < 0) {
 		mgr_lines_print(&fz.s.diag, stderr);
 		status = 1;
 	} else {
@@ -383,13 +383,13 @@ int main(int argc, char **argv)
 		fz.verbose = a.verbose;
 		status = freeze(&fz, out, emit_c, quiet);
 	}
-	mgh_setup_free(&fz.s);
+	mgt_setup_free(&fz.s);
 	mgr_lines_free(&fz.cmd);
 	mgr_lines_free(&fz.objs);
 	free(fz.root);
-	mgh_args_free(&a);
+	mgt_args_free(&a);
 	return status;
 usage_error:
-	mgh_args_free(&a);
+	mgt_args_free(&a);
 	return 2;
 }

@@ -54,7 +54,7 @@ static void list_one(void *arg, const char *name, const char *path)
 		       lp->desc->summary ? lp->desc->summary : "");
 }
 
-static int cmd_inspect(const struct mgh_args *a, const char *what)
+static int cmd_inspect(const struct mgt_args *a, const char *what)
 {
 	struct mgl_catalog cat;
 	const struct mgl_plugin *lp = NULL;
@@ -64,7 +64,7 @@ static int cmd_inspect(const struct mgh_args *a, const char *what)
 
 	mgl_catalog_init(&cat);
 	cat.target = a->target ? a->target : MG_TARGET_UNIX;
-	mgh_catalog_dirs(&cat, a, NULL, 0);
+	mgt_catalog_dirs(&cat, a, NULL, 0);
 	if (!what) {
 		mgl_each_file(&cat, list_one, &cat);
 	} else {
@@ -94,35 +94,35 @@ struct run_args {
 	unsigned grace_ms;
 };
 
-static int cmd_run(const struct mgh_args *a, const struct run_args *r)
+static int cmd_run(const struct mgt_args *a, const struct run_args *r)
 {
 	struct mgh_opts opts = { .level = MG_LOG_WARN + (a->verbose > 2 ? 2 : a->verbose),
-				 .start = mgh_ffi_start, .target = "unix", .prog = "mirage-host",
+				 .start = mgt_ffi_start, .target = "unix", .prog = "mirage-host",
 				 .stay = r->watch || r->control, .grace_ms = r->grace_ms };
-	struct mgh_watcher *watcher = NULL;
-	struct mgh_control *ctl = NULL;
-	struct mgh_session s;
+	struct mgt_watcher *watcher = NULL;
+	struct mgt_control *ctl = NULL;
+	struct mgt_session s;
 	int status = 1;
 
 	fflush(stdout);
-	mgh_fault_install();
-	if (mgh_session_open(&s, a, &opts) == 0 &&
-	    (!r->watch || mgh_watch_start(&s, &watcher) == 0) &&
-	    (!r->control || mgh_control_start(&s, r->control, &ctl) == 0))
+	mgt_fault_install();
+	if (mgt_session_open(&s, a, &opts) == 0 &&
+	    (!r->watch || mgt_watch_start(&s, &watcher) == 0) &&
+	    (!r->control || mgt_control_start(&s, r->control, &ctl) == 0))
 		status = mgh_rt_run(s.rt);
-	mgh_control_stop(ctl);
-	mgh_watch_stop(watcher);
-	mgh_session_close(&s);
+	mgt_control_stop(ctl);
+	mgt_watch_stop(watcher);
+	mgt_session_close(&s);
 	return status;
 }
 
-static int cmd_config(enum cmd cmd, const struct mgh_args *a, int dot)
+static int cmd_config(enum cmd cmd, const struct mgt_args *a, int dot)
 {
-	struct mgh_setup s;
+	struct mgt_setup s;
 
-	if (mgh_setup_load(&s, a) < 0) {
+	if (mgt_setup_load(&s, a) < 0) {
 		mgr_lines_print(&s.diag, stderr);
-		mgh_setup_free(&s);
+		mgt_setup_free(&s);
 		return 1;
 	}
 	if (cmd == CMD_CHECK)
@@ -132,20 +132,20 @@ static int cmd_config(enum cmd cmd, const struct mgh_args *a, int dot)
 		mgr_describe_dot(&s.res, stdout);
 	else
 		mgr_describe_text(&s.res, stdout);
-	mgh_setup_free(&s);
+	mgt_setup_free(&s);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static const char *const names[] = { "run", "check", "describe", "inspect" };
-	struct mgh_args a = { 0 };
+	struct mgt_args a = { 0 };
 	enum cmd cmd = CMD_RUN;
 	struct run_args run = { .grace_ms = 30000 };
 	int first = 1, dot = 0, status;
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
-		return mgh_ctl_main(argc - 1, argv + 1);
+		return mgt_ctl_main(argc - 1, argv + 1);
 
 	for (unsigned c = 0; argc > 1 && c < MG_COUNTOF(names); c++)
 		if (!strcmp(argv[1], names[c])) {
@@ -179,9 +179,9 @@ int main(int argc, char **argv)
 			run.grace_ms = (unsigned)ms;
 			continue;
 		}
-		took = mgh_args_take(&a, argc, argv, &i, "mirage-host", usage);
+		took = mgt_args_take(&a, argc, argv, &i, "mirage-host", usage);
 		if (took <= 0) {
-			mgh_args_free(&a);
+			mgt_args_free(&a);
 			return took ? 2 : 0;
 		}
 	}
@@ -199,9 +199,9 @@ int main(int argc, char **argv)
 	} else {
 		status = cmd_config(cmd, &a, dot);
 	}
-	mgh_args_free(&a);
+	mgt_args_free(&a);
 	return status;
 usage_error:
-	mgh_args_free(&a);
+	mgt_args_free(&a);
 	return 2;
 }

@@ -11,13 +11,13 @@ static const char *env_lookup(const char *name)
 	return getenv(name);
 }
 
-static const struct mgr_resolved *running(const struct mgh_session *s)
+static const struct mgr_resolved *running(const struct mgt_session *s)
 {
 	return s->nplans ? s->plans[s->nplans - 1] : NULL;
 }
 
 /* Frees the plans no device uses any more (the running one always stays). */
-static void forget_unused(struct mgh_session *s)
+static void forget_unused(struct mgt_session *s)
 {
 	size_t kept = 0;
 
@@ -34,7 +34,7 @@ static void forget_unused(struct mgh_session *s)
 
 /* Reads the config with the session's overrides and resolves it: a new
  * plan, or NULL with the reasons in msgs. */
-static struct mgr_resolved *resolve(struct mgh_session *s, struct mgr_lines *msgs)
+static struct mgr_resolved *resolve(struct mgt_session *s, struct mgr_lines *msgs)
 {
 	struct mgr_resolved *r = mgr_xalloc(sizeof *r);
 	struct mgr_config cfg;
@@ -43,13 +43,13 @@ static struct mgr_resolved *resolve(struct mgh_session *s, struct mgr_lines *msg
 	rc = mgr_config_load(&cfg, s->args->config, s->sets.lines, s->sets.n, env_lookup, msgs);
 	if (rc == 0) { /* the path as the config says it now */
 		mgl_catalog_clear_dirs(&s->cat);
-		mgh_catalog_dirs(&s->cat, s->args, cfg.plugin_path, cfg.npath);
+		mgt_catalog_dirs(&s->cat, s->args, cfg.plugin_path, cfg.npath);
 	}
 	if (rc == 0)
 		rc = mgr_resolve(&cfg, &s->cat.base, MG_TARGET_UNIX, r, msgs);
 	for (size_t i = 0; rc == 0 && i < s->cat.nloaded; i++) /* checked by the resolve */
-		mgh_fault_note_plugin(s->cat.loaded[i].handle, s->cat.loaded[i].desc->name);
-	mgh_fault_note_folder(s->cat.copies);
+		mgt_fault_note_plugin(s->cat.loaded[i].handle, s->cat.loaded[i].desc->name);
+	mgt_fault_note_folder(s->cat.copies);
 	/* the plan keeps nothing of cfg but the file name, which args holds */
 	r->file = s->args->config;
 	mgr_config_free(&cfg);
@@ -63,7 +63,7 @@ static struct mgr_resolved *resolve(struct mgh_session *s, struct mgr_lines *msg
 /* A change keeps every running device's type (name and major): its
  * dependents were wired to that type, and a job turned into a kv_ro, say,
  * is no swap but another app.  0, or -EINVAL with the devices in msgs. */
-static int same_types(const struct mgh_session *s, const struct mg_plan *plan,
+static int same_types(const struct mgt_session *s, const struct mg_plan *plan,
 		      struct mgr_lines *msgs)
 {
 	const struct mg_plan *now = &running(s)->plan;
@@ -89,8 +89,8 @@ static int same_types(const struct mgh_session *s, const struct mg_plan *plan,
 }
 
 /* A change being applied, and how to undo what led to it if it fails. */
-struct mgh_change_wait {
-	struct mgh_session *s;
+struct mgt_change_wait {
+	struct mgt_session *s;
 	struct mgr_resolved *r;
 	char *what;
 	uint64_t t0;
@@ -99,7 +99,7 @@ struct mgh_change_wait {
 	char *reloaded;     /* a plugin file loaded again, reverted when it fails */
 	int reload;         /* the config re-read: say what pins mask */
 	struct mgr_lines log; /* warnings and errors logged while it was applied */
-	mgh_session_done done;
+	mgt_session_done done;
 	void *arg;
 };
 
@@ -111,7 +111,7 @@ static size_t override_device(const char *set, const char **dev)
 }
 
 /* Whether override i came from a swap, not the command line, and names dev. */
-static int pins(const struct mgh_session *s, size_t i, const char *dev)
+static int pins(const struct mgt_session *s, size_t i, const char *dev)
 {
 	const char *d;
 	size_t len = override_device(s->sets.lines[i], &d);
@@ -119,7 +119,7 @@ static int pins(const struct mgh_session *s, size_t i, const char *dev)
 	return i >= s->args->nsets && len && (!dev || (strlen(dev) == len && !strncmp(d, dev, len)));
 }
 
-void mgh_session_pins(const struct mgh_session *s, struct mgr_lines *out)
+void mgt_session_pins(const struct mgt_session *s, struct mgr_lines *out)
 {
 	for (size_t i = 0; i < s->sets.n; i++) {
 		const char *d;
@@ -140,7 +140,7 @@ void mgh_session_pins(const struct mgh_session *s, struct mgr_lines *out)
 /* The log lines that tell why a change failed, for whoever asked for it. */
 static void tap(void *arg, enum mg_log_level level, const char *line)
 {
-	struct mgh_change_wait *w = arg;
+	struct mgt_change_wait *w = arg;
 
 	if (level <= MG_LOG_WARN)
 		mgr_lines_push(&w->log, line);
@@ -153,9 +153,9 @@ static void print_from(const struct mgr_lines *msgs, size_t from)
 }
 
 /* The change's outcome: the plan kept or dropped, the message, the undo. */
-static void settle(struct mgh_change_wait *w, int rc, struct mgr_lines *msgs)
+static void settle(struct mgt_change_wait *w, int rc, struct mgr_lines *msgs)
 {
-	struct mgh_session *s = w->s;
+	struct mgt_session *s = w->s;
 	size_t before = msgs->n;
 
 	mgh_rt_tap_log(s->rt, NULL, NULL);
@@ -193,7 +193,7 @@ static void settle(struct mgh_change_wait *w, int rc, struct mgr_lines *msgs)
 	if (w->reload) {
 		struct mgr_lines pinned = { 0 };
 
-		mgh_session_pins(s, &pinned);
+		mgt_session_pins(s, &pinned);
 		for (size_t i = 0; i < pinned.n; i++)
 			mgr_diag_add(msgs, NULL, 0, "device '%s' is pinned by ctl swap: the config's entry for it is not applied (ctl unpin %s takes it)",
 				     pinned.lines[i], pinned.lines[i]);
@@ -210,8 +210,8 @@ static void settle(struct mgh_change_wait *w, int rc, struct mgr_lines *msgs)
 /* A connect the change waited on has ended. */
 static void applied_later(void *arg, int rc)
 {
-	struct mgh_change_wait *w = arg;
-	mgh_session_done done = w->done;
+	struct mgt_change_wait *w = arg;
+	mgt_session_done done = w->done;
 	void *done_arg = w->arg;
 	struct mgr_lines msgs = { 0 };
 
@@ -224,7 +224,7 @@ static void applied_later(void *arg, int rc)
 
 /* Resolves and applies; logs the outcome, now or (-EINPROGRESS) once a
  * connect in progress has ended, when done hears it too. */
-static int change(struct mgh_session *s, struct mgh_change_wait *w, struct mgr_lines *msgs)
+static int change(struct mgt_session *s, struct mgt_change_wait *w, struct mgr_lines *msgs)
 {
 	size_t before = msgs->n;
 	int rc;
@@ -250,17 +250,17 @@ static int change(struct mgh_session *s, struct mgh_change_wait *w, struct mgr_l
 }
 
 /* A change of the session's, before it is resolved. */
-static struct mgh_change_wait *change_new(struct mgh_session *s, char *what,
-					   mgh_session_done done, void *arg)
+static struct mgt_change_wait *change_new(struct mgt_session *s, char *what,
+					   mgt_session_done done, void *arg)
 {
-	struct mgh_change_wait *w = mgr_xalloc(sizeof *w);
+	struct mgt_change_wait *w = mgr_xalloc(sizeof *w);
 
-	*w = (struct mgh_change_wait){ .s = s, .what = what, .sets_before = s->sets.n,
+	*w = (struct mgt_change_wait){ .s = s, .what = what, .sets_before = s->sets.n,
 				       .done = done, .arg = arg };
 	return w;
 }
 
-int mgh_session_open(struct mgh_session *s, const struct mgh_args *args,
+int mgt_session_open(struct mgt_session *s, const struct mgt_args *args,
 		     const struct mgh_opts *opts)
 {
 	struct mgr_lines msgs = { 0 };
@@ -285,19 +285,19 @@ int mgh_session_open(struct mgh_session *s, const struct mgh_args *args,
 	return mgh_rt_start(s->rt, &r->plan);
 }
 
-int mgh_session_reload(struct mgh_session *s, struct mgr_lines *msgs, mgh_session_done done,
+int mgt_session_reload(struct mgt_session *s, struct mgr_lines *msgs, mgt_session_done done,
 			void *arg)
 {
-	struct mgh_change_wait *w = change_new(s, mgr_strdup("config reloaded"), done, arg);
+	struct mgt_change_wait *w = change_new(s, mgr_strdup("config reloaded"), done, arg);
 
 	w->reload = 1;
 	return change(s, w, msgs);
 }
 
-int mgh_session_unpin(struct mgh_session *s, const char *dev, struct mgr_lines *msgs,
-		      mgh_session_done done, void *arg)
+int mgt_session_unpin(struct mgt_session *s, const char *dev, struct mgr_lines *msgs,
+		      mgt_session_done done, void *arg)
 {
-	struct mgh_change_wait *w = change_new(s, mgr_strf("unpin %s", dev), done, arg);
+	struct mgt_change_wait *w = change_new(s, mgr_strf("unpin %s", dev), done, arg);
 	size_t kept = 0;
 
 	for (size_t i = 0; i < s->sets.n; i++) {
@@ -322,7 +322,7 @@ int mgh_session_unpin(struct mgh_session *s, const char *dev, struct mgr_lines *
 /* KEY=VALUE with VALUE a relative path of impl's parameter KEY: made
  * absolute from dir, where the asking ctl runs (the config's folder is
  * another place). */
-static char *param_from(struct mgh_session *s, const char *impl, const char *kv, const char *dir)
+static char *param_from(struct mgt_session *s, const char *impl, const char *kv, const char *dir)
 {
 	const struct mg_plugin *p = NULL;
 	const char *eq = strchr(kv, '=');
@@ -338,11 +338,11 @@ static char *param_from(struct mgh_session *s, const char *impl, const char *kv,
 	return mgr_strdup(kv);
 }
 
-int mgh_session_swap(struct mgh_session *s, const char *dev, const char *impl,
+int mgt_session_swap(struct mgt_session *s, const char *dev, const char *impl,
 		     char *const *params, size_t nparams, const char *cwd, struct mgr_lines *msgs,
-		     mgh_session_done done, void *arg)
+		     mgt_session_done done, void *arg)
 {
-	struct mgh_change_wait *w = change_new(s, mgr_strf("swap %s to %s", dev, impl), done, arg);
+	struct mgt_change_wait *w = change_new(s, mgr_strf("swap %s to %s", dev, impl), done, arg);
 	char *set = mgr_strf("devices.%s=%s", dev, impl);
 
 	mgr_lines_push(&s->sets, set);
@@ -365,7 +365,7 @@ int mgh_session_swap(struct mgh_session *s, const char *dev, const char *impl,
 }
 
 /* Whether a device of the running app uses the plugin file at path. */
-static int uses_file(const struct mgh_session *s, const char *path)
+static int uses_file(const struct mgt_session *s, const char *path)
 {
 	const struct mg_plan *plan = &running(s)->plan;
 
@@ -378,9 +378,9 @@ static int uses_file(const struct mgh_session *s, const char *path)
 	return 0;
 }
 
-int mgh_session_plugin_changed(struct mgh_session *s, const char *path, struct mgr_lines *msgs)
+int mgt_session_plugin_changed(struct mgt_session *s, const char *path, struct mgr_lines *msgs)
 {
-	struct mgh_change_wait *w;
+	struct mgt_change_wait *w;
 	char err[1024];
 	int rc;
 
@@ -398,13 +398,13 @@ int mgh_session_plugin_changed(struct mgh_session *s, const char *path, struct m
 	return change(s, w, msgs);
 }
 
-void mgh_session_forget_done(struct mgh_session *s)
+void mgt_session_forget_done(struct mgt_session *s)
 {
 	if (s->waiting)
 		s->waiting->done = NULL;
 }
 
-void mgh_session_close(struct mgh_session *s)
+void mgt_session_close(struct mgt_session *s)
 {
 	if (s->rt)
 		mgh_rt_free(s->rt);

@@ -11,7 +11,7 @@ static void push(char ***v, size_t *n, const char *s)
 	(*v)[(*n)++] = mgr_strdup(s);
 }
 
-int mgh_args_take(struct mgh_args *a, int argc, char **argv, int *i, const char *prog,
+int mgt_args_take(struct mgt_args *a, int argc, char **argv, int *i, const char *prog,
 		  const char *usage)
 {
 	const char *opt = argv[*i];
@@ -61,7 +61,7 @@ int mgh_args_take(struct mgh_args *a, int argc, char **argv, int *i, const char 
 	return 1;
 }
 
-void mgh_args_free(struct mgh_args *a)
+void mgt_args_free(struct mgt_args *a)
 {
 	for (size_t i = 0; i < a->nsets; i++)
 		free(a->sets[i]);
@@ -88,7 +88,7 @@ static char *builtin_dir(void)
 	return mgr_strf("%s/../plugins", exe);
 }
 
-void mgh_catalog_dirs(struct mgl_catalog *cat, const struct mgh_args *a, char *const *extra,
+void mgt_catalog_dirs(struct mgl_catalog *cat, const struct mgt_args *a, char *const *extra,
 		      size_t nextra)
 {
 	const char *env = getenv("MIRAGE_PLUGIN_PATH");
@@ -117,19 +117,19 @@ static const char *env_lookup(const char *name)
 	return getenv(name);
 }
 
-int mgh_setup_load(struct mgh_setup *s, const struct mgh_args *a)
+int mgt_setup_load(struct mgt_setup *s, const struct mgt_args *a)
 {
 	memset(s, 0, sizeof *s);
 	mgl_catalog_init(&s->cat);
 	s->cat.target = a->target ? a->target : MG_TARGET_UNIX;
 	if (mgr_config_load(&s->cfg, a->config, a->sets, a->nsets, env_lookup, &s->diag) < 0)
 		return -EINVAL;
-	mgh_catalog_dirs(&s->cat, a, s->cfg.plugin_path, s->cfg.npath);
+	mgt_catalog_dirs(&s->cat, a, s->cfg.plugin_path, s->cfg.npath);
 	return mgr_resolve(&s->cfg, &s->cat.base, a->target ? a->target : MG_TARGET_UNIX, &s->res,
 			   &s->diag);
 }
 
-void mgh_setup_free(struct mgh_setup *s)
+void mgt_setup_free(struct mgt_setup *s)
 {
 	mgr_resolved_free(&s->res);
 	mgr_config_free(&s->cfg);

@@ -6,7 +6,7 @@
 
 #include "load/catalog.h"
 
-struct mgh_args {
+struct mgt_args {
 	const char *config;
 	char **sets;    /* PATH=VALUE */
 	size_t nsets;
@@ -16,7 +16,7 @@ struct mgh_args {
 	int verbose;
 };
 
-struct mgh_setup {
+struct mgt_setup {
 	struct mgr_config cfg;
 	struct mgl_catalog cat;
 	struct mgr_resolved res;
@@ -28,17 +28,17 @@ struct mgh_setup {
  * (a->config).  1 when taken, 0 after printing usage for -h/--help, -1
  * after printing a usage error (an unknown option, a second positional
  * argument). */
-int mgh_args_take(struct mgh_args *a, int argc, char **argv, int *i, const char *prog,
+int mgt_args_take(struct mgt_args *a, int argc, char **argv, int *i, const char *prog,
 		  const char *usage);
-void mgh_args_free(struct mgh_args *a);
+void mgt_args_free(struct mgt_args *a);
 
 /* Adds the command-line and environment folders, then `extra`, then the
  * built-in one to cat. */
-void mgh_catalog_dirs(struct mgl_catalog *cat, const struct mgh_args *a, char *const *extra,
+void mgt_catalog_dirs(struct mgl_catalog *cat, const struct mgt_args *a, char *const *extra,
 		      size_t nextra);
 
 /* Loads, resolves; 0 or -EINVAL with s->diag filled. */
-int mgh_setup_load(struct mgh_setup *s, const struct mgh_args *a);
-void mgh_setup_free(struct mgh_setup *s);
+int mgt_setup_load(struct mgt_setup *s, const struct mgt_args *a);
+void mgt_setup_free(struct mgt_setup *s);
 
 #endif

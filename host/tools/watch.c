@@ -12,8 +12,8 @@
  * once the burst is over. */
 #define SETTLE_NS (50 * 1000000ull)
 
-struct mgh_watcher {
-	struct mgh_session *s;
+struct mgt_watcher {
+	struct mgt_session *s;
 	int fd;
 	struct mg_watch *watch;
 	struct mg_timer *settle;
@@ -29,7 +29,7 @@ static char *dir_of(const char *path)
 	return slash ? mgr_strf("%.*s", (int)(slash - path), path) : mgr_strdup(".");
 }
 
-static void watch_dir(struct mgh_watcher *w, const char *dir)
+static void watch_dir(struct mgt_watcher *w, const char *dir)
 {
 	int wd = inotify_add_watch(w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO);
 
@@ -44,7 +44,7 @@ static void watch_dir(struct mgh_watcher *w, const char *dir)
 }
 
 /* The folders of the config and of every plugin loaded so far. */
-static void watch_all(struct mgh_watcher *w)
+static void watch_all(struct mgt_watcher *w)
 {
 	char *dir = dir_of(w->config);
 
@@ -59,22 +59,22 @@ static void watch_all(struct mgh_watcher *w)
 
 static void act(void *arg)
 {
-	struct mgh_watcher *w = arg;
+	struct mgt_watcher *w = arg;
 	struct mgr_lines msgs = { 0 };
 
 	w->settle = NULL;
 	for (size_t i = 0; i < w->changed.n; i++) {
 		if (!strcmp(w->changed.lines[i], w->config))
-			mgh_session_reload(w->s, &msgs, NULL, NULL);
+			mgt_session_reload(w->s, &msgs, NULL, NULL);
 		else
-			mgh_session_plugin_changed(w->s, w->changed.lines[i], &msgs);
+			mgt_session_plugin_changed(w->s, w->changed.lines[i], &msgs);
 	}
 	mgr_lines_free(&w->changed);
 	mgr_lines_free(&msgs);
 	watch_all(w); /* a new config may use plugins from new folders */
 }
 
-static void note(struct mgh_watcher *w, const char *path)
+static void note(struct mgt_watcher *w, const char *path)
 {
 	size_t len = strlen(path);
 
@@ -88,7 +88,7 @@ static void note(struct mgh_watcher *w, const char *path)
 
 static void on_events(void *arg, unsigned events)
 {
-	struct mgh_watcher *w = arg;
+	struct mgt_watcher *w = arg;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
@@ -114,9 +114,9 @@ static void on_events(void *arg, unsigned events)
 	}
 }
 
-int mgh_watch_start(struct mgh_session *s, struct mgh_watcher **out)
+int mgt_watch_start(struct mgt_session *s, struct mgt_watcher **out)
 {
-	struct mgh_watcher *w = mgr_xalloc(sizeof *w);
+	struct mgt_watcher *w = mgr_xalloc(sizeof *w);
 	char *dir = dir_of(s->args->config);
 	const char *base = strrchr(s->args->config, '/');
 	int rc;
@@ -141,7 +141,7 @@ int mgh_watch_start(struct mgh_session *s, struct mgh_watcher **out)
 	return 0;
 }
 
-void mgh_watch_stop(struct mgh_watcher *w)
+void mgt_watch_stop(struct mgt_watcher *w)
 {
 	if (!w)
 		return;

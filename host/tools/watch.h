@@ -5,10 +5,10 @@
 
 #include "session.h"
 
-struct mgh_watcher;
+struct mgt_watcher;
 
 /* 0 with *out, or a negative errno. */
-int mgh_watch_start(struct mgh_session *s, struct mgh_watcher **out);
-void mgh_watch_stop(struct mgh_watcher *w);
+int mgt_watch_start(struct mgt_session *s, struct mgt_watcher **out);
+void mgt_watch_stop(struct mgt_watcher *w);
 
 #endif

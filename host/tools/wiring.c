@@ -3,7 +3,7 @@
 
 #include "wiring.h"
 
-void mgf_descriptor_symbol(const char *name, char *buf, size_t cap)
+void mgt_descriptor_symbol(const char *name, char *buf, size_t cap)
 {
 	size_t n = (size_t)snprintf(buf, cap, "mg_plugin_");
 
@@ -112,7 +112,7 @@ static void write_start(const struct mg_plan *plan, unsigned k, FILE *out)
 	const struct mg_plugin *p = plan->devices[k].plugin;
 	char sym[256], st[160];
 
-	mgf_descriptor_symbol(p->name, sym, sizeof sym);
+	mgt_descriptor_symbol(p->name, sym, sizeof sym);
 	fprintf(out, "\nstatic int start_%u(struct mg_device *self, struct mg_device *const *deps)\n{\n",
 		k);
 	if (!p->nslots)
@@ -130,7 +130,7 @@ static void write_start(const struct mg_plan *plan, unsigned k, FILE *out)
 	fprintf(out, ");\n}\n");
 }
 
-void mgf_write_wiring(const struct mgr_resolved *r, int level, FILE *out)
+void mgt_write_wiring(const struct mgr_resolved *r, int level, FILE *out)
 {
 	const struct mg_plan *plan = &r->plan;
 	char sym[256];
@@ -141,7 +141,7 @@ void mgf_write_wiring(const struct mgr_resolved *r, int level, FILE *out)
 	for (unsigned k = 0; k < plan->ndevices; k++) {
 		if (!mgr_plan_first_use(plan, k))
 			continue;
-		mgf_descriptor_symbol(plan->devices[k].plugin->name, sym, sizeof sym);
+		mgt_descriptor_symbol(plan->devices[k].plugin->name, sym, sizeof sym);
 		fprintf(out, "extern const struct mg_plugin %s;\n", sym);
 	}
 	for (unsigned k = 0; k < plan->ndevices; k++) {
@@ -153,7 +153,7 @@ void mgf_write_wiring(const struct mgr_resolved *r, int level, FILE *out)
 	for (unsigned k = 0; k < plan->ndevices; k++) {
 		const struct mg_plugin *p = plan->devices[k].plugin;
 
-		mgf_descriptor_symbol(p->name, sym, sizeof sym);
+		mgt_descriptor_symbol(p->name, sym, sizeof sym);
 		fprintf(out, "\t{ ");
 		c_string(out, plan->devices[k].name);
 		fprintf(out, ", &%s, ", sym);

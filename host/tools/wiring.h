@@ -10,9 +10,9 @@
 
 /* The C identifier a plugin's descriptor is renamed to when frozen:
  * "kvro.dir" -> "mg_plugin_kvro_dir".  buf must hold strlen(name) + 11. */
-void mgf_descriptor_symbol(const char *name, char *buf, size_t cap);
+void mgt_descriptor_symbol(const char *name, char *buf, size_t cap);
 
 /* level: mg_frozen_log_level, the host log level of the frozen program. */
-void mgf_write_wiring(const struct mgr_resolved *r, int level, FILE *out);
+void mgt_write_wiring(const struct mgr_resolved *r, int level, FILE *out);
 
 #endif
