@@ -188,6 +188,7 @@ test-run: test-build
 	BUILD=$(BUILD) bash tests/freeze.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/swap.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/xen/qemu.sh
+	$(if $(SAN),@echo "skip - fuzzers: built with the sanitizers, make test runs them",$(MAKE) fuzz-check)
 
 test: $(TEST_STAMP)
 	$(MAKE) test-run
@@ -237,3 +238,4 @@ clean:
 
 # ---- Xen image: platform, plugins and a hand-wired hello ------------------
 include host/xen/xen.mk
+include tests/fuzz/fuzz.mk
