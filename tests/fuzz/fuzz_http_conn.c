@@ -24,6 +24,12 @@ extern const struct mg_plugin mirage_plugin; /* server.c's descriptor */
 #define NSTREAM 4
 #define PENDING_MAX 8192
 #define MS 1000000u
+/* A stream that fails makes conn.c write through a dropped flow (issue 14,
+ * defect 1, fixed on another branch); fuzz.mk sets this to 1 until that
+ * fix lands, so that the fuzzer looks for everything else. */
+#ifndef TOLERATE_DEFECT1
+#define TOLERATE_DEFECT1 0
+#endif
 
 struct input {
 	const uint8_t *script, *stream;
@@ -338,7 +344,7 @@ static long produce(void *arg, void *buf, size_t cap)
 	FUZZ_ASSERT(cap > 0);
 	if (!s->left) {
 		s->live = 0;
-		return s->fail ? -EIO : 0;
+		return s->fail && !TOLERATE_DEFECT1 ? -EIO : 0;
 	}
 	if (n > s->left)
 		n = s->left;
