@@ -325,6 +325,8 @@ static void check_request(const struct mg_http_request *req)
 
 	for (size_t i = 0; i < req->nheaders; i++)
 		sum += strlen(req->headers[i].name) + strlen(req->headers[i].value);
+	FUZZ_ASSERT(http_ops.header(req, "host") == http_find_header(req->headers, req->nheaders,
+								     "HOST"));
 	for (size_t i = 0; i < req->body_len; i++)
 		sum += ((const uint8_t *)req->body)[i];
 	FUZZ_ASSERT(sum > 0 && req->body_len <= 2048);
@@ -563,8 +565,10 @@ static void event(struct world *w)
 	case 6:
 		complete(w, a);
 		break;
-	default:
-		if (!w->retiring && mirage_plugin.retire) {
+	default: /* served again (a replaced app's successor), or retired */
+		if (a & 1)
+			FUZZ_ASSERT(http_ops.serve((struct mg_http *)w->dev, handler, w) == 0);
+		else if (!w->retiring && mirage_plugin.retire) {
 			w->retiring = 1;
 			mirage_plugin.retire(w->dev);
 		}
