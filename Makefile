@@ -188,7 +188,7 @@ test-run: test-build
 	BUILD=$(BUILD) bash tests/freeze.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/swap.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/xen/qemu.sh
-	$(if $(SAN),@echo "skip - fuzzers: built with the sanitizers, make test runs them",$(MAKE) fuzz-check)
+	$(if $(SAN),@echo "skip - fuzzers: make test runs them (always built with the sanitizers)",$(MAKE) fuzz-check)
 
 test: $(TEST_STAMP)
 	$(MAKE) test-run
