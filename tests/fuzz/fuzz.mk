@@ -56,13 +56,14 @@ $(FUZZ_DIR)/seeds/elf: tests/fuzz/elf_seed.c | $(TEST_STAMP)
 	strip -o $@/seed-stripped.o --strip-unneeded $@/seed.o
 	touch $@
 
-FUZZ_BINS := $(FUZZ_ALL:%=$(FUZZ_DIR)/%) $(FUZZ_DIR)/seeds/elf
+FUZZ_BUILT := $(FUZZ_ALL:%=$(FUZZ_DIR)/%) $(FUZZ_DIR)/seeds/elf
 .PHONY: fuzz fuzz-build fuzz-check
-fuzz-build: $(FUZZ_BINS)
+fuzz-build: $(FUZZ_BUILT)
 
-# run.sh MODE SECONDS BINARY SEED_DIR...; every target runs, then the
-# first failure fails the make target.
+# run.sh MODE SECONDS BINARY SEED_DIR...; every target runs, and any
+# failure fails the make target.
 FUZZ_MODE = $(if $(filter fuzz,$@),fuzz $(FUZZ_TIME),check 10)
 fuzz-check fuzz: fuzz-build
-	@rc=0; $(foreach t,$(FUZZ_TARGETS),BUILD=$(BUILD) FUZZ_FLAGS='$(FUZZ_FLAGS_$(t))' bash tests/fuzz/run.sh $(FUZZ_MODE) \
-		$(FUZZ_DIR)/$(t) tests/fuzz/corpus/$(t) $(FUZZ_SEEDS_$(t)) || rc=1;) exit $$rc
+	@rc=0; $(foreach t,$(FUZZ_TARGETS),BUILD=$(BUILD) FUZZ_FLAGS='$(FUZZ_FLAGS_$(t))' \
+		bash tests/fuzz/run.sh $(FUZZ_MODE) $(FUZZ_DIR)/$(t) tests/fuzz/corpus/$(t) \
+		$(FUZZ_SEEDS_$(t)) || rc=1;) exit $$rc
