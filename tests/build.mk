@@ -58,6 +58,7 @@ test-run: test-build
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostile.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/attack.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/xen/qemu.sh
+	$(if $(SAN),@echo "skip - fuzzers: make test runs them (always built with the sanitizers)",$(MAKE) fuzz-check)
 
 test: $(TEST_STAMP)
 	$(MAKE) test-run
@@ -83,3 +84,5 @@ test-xen:
 	bash scripts/deps.sh xen
 	$(MAKE) $(XEN_GUEST_IMAGES)
 	BUILD=$(BUILD) bash tests/xen/test.sh
+
+include tests/fuzz/fuzz.mk

@@ -160,20 +160,35 @@ else
 fi
 
 # ---- valgrind: the server's whole life -------------------------------------------
+# kvro.dir looks every key up with openat2 (syscall 437), which valgrind
+# before 3.20 does not know: there website.cfg cannot work, so it is
+# skipped, and the crunched site (no openat2) runs under valgrind anyway.
+vg_run() {
+	local cfg=$1
+	if start_server "$cfg" valgrind --leak-check=full --errors-for-leak-kinds=all \
+		--error-exitcode=9 -q; then
+		check "valgrind ($cfg): files are served" [ "$(status /)" = 200 ]
+		curl -s -o /dev/null -o /dev/null -r 1-2 "$(URL /)" "$(URL /files/1m.txt)"
+		raw "${R}${R}GET / HTTP/1.1\r\nHost: t\r\n" >/dev/null
+		curl -s -o /dev/null --max-time 0.2 "$(URL /files/1m.txt)"
+		stop_server
+		check "valgrind ($cfg): no leak and no error serving requests" [ "$SERVER_RC" = 0 ]
+		[ "$SERVER_RC" = 0 ] || cat "$TMP/server.err"
+	else
+		not_ok "valgrind run of $cfg starts"
+	fi
+}
 if [ -n "$SAN" ]; then
-	echo "skip - valgrind: the sanitizers check this build"
+	skip "valgrind" "the sanitizers check this build"
 elif ! command -v valgrind >/dev/null; then
-	echo "skip - valgrind: not installed"
-elif start_server configs/website.cfg valgrind --leak-check=full --errors-for-leak-kinds=all \
-	--error-exitcode=9 -q; then
-	curl -s -o /dev/null -o /dev/null -r 1-2 "$(URL /)" "$(URL /files/1m.txt)"
-	raw "${R}${R}GET / HTTP/1.1\r\nHost: t\r\n" >/dev/null
-	curl -s -o /dev/null --max-time 0.2 "$(URL /files/1m.txt)"
-	stop_server
-	check "valgrind: no leak and no error serving requests" [ "$SERVER_RC" = 0 ]
-	[ "$SERVER_RC" = 0 ] || cat "$TMP/server.err"
+	skip "valgrind" "not installed"
 else
-	not_ok "valgrind run starts"
+	vg_run configs/website-crunch.cfg
+	if valgrind -q "$HOST" configs/kv.cfg 2>&1 >/dev/null | grep -q 'unhandled .*syscall: 437'; then
+		skip "valgrind (configs/website.cfg)" "openat2, which kvro.dir needs, is unsupported under this valgrind"
+	else
+		vg_run configs/website.cfg
+	fi
 fi
 
 finish

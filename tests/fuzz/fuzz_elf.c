@@ -1,0 +1,34 @@
+/* fuzz_elf.c - the ELF reader of the plugin loader and mirage-freeze
+ * (host/load/elfread.c) over arbitrary bytes: every entry point, every
+ * symbol name read to its end. */
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+
+#include "load/elfread.h"
+#include "fuzz.h"
+#include "memfile.h"
+
+static void on_global(void *arg, const char *name)
+{
+	*(size_t *)arg += strlen(name);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *path = memfile_put(data, size);
+	const struct mgl_elf_want want = { ELFDATA2LSB, EM_X86_64, "mirage_plugin" };
+	struct mgl_sizes sz;
+	size_t names = 0;
+	char why[256];
+	int rc = mgl_elf_sizes(path, &sz);
+
+	/* refused as not ELF, or as cut short: nothing else */
+	FUZZ_ASSERT(rc == 0 || rc == -ENOEXEC || rc == -ERANGE);
+	rc = mgl_elf_globals(path, on_global, &names);
+	FUZZ_ASSERT(rc == 0 || rc == -ENOEXEC || rc == -ERANGE);
+	FUZZ_ASSERT(names < size || !names);
+	rc = mgl_elf_check_dso(path, &want, why, sizeof why);
+	FUZZ_ASSERT(rc == 0 || (rc < 0 && why[0]));
+	return 0;
+}
