@@ -14,19 +14,10 @@ SOCK=$TMP/control.sock
 # shellcheck source=tests/e2e/website.sh
 . tests/e2e/website.sh
 trap 'stop_server; rm -rf "$TMP"' EXIT
-# eventually COMMAND...: polls COMMAND until it succeeds (20 s at most)
-eventually() {
-	for _ in $(seq 400); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-ctl() { "$HOST" ctl "$SOCK" "$@"; }
+# shellcheck source=tests/e2e/control.sh
+. tests/e2e/control.sh
 status_of() { curl -s -o /dev/null -w '%{http_code}' "$(URL "$1")"; }
 alive() { kill -0 "$SERVER" 2>/dev/null && ctl status >/dev/null; }
-changes() { ctl status --json | sed -n 's/.*"changes": \([0-9]*\).*/\1/p'; }
-more_changes_than() { [ "$(changes)" -gt "$1" ]; }
 
 mkdir -p "$TMP/plugins" "$TMP/app"
 cp "$BUILD/plugins/http.server.so" "$BUILD/plugins/website.so" "$TMP/plugins/"

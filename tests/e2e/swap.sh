@@ -17,22 +17,13 @@ SOCK=$TMP/control.sock
 # shellcheck source=tests/e2e/website.sh
 . tests/e2e/website.sh
 trap 'stop_server; rm -rf "$TMP"' EXIT
-# eventually COMMAND...: polls COMMAND until it succeeds (20 s at most)
-eventually() {
-	for _ in $(seq 400); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# shellcheck source=tests/e2e/control.sh
+. tests/e2e/control.sh
 
-ctl() { "$HOST" ctl "$SOCK" "$@"; }
 # swap ARGS...: ctl swap, quietly; its status
 swap() { ctl swap "$@" >/dev/null; }
 # same PATH FILE: the body of PATH is FILE's bytes
 same() { cmp -s <(curl -s "$(URL "$1")") "$2"; }
-changes() { ctl status --json | sed -n 's/.*"changes": \([0-9]*\).*/\1/p'; }
-more_changes_than() { [ "$(changes)" -gt "$1" ]; }
 
 # Our own plugin folder, first on the path: kvone built from its source (so
 # that it can be edited and rebuilt) and a copy of http.server (replacing it
