@@ -27,7 +27,7 @@ $(BUILD)/tests/obj/%.o: tests/unit/%.c | $(TEST_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CFLAGS) -Itests/unit -Iplugins/http/server -c -o $@ $<
 TEST_OBJ = $(BUILD)/tests/obj/test_$(1).o $(BUILD)/tests/obj/checkrun.o
-$(BUILD)/tests/test_resolver: $(call TEST_OBJ,resolver) $(RESOLVE_LIB)
+$(BUILD)/tests/test_resolver: $(call TEST_OBJ,resolver) $(BUILD)/tests/obj/arraycat.o $(RESOLVE_LIB)
 $(BUILD)/tests/test_catalog: $(call TEST_OBJ,catalog) $(LOAD_LIB) $(RESOLVE_LIB)
 $(BUILD)/tests/test_loop: $(call TEST_OBJ,loop) $(call HOST_OBJ,host/unix/loop.c)
 $(BUILD)/tests/test_swap: $(call TEST_OBJ,swap) $(UNIX_RT_OBJ)

@@ -31,9 +31,10 @@ $(FUZZ_DIR)/fuzz_elf: tests/fuzz/fuzz_elf.c host/load/elfread.c $(FUZZ_HOST_DEPS
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ihost -o $@ $(filter %.c,$^)
 $(FUZZ_DIR)/fuzz_config: tests/fuzz/fuzz_config.c tests/fuzz/fuzzcat.c tests/fuzz/fuzzcat.h \
+		tests/unit/arraycat.c tests/unit/arraycat.h \
 		$(wildcard host/resolve/*.c) $(FUZZ_HOST_DEPS) | $(TEST_STAMP)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ihost $(shell pkg-config --cflags libconfig) -o $@ \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ihost -Itests/unit $(shell pkg-config --cflags libconfig) -o $@ \
 		$(filter %.c,$^) $(shell pkg-config --libs libconfig)
 
 # Seeds beyond tests/fuzz/corpus/NAME: the example configs, and ELF objects

@@ -16,9 +16,11 @@ static const char *fake_env(const char *name)
 static void resolve(const struct mgr_config *cfg, uint32_t target, struct mgr_lines *diag)
 {
 	struct mgr_resolved res;
+	struct arraycat cat;
 
+	fuzzcat_init(&cat);
 	memset(&res, 0, sizeof res);
-	if (mgr_resolve(cfg, &fuzz_catalog, target, &res, diag) == 0) {
+	if (mgr_resolve(cfg, &cat.base, target, &res, diag) == 0) {
 		for (unsigned k = 0; k < res.plan.ndevices; k++)
 			FUZZ_ASSERT(mgr_plan_find(&res.plan, res.plan.devices[k].name) == (int)k);
 	}

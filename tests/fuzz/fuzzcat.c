@@ -2,8 +2,6 @@
  * named and shaped like the project's plugins (slots with defaults,
  * optional slots, every parameter type, targets, a job), so that the
  * configs in configs/ resolve and their mutations reach every check. */
-#include <string.h>
-
 #include <mirage/job.h>
 
 #include "fuzzcat.h"
@@ -107,23 +105,7 @@ static const struct mg_plugin *const all[] = {
 	&kvro_htdocs, &xenstore, &net_socket, &http_server, &hello, &kvcat, &website,
 };
 
-static int find(struct mgr_catalog *cat, const char *name, const struct mg_plugin **out,
-		char *err, size_t cap)
+void fuzzcat_init(struct arraycat *c)
 {
-	(void)cat, (void)err, (void)cap;
-	for (size_t i = 0; i < MG_COUNTOF(all); i++)
-		if (!strcmp(all[i]->name, name)) {
-			*out = all[i];
-			return 0;
-		}
-	return -ENOENT;
+	arraycat_init(c, all, MG_COUNTOF(all));
 }
-
-static void each_name(struct mgr_catalog *cat, void (*cb)(void *, const char *), void *arg)
-{
-	(void)cat;
-	for (size_t i = 0; i < MG_COUNTOF(all); i++)
-		cb(arg, all[i]->name);
-}
-
-struct mgr_catalog fuzz_catalog = { find, each_name, NULL };

@@ -2,8 +2,9 @@
 #ifndef MIRAGE_FUZZCAT_H
 #define MIRAGE_FUZZCAT_H
 
-#include "resolve/resolve.h"
+#include "arraycat.h"
 
-extern struct mgr_catalog fuzz_catalog;
+/* The catalog, over the fake descriptors. */
+void fuzzcat_init(struct arraycat *c);
 
 #endif

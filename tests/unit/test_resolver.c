@@ -7,7 +7,7 @@
 
 #include <mirage/job.h>
 
-#include "resolve/resolve.h"
+#include "arraycat.h"
 
 #define FAKE(var, ...)                                                       \
 	static const struct mg_plugin var = { .magic = MG_PLUGIN_MAGIC,      \
@@ -76,28 +76,7 @@ FAKE(greet2_app, .name = "greet2.app", .provides = { "job", 1, 0 }, .targets = M
 static const struct mg_plugin *const all[] = { &con, &con_xen, &con_major2, &con_minor9, &tm,
 					       &kv, &cyc, &app, &greeter, &greet_app, &greet2_app };
 
-static int fake_find(struct mgr_catalog *cat, const char *name, const struct mg_plugin **out,
-		     char *err, size_t cap)
-{
-	(void)cat;
-	(void)err;
-	(void)cap;
-	for (size_t i = 0; i < MG_COUNTOF(all); i++)
-		if (!strcmp(all[i]->name, name)) {
-			*out = all[i];
-			return 0;
-		}
-	return -ENOENT;
-}
-
-static void fake_each(struct mgr_catalog *cat, void (*cb)(void *, const char *), void *arg)
-{
-	(void)cat;
-	for (size_t i = 0; i < MG_COUNTOF(all); i++)
-		cb(arg, all[i]->name);
-}
-
-static struct mgr_catalog catalog = { fake_find, fake_each, NULL };
+static struct arraycat catalog;
 
 static const char *fake_env(const char *name)
 {
@@ -112,6 +91,7 @@ static struct mgr_lines diag;
 
 static void setup(void)
 {
+	arraycat_init(&catalog, all, MG_COUNTOF(all));
 	strcpy(dir, "/tmp/mirage-resolver-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(file, sizeof file, "%s/app.cfg", dir);
@@ -137,7 +117,7 @@ static int resolve_sets(const char *text, uint32_t target, char *const *sets, si
 	fclose(f);
 	if (mgr_config_load(&cfg, file, sets, nsets, fake_env, &diag) < 0)
 		return -EINVAL;
-	return mgr_resolve(&cfg, &catalog, target, &res, &diag);
+	return mgr_resolve(&cfg, &catalog.base, target, &res, &diag);
 }
 
 static int resolve(const char *text)
