@@ -155,6 +155,16 @@ check "the site is wired as before after the reorder" \
 	grep -q '^main website job console=console fs=fs http=http' <(ctl graph)
 check "and serves the new fs" same / "$ROOT/index.html"
 
+# a plugin_path edited in the config is the one later changes search
+mkdir -p "$TMP/plugins2"
+mv "$TMP/plugins/kvone.so" "$TMP/plugins2/kvone.so"
+sed -i "s|^plugin_path = \[ \(.*\) \];|plugin_path = [ \1, \"$TMP/plugins2\" ];|" "$TMP/app/website.cfg"
+check "the edited plugin_path is honoured by the next swap" bash -c 'for _ in $(seq 100); do
+	"$0" ctl "$1" swap fs kvone >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1' "$HOST" "$SOCK"
+check "kvone from the new folder serves" grep -qx "kvone version 2" <(curl -s "$(URL /version.txt)")
+check "ctl swap fs kvro.dir root=... after it" swap fs kvro.dir root="$ROOT"
+ctl unpin fs >/dev/null
+
 # a control client that leaves before its reply costs the host nothing
 # (perl-base has Unix sockets; the reply then meets a closed peer)
 for _ in 1 2 3; do
