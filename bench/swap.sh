@@ -99,7 +99,7 @@ grep -E "error|warn" "$TMP/host.log" | sort | uniq -c | head -5
 # author's makefile would: one object per source, then the link.  Its first
 # build is not timed; the timed one compiles the edited file and links.
 mkdir -p "$TMP/src"
-cp plugins/http/*.c plugins/http/*.h "$TMP/src/"
+cp plugins/http/server/*.c plugins/http/server/*.h "$TMP/src/"
 cat >"$TMP/src/Makefile" <<'MAKE'
 CFLAGS := $(shell pkg-config --cflags mirage-plugin) -O2 -Wall -Wextra
 OBJS := $(patsubst %.c,%.o,$(wildcard *.c))
