@@ -8,8 +8,12 @@
 # Output markers, one line each:
 #   === xl NAME ===  ...  === end xl NAME ===        what `xl create -F` printed
 #   === guest NAME console ===  ...  === end NAME === the guest's console log
-#   === guest NAME result xl-exit=RC first-console-ms=MS end-ms=MS timeout=0|1 ===
+#   === guest NAME result xl-exit=RC first-console-ms=MS end-ms=MS timeout=0|1 [shutdown-ms=MS] ===
 #   === testbed done ===
+#
+# A guest's .xl may hold the line "# testbed: shutdown after N": dom0 then
+# runs `xl shutdown NAME` N s after `xl create`, and shutdown-ms is the time
+# from it until the domain was gone.
 export PATH=/usr/lib/xen-4.17/bin:/bin:/sbin:/usr/bin:/usr/sbin
 GUEST_TIMEOUT=60   # seconds per guest; /guests/testbed.conf may change these
 POLL_US=10000      # how often the console log is looked at while a guest runs
@@ -50,6 +54,8 @@ for cfg in /guests/*.xl; do
 	name=$(sed -n 's/^[[:space:]]*name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$cfg")
 	[ -n "$name" ] || name=$(basename "$cfg" .xl)
 	log=/var/log/xen/console/guest-$name.log
+	after=$(sed -n 's/^# testbed: shutdown after \([0-9][0-9]*\)$/\1/p' "$cfg")
+	asked="" shut=""
 	t0=$(now_ms)
 	xl create -F "$cfg" </dev/null >"/tmp/xl-$name.out" 2>&1 &
 	pid=$!
@@ -57,6 +63,10 @@ for cfg in /guests/*.xl; do
 	while kill -0 "$pid" 2>/dev/null; do
 		t=$(( $(now_ms) - t0 ))
 		if [ -z "$first" ] && [ -s "$log" ]; then first=$t; fi
+		if [ -n "$after" ] && [ -z "$asked" ] && [ "$t" -ge $(( after * 1000 )) ]; then
+			asked=$t
+			xl shutdown "$name" >"/tmp/xl-shutdown-$name.out" 2>&1
+		fi
 		if [ "$t" -gt $(( GUEST_TIMEOUT * 1000 )) ]; then
 			timedout=1
 			xl destroy "$name"
@@ -67,6 +77,7 @@ for cfg in /guests/*.xl; do
 	wait "$pid"
 	rc=$?
 	end=$(( $(now_ms) - t0 ))
+	[ -n "$asked" ] && shut=" shutdown-ms=$(( end - asked ))"
 	# xenconsoled may write the last bytes just after the domain is gone.
 	size=-1 n=0
 	while [ $n -lt 20 ]; do
@@ -82,7 +93,7 @@ for cfg in /guests/*.xl; do
 	echo "=== guest $name console ==="
 	[ -e "$log" ] && awk '{ print }' "$log"
 	echo "=== end $name ==="
-	echo "=== guest $name result xl-exit=$rc first-console-ms=${first:-none} end-ms=$end timeout=$timedout ==="
+	echo "=== guest $name result xl-exit=$rc first-console-ms=${first:-none} end-ms=$end timeout=$timedout$shut ==="
 done
 echo "=== testbed done ==="
 sync

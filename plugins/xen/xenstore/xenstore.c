@@ -142,9 +142,10 @@ static void on_directory(void *arg, int status, const char *payload, size_t len)
 /* Asks for n's value (not the home's) and children. */
 static int load(struct xstore *x, struct node *n)
 {
-	int rc = n == x->root ? 0 : mgx_xs_read(x->env, n->path, on_read, n, NULL);
+	int rc = 0;
 
-	x->waiting += rc == 0;
+	if (n != x->root && (rc = mgx_xs_read(x->env, n->path, on_read, n, NULL)) == 0)
+		x->waiting++;
 	if (rc == 0 && (rc = mgx_xs_directory(x->env, n->path, on_directory, n, NULL)) == 0)
 		x->waiting++;
 	return rc;
