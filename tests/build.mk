@@ -86,3 +86,4 @@ test-xen:
 	BUILD=$(BUILD) bash tests/xen/test.sh
 
 include tests/fuzz/fuzz.mk
+include tests/xen/guests.mk

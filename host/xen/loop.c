@@ -31,9 +31,15 @@ uint64_t mgh_now_ns(void)
 	return mgx_monotonic_ns();
 }
 
+/* The image's one loop also carries the xenstore client; without Xen it
+ * has none, as it has no event channels. */
 struct mgh_loop *mgh_loop_new(void)
 {
-	return calloc(1, sizeof(struct mgh_loop));
+	struct mgh_loop *l = calloc(1, sizeof(struct mgh_loop));
+
+	if (l)
+		mgx_xs_start(l);
+	return l;
 }
 
 /* Links t after every timer due no later: from the tail, since a new timer
@@ -121,13 +127,14 @@ unsigned mgh_loop_drop_owner(struct mgh_loop *l, const void *owner)
 			n++;
 		}
 	}
-	return n;
+	return n + mgx_xs_drop(owner);
 }
 
-/* Routed event channels count: a device waiting for a ring is pending. */
+/* Routed event channels count: a device waiting for a ring is pending; so
+ * do its xenstore requests and watches, but not the xenstore ring itself. */
 unsigned mgh_loop_pending(const struct mgh_loop *l)
 {
-	return l->owned + mgx_evtchn_routed();
+	return l->owned + mgx_evtchn_routed() - mgx_xs_routes() + mgx_xs_waiting();
 }
 
 static void run_timers(struct mgh_loop *l)
@@ -161,6 +168,7 @@ int mgh_loop_run_once(struct mgh_loop *l)
 
 void mgh_loop_free(struct mgh_loop *l)
 {
+	mgx_xs_stop(l);
 	while (l->head)
 		mgh_timer_cancel(l->head);
 	free(l);

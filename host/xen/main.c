@@ -27,7 +27,8 @@ static __attribute__((format(printf, 1, 2))) void plat_logf(const char *fmt, ...
 
 void mgx_exit(int status)
 {
-	struct sched_shutdown down = { .reason = status ? SHUTDOWN_crash : SHUTDOWN_poweroff };
+	/* a clean end: what the toolstack asked for (poweroff by default) */
+	struct sched_shutdown down = { .reason = status ? SHUTDOWN_crash : mgx_shutdown_reason() };
 	static const struct {
 		uint16_t limit;
 		uint64_t base;

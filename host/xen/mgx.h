@@ -1,5 +1,5 @@
 /* mgx.h - what the Xen platform exports to Xen plugins (console.xen,
- * clock.xen, xen.evtchn, xen.xenstore).  Portable plugins never include it.
+ * clock.xen, xen.evtchn, xen.xenstore, the drivers).  Portable plugins never include it.
  * These names are listed in host/xen/platform.symbols: a Xen-only plugin
  * may leave them undefined, the image defines them.
  *
@@ -43,5 +43,57 @@ int64_t mgx_wall_ns(void);
  * masked before cb runs (EVTCHNOP_unmask reopens it).  cb NULL: events are
  * dropped.  0, -EINVAL for a port out of range, -ENOSYS without Xen. */
 int mgx_evtchn_route(uint32_t port, void (*cb)(void *arg, uint32_t port), void *arg);
+
+/* ---- xenstore (xenstore.c) ----
+ * An asynchronous client of the domain's xenstore ring (HVM params
+ * STORE_PFN/STORE_EVTCHN), driven by its event channel on the event loop.
+ * Every callback runs on the loop, never inside the call that asked.
+ * Paths are absolute ("/local/domain/0/backend/vif/3/0/state") or relative
+ * to the domain's home ("device/vif/0/backend").  Each request carries its
+ * own req_id: a reply is given only to the request it answers, and one
+ * that comes after its request timed out or was cancelled is dropped.
+ *
+ * owner: the calling device's env (as for its timers: what it leaves is
+ * dropped when it is released, and it counts as something the loop waits
+ * for), or NULL for the platform itself.
+ * Without Xen (or without a ring) every call returns -ENODEV. */
+#define MGX_XS_TIMEOUT_NS 5000000000ull /* a request unanswered this long: -ETIMEDOUT */
+
+struct mgx_xs_req;   /* a request in flight; its handle dies when its callback runs */
+struct mgx_xs_watch; /* a registered watch */
+
+/* A reply: status 0 with the payload (value of a read, for a directory the
+ * child names one after the other, each NUL-ended; always followed by a
+ * NUL, len not counting it), or a negative errno: xenstored's error
+ * (-ENOENT, -EACCES, -EINVAL...), -ETIMEDOUT, -EIO when the ring broke. */
+typedef void (*mgx_xs_cb)(void *arg, int status, const char *payload, size_t len);
+/* A watch event: status 0 with the path that changed (the watched one or
+ * one below it; relative when the watch was).  xenstored sends one event
+ * right after the watch is set, so cb first reads the current state.  A
+ * negative status (path NULL): the watch could not be set; no events follow,
+ * the handle still needs mgx_xs_unwatch. */
+typedef void (*mgx_xs_watch_cb)(void *arg, int status, const char *path);
+
+/* XS_READ, XS_WRITE (value of len bytes, no NUL needed), XS_DIRECTORY.
+ * cb NULL: no reply is wanted (a write at disconnect).  *out (may be NULL)
+ * is the handle for mgx_xs_cancel.  0, -ENODEV, -ENOMEM, -E2BIG (over
+ * XENSTORE_PAYLOAD_MAX).  A request the ring cannot take yet is queued. */
+int mgx_xs_read(const void *owner, const char *path, mgx_xs_cb cb, void *arg,
+		struct mgx_xs_req **out);
+int mgx_xs_write(const void *owner, const char *path, const void *value, size_t len,
+		 mgx_xs_cb cb, void *arg, struct mgx_xs_req **out);
+int mgx_xs_directory(const void *owner, const char *path, mgx_xs_cb cb, void *arg,
+		     struct mgx_xs_req **out);
+/* cb will not run; the request may still reach xenstored. */
+void mgx_xs_cancel(struct mgx_xs_req *r);
+
+/* XS_WATCH of path (and everything below it).  0, -ENODEV, -ENOMEM, -E2BIG. */
+int mgx_xs_watch(const void *owner, const char *path, mgx_xs_watch_cb cb, void *arg,
+		 struct mgx_xs_watch **out);
+/* XS_UNWATCH; cb runs no more. */
+void mgx_xs_unwatch(struct mgx_xs_watch *w);
+/* Cancels every request and removes every watch of owner (non-NULL), e.g.
+ * in a disconnect; returns how many there were. */
+unsigned mgx_xs_drop(const void *owner);
 
 #endif

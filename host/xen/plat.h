@@ -7,6 +7,8 @@
 
 #include <xen/arch-x86/hvm/start_info.h>
 
+struct mgh_loop;
+
 /* TSC when boot.S started (set before anything else). */
 extern uint64_t mgx_tsc_entry;
 
@@ -38,6 +40,19 @@ void mgx_evtchn_wait(uint64_t deadline_ns);
 void mgx_evtchn_init(void);
 /* How the loop waits, for the boot line: halt or poll. */
 const char *mgx_evtchn_idle(void);
+
+/* xenstore.c: connects the client (mgx.h) to the ring and its events on
+ * loop l: 0, or -ENODEV without Xen or without a ring.  mgx_xs_stop (of
+ * the same loop) drops every request and watch. */
+int mgx_xs_start(struct mgh_loop *l);
+void mgx_xs_stop(struct mgh_loop *l);
+/* Requests and watches of devices (owner != NULL) in flight. */
+unsigned mgx_xs_waiting(void);
+/* The event-channel routes the client holds (0 or 1): the platform's own. */
+unsigned mgx_xs_routes(void);
+/* control.c: the SCHEDOP_shutdown reason the toolstack asked for through
+ * control/shutdown (SHUTDOWN_poweroff when it asked nothing). */
+unsigned mgx_shutdown_reason(void);
 
 /* main.c: the C entry, called by boot.S with the start info's address. */
 __attribute__((noreturn)) void mgx_main(uint32_t start_info);

@@ -8,8 +8,13 @@
 # Output markers, one line each:
 #   === xl NAME ===  ...  === end xl NAME ===        what `xl create -F` printed
 #   === guest NAME console ===  ...  === end NAME === the guest's console log
-#   === guest NAME result xl-exit=RC first-console-ms=MS end-ms=MS timeout=0|1 ===
+#   === guest NAME result xl-exit=RC first-console-ms=MS end-ms=MS timeout=0|1 [shutdown-ms=MS xl-shutdown-ms=MS] ===
 #   === testbed done ===
+#
+# A guest's .xl may hold the line "# testbed: shutdown after N": dom0 then
+# runs `xl shutdown NAME` N s after the guest's first console output;
+# shutdown-ms is the time from it until the domain was gone, xl-shutdown-ms
+# how long the `xl shutdown` command itself took of that.
 export PATH=/usr/lib/xen-4.17/bin:/bin:/sbin:/usr/bin:/usr/sbin
 GUEST_TIMEOUT=60   # seconds per guest; /guests/testbed.conf may change these
 POLL_US=10000      # how often the console log is looked at while a guest runs
@@ -50,6 +55,8 @@ for cfg in /guests/*.xl; do
 	name=$(sed -n 's/^[[:space:]]*name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$cfg")
 	[ -n "$name" ] || name=$(basename "$cfg" .xl)
 	log=/var/log/xen/console/guest-$name.log
+	after=$(sed -n 's/^# testbed: shutdown after \([0-9][0-9]*\)$/\1/p' "$cfg")
+	asked="" shut="" took=""
 	t0=$(now_ms)
 	xl create -F "$cfg" </dev/null >"/tmp/xl-$name.out" 2>&1 &
 	pid=$!
@@ -57,6 +64,12 @@ for cfg in /guests/*.xl; do
 	while kill -0 "$pid" 2>/dev/null; do
 		t=$(( $(now_ms) - t0 ))
 		if [ -z "$first" ] && [ -s "$log" ]; then first=$t; fi
+		if [ -n "$after" ] && [ -z "$asked" ] && [ -n "$first" ] &&
+			[ "$t" -ge $(( first + after * 1000 )) ]; then
+			asked=$t
+			xl shutdown "$name" >"/tmp/xl-shutdown-$name.out" 2>&1
+			took=$(( $(now_ms) - t0 - asked ))
+		fi
 		if [ "$t" -gt $(( GUEST_TIMEOUT * 1000 )) ]; then
 			timedout=1
 			xl destroy "$name"
@@ -67,6 +80,7 @@ for cfg in /guests/*.xl; do
 	wait "$pid"
 	rc=$?
 	end=$(( $(now_ms) - t0 ))
+	[ -n "$asked" ] && shut=" shutdown-ms=$(( end - asked )) xl-shutdown-ms=$took"
 	# xenconsoled may write the last bytes just after the domain is gone.
 	size=-1 n=0
 	while [ $n -lt 20 ]; do
@@ -82,7 +96,7 @@ for cfg in /guests/*.xl; do
 	echo "=== guest $name console ==="
 	[ -e "$log" ] && awk '{ print }' "$log"
 	echo "=== end $name ==="
-	echo "=== guest $name result xl-exit=$rc first-console-ms=${first:-none} end-ms=$end timeout=$timedout ==="
+	echo "=== guest $name result xl-exit=$rc first-console-ms=${first:-none} end-ms=$end timeout=$timedout$shut ==="
 done
 echo "=== testbed done ==="
 sync

@@ -1,183 +1,229 @@
 /* xen.xenstore - the domain's own xenstore subtree (/local/domain/<domid>)
- * as a read-only kv_ro, over the xenstore ring (HVM params STORE_PFN and
- * STORE_EVTCHN).  Keys are paths below the domain's home: "name", "domid",
- * "device/vif/0/mac".  A node with children is a dictionary, one without a
- * value.  kv_ro is synchronous, so each op sends XS_READ or XS_DIRECTORY and
- * polls the ring for the reply (yielding the vCPU to xenstored), bounded by
- * REPLY_NS.  No watches, no transactions. */
-#include <errno.h> /* before xs_wire.h: its error table needs the codes */
-#include <stdint.h> /* before Xen's headers, which use its types */
+ * as a read-only kv_ro.  Keys are paths below the domain's home: "name",
+ * "domid", "device/vif/0/mac".  A node with children is a dictionary, one
+ * without a value.  kv_ro is synchronous, so connect reads the whole
+ * subtree through the platform's asynchronous client (mgx.h) into memory
+ * and reports ready later (host->connected); the ops serve that snapshot:
+ * what changes in xenstore afterwards is not seen. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <xen/event_channel.h>
-#include <xen/hvm/params.h>
-#include <xen/io/xs_wire.h>
-#include <xen/sched.h>
 
 #include "mirage/host.h"
 #include "mirage/kv_ro.h"
 #include "mgx.h"
 
-#define REPLY_NS 5000000000ull
+#define MAX_NODES 4096 /* a domain's home holds a few dozen */
 #define HOME_MAX 32
+
+struct node {
+	struct xstore *x;
+	char *name;     /* last segment; "" for the home */
+	char *path;     /* absolute, while loading */
+	char *value;    /* NUL-ended */
+	size_t len;
+	struct node **kids; /* sorted by name once loaded */
+	size_t nkids;
+};
 
 struct xstore {
 	struct mg_kv_ro kv;
 	const struct mg_env *env;
-	struct xenstore_domain_interface *ring;
-	evtchn_port_t port;
-	uint32_t req_id;
-	char home[HOME_MAX];                   /* "/local/domain/N" */
-	char path[XENSTORE_ABS_PATH_MAX + 1];  /* the request's path */
-	char reply[XENSTORE_PAYLOAD_MAX + 1];  /* the last reply, NUL-ended */
-	uint32_t reply_len;
+	struct node *root;
+	unsigned nodes, waiting; /* made, requests out */
 };
 
-static void kick(struct xstore *x)
+static char *dup_bytes(struct xstore *x, const char *s, size_t len)
 {
-	struct evtchn_send send = { .port = x->port };
+	char *p = mg_alloc(x->env, len + 1);
 
-	mgx_hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (unsigned long)&send, 0, 0, 0);
-}
-
-/* Gives xenstored (in another domain) the CPU; -ETIMEDOUT past deadline. */
-static int wait_peer(struct xstore *x, uint64_t deadline)
-{
-	kick(x);
-	mgx_hypercall(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
-	return mgx_monotonic_ns() < deadline ? 0 : -ETIMEDOUT;
-}
-
-static int ring_put(struct xstore *x, const void *data, size_t len, uint64_t deadline)
-{
-	struct xenstore_domain_interface *r = x->ring;
-	const char *p = data;
-
-	while (len) {
-		XENSTORE_RING_IDX cons = r->req_cons, prod = r->req_prod;
-		size_t n = XENSTORE_RING_SIZE - MASK_XENSTORE_IDX(prod);
-		int rc;
-
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (prod - cons > XENSTORE_RING_SIZE)
-			return -EIO;
-		if (n > XENSTORE_RING_SIZE - (prod - cons))
-			n = XENSTORE_RING_SIZE - (prod - cons);
-		if (n > len)
-			n = len;
-		if (n == 0) {
-			if ((rc = wait_peer(x, deadline)) < 0)
-				return rc;
-			continue;
-		}
-		memcpy(r->req + MASK_XENSTORE_IDX(prod), p, n);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* data before index */
-		r->req_prod = prod + (XENSTORE_RING_IDX)n;
-		p += n;
-		len -= n;
+	if (p) {
+		memcpy(p, s, len);
+		p[len] = '\0';
 	}
-	kick(x);
+	return p;
+}
+
+static void free_node(struct xstore *x, struct node *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->nkids; i++)
+		free_node(x, n->kids[i]);
+	mg_free(x->env, n->kids);
+	mg_free(x->env, n->name);
+	mg_free(x->env, n->path);
+	mg_free(x->env, n->value);
+	mg_free(x->env, n);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((*(struct node *const *)a)->name, (*(struct node *const *)b)->name);
+}
+
+/* Sorts every node's children and drops the paths the load needed. */
+static void settle(struct xstore *x, struct node *n)
+{
+	qsort(n->kids, n->nkids, sizeof *n->kids, by_name);
+	mg_free(x->env, n->path);
+	n->path = NULL;
+	for (size_t i = 0; i < n->nkids; i++)
+		settle(x, n->kids[i]);
+}
+
+/* Ends the connect: the host disconnects the device, so the caller must
+ * not touch x after this, nor after answered(). */
+static void fail(struct xstore *x, int rc, const char *what, const char *path)
+{
+	mg_log(x->env, MG_LOG_ERROR, "%s %s: %s", what, path, strerror(-rc));
+	mgx_xs_drop(x->env); /* the rest is not needed */
+	x->env->host->connected(x->env, rc);
+}
+
+/* A reply came: when it was the last, connect is over. */
+static void answered(struct xstore *x)
+{
+	if (--x->waiting > 0)
+		return;
+	settle(x, x->root);
+	mg_log(x->env, MG_LOG_DEBUG, "%u xenstore nodes read", x->nodes);
+	x->env->host->connected(x->env, 0);
+}
+
+static void on_read(void *arg, int status, const char *payload, size_t len)
+{
+	struct node *n = arg;
+	struct xstore *x = n->x;
+
+	/* a node removed since its parent was listed is just empty */
+	if (status == 0 && !(n->value = dup_bytes(x, payload, len)))
+		status = -ENOMEM;
+	n->len = status == 0 ? len : 0;
+	if (status < 0 && status != -ENOENT)
+		fail(x, status, "cannot read", n->path);
+	else
+		answered(x);
+}
+
+static int add_kids(struct xstore *x, struct node *n, const char *names, size_t len)
+{
+	size_t count = 0;
+
+	for (size_t off = 0; off < len; off += strlen(names + off) + 1)
+		count++;
+	if (x->nodes + count > MAX_NODES)
+		return -EFBIG;
+	if (count && !(n->kids = mg_zalloc(x->env, count * sizeof *n->kids)))
+		return -ENOMEM;
+	for (size_t off = 0; off < len; off += strlen(names + off) + 1) {
+		const char *name = names + off;
+		struct node *k = mg_zalloc(x->env, sizeof *k);
+		size_t size;
+
+		if (!k)
+			return -ENOMEM;
+		k->x = x;
+		n->kids[n->nkids++] = k;
+		x->nodes++;
+		k->name = dup_bytes(x, name, strlen(name));
+		size = strlen(n->path) + strlen(name) + 2;
+		k->path = mg_alloc(x->env, size);
+		if (!k->name || !k->path)
+			return -ENOMEM;
+		snprintf(k->path, size, "%s/%s", n->path, name);
+	}
 	return 0;
 }
 
-static int ring_get(struct xstore *x, void *out, size_t len, uint64_t deadline)
+static void on_directory(void *arg, int status, const char *payload, size_t len);
+
+/* Asks for n's value (not the home's) and children. */
+static int load(struct xstore *x, struct node *n)
 {
-	struct xenstore_domain_interface *r = x->ring;
-	char *p = out;
+	int rc = 0;
 
-	while (len) {
-		XENSTORE_RING_IDX cons = r->rsp_cons, prod = r->rsp_prod;
-		size_t n = XENSTORE_RING_SIZE - MASK_XENSTORE_IDX(cons);
-		int rc;
-
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (prod - cons > XENSTORE_RING_SIZE)
-			return -EIO;
-		if (n > prod - cons)
-			n = prod - cons;
-		if (n > len)
-			n = len;
-		if (n == 0) {
-			if ((rc = wait_peer(x, deadline)) < 0)
-				return rc;
-			continue;
-		}
-		memcpy(p, r->rsp + MASK_XENSTORE_IDX(cons), n);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* data read before freeing */
-		r->rsp_cons = cons + (XENSTORE_RING_IDX)n;
-		p += n;
-		len -= n;
-	}
-	kick(x);
-	return 0;
-}
-
-/* xenstored answers errors as errno names ("ENOENT"). */
-static int xs_error(const char *name)
-{
-	for (size_t i = 0; i < MG_COUNTOF(xsd_errors); i++)
-		if (strcmp(xsd_errors[i].errstring, name) == 0)
-			return -xsd_errors[i].errnum;
-	return -EIO;
-}
-
-/* Sends one request about x->path; the reply lands in x->reply. */
-static int request(struct xstore *x, uint32_t type)
-{
-	uint64_t deadline = mgx_monotonic_ns() + REPLY_NS;
-	struct xsd_sockmsg msg = { .type = type, .req_id = ++x->req_id,
-				   .len = (uint32_t)strlen(x->path) + 1 };
-	int rc = ring_put(x, &msg, sizeof msg, deadline);
-
-	if (rc == 0)
-		rc = ring_put(x, x->path, msg.len, deadline);
-	if (rc == 0)
-		rc = ring_get(x, &msg, sizeof msg, deadline);
-	if (rc == 0 && msg.len > XENSTORE_PAYLOAD_MAX)
-		rc = -EIO;
-	if (rc == 0)
-		rc = ring_get(x, x->reply, msg.len, deadline);
-	if (rc < 0) {
-		mg_log(x->env, MG_LOG_ERROR, "xenstore ring: %s", strerror(-rc));
-		return rc;
-	}
-	x->reply[msg.len] = '\0';
-	x->reply_len = msg.len;
-	return msg.type == XS_ERROR ? xs_error(x->reply) : 0;
-}
-
-/* Fills x->path with the key's absolute path. */
-static int set_path(struct xstore *x, const char *key)
-{
-	int rc = mg_kv_key_check(key);
-	int n;
-
-	if (rc < 0)
-		return rc;
-	n = snprintf(x->path, sizeof x->path, "%s%s%s", x->home, *key ? "/" : "", key);
-	return n < 0 || (size_t)n >= sizeof x->path ? -EINVAL : 0;
-}
-
-static int kind_of(struct xstore *x, const char *key, enum mg_kv_kind *kind)
-{
-	int rc = set_path(x, key);
-
-	if (rc == 0)
-		rc = request(x, XS_DIRECTORY);
-	if (rc == 0)
-		*kind = *key == '\0' || x->reply_len > 0 ? MG_KV_DICTIONARY : MG_KV_VALUE;
+	if (n != x->root && (rc = mgx_xs_read(x->env, n->path, on_read, n, NULL)) == 0)
+		x->waiting++;
+	if (rc == 0 && (rc = mgx_xs_directory(x->env, n->path, on_directory, n, NULL)) == 0)
+		x->waiting++;
 	return rc;
 }
 
-/* Reads a value into x->reply. */
-static int read_value(struct xstore *x, const char *key)
+static void on_directory(void *arg, int status, const char *payload, size_t len)
 {
-	enum mg_kv_kind kind;
-	int rc = kind_of(x, key, &kind);
+	struct node *n = arg;
+	struct xstore *x = n->x;
 
-	if (rc == 0 && kind == MG_KV_DICTIONARY)
-		rc = -EISDIR;
-	return rc == 0 ? request(x, XS_READ) : rc;
+	if (status == 0)
+		status = add_kids(x, n, payload, len);
+	if (status < 0 && status != -ENOENT) {
+		fail(x, status, "cannot list", n->path);
+		return;
+	}
+	for (size_t i = 0; i < n->nkids; i++)
+		if ((status = load(x, n->kids[i])) < 0) {
+			fail(x, status, "cannot ask for", n->kids[i]->path);
+			return;
+		}
+	answered(x);
+}
+
+/* The home's path comes from the domain's id. */
+static void on_domid(void *arg, int status, const char *payload, size_t len)
+{
+	struct xstore *x = arg;
+	char home[HOME_MAX];
+	int n = snprintf(home, sizeof home, "/local/domain/%s", status == 0 ? payload : "");
+
+	(void)len;
+	if (status == 0 && (n < 0 || n >= HOME_MAX))
+		status = -EPROTO;
+	if (status == 0 && (!(x->root = mg_zalloc(x->env, sizeof *x->root)) ||
+			    !(x->root->name = dup_bytes(x, "", 0)) ||
+			    !(x->root->path = dup_bytes(x, home, (size_t)n))))
+		status = -ENOMEM;
+	if (status < 0) {
+		fail(x, status, "cannot read this domain's id from xenstore", "(domid)");
+		return;
+	}
+	x->root->x = x;
+	x->nodes = 1;
+	if ((status = load(x, x->root)) < 0)
+		fail(x, status, "cannot ask for", x->root->path);
+	else
+		answered(x);
+}
+
+/* The node of key: 0, -ENOENT, -EINVAL. */
+static int find(struct xstore *x, const char *key, struct node **out)
+{
+	struct node *n = x->root;
+	int rc = mg_kv_key_check(key);
+
+	if (rc < 0)
+		return rc;
+	while (*key) {
+		const char *slash = strchr(key, '/');
+		size_t len = slash ? (size_t)(slash - key) : strlen(key);
+		struct node *next = NULL;
+
+		for (size_t i = 0; i < n->nkids && !next; i++)
+			if (strncmp(n->kids[i]->name, key, len) == 0 && n->kids[i]->name[len] == '\0')
+				next = n->kids[i];
+		if (!next)
+			return -ENOENT;
+		n = next;
+		key += len + (slash != NULL);
+	}
+	*out = n;
+	return 0;
+}
+
+static enum mg_kv_kind kind_of(const struct xstore *x, const struct node *n)
+{
+	return n == x->root || n->nkids ? MG_KV_DICTIONARY : MG_KV_VALUE;
 }
 
 static struct xstore *xs_of(struct mg_kv_ro *kv)
@@ -185,55 +231,69 @@ static struct xstore *xs_of(struct mg_kv_ro *kv)
 	return mg_container_of(kv, struct xstore, kv);
 }
 
+/* The value node of key: -EISDIR for a dictionary. */
+static int find_value(struct xstore *x, const char *key, struct node **out)
+{
+	int rc = find(x, key, out);
+
+	return rc == 0 && kind_of(x, *out) == MG_KV_DICTIONARY ? -EISDIR : rc;
+}
+
 static int xs_exists(struct mg_kv_ro *kv, const char *key, enum mg_kv_kind *kind)
 {
-	return kind_of(xs_of(kv), key, kind);
+	struct xstore *x = xs_of(kv);
+	struct node *n;
+	int rc = find(x, key, &n);
+
+	if (rc == 0)
+		*kind = kind_of(x, n);
+	return rc;
 }
 
 static int xs_get(struct mg_kv_ro *kv, const char *key, void *buf, size_t cap, size_t *len)
 {
-	struct xstore *x = xs_of(kv);
-	int rc = read_value(x, key);
+	struct node *n;
+	int rc = find_value(xs_of(kv), key, &n);
 
 	if (rc < 0)
 		return rc;
-	*len = x->reply_len;
-	if (x->reply_len > cap)
+	*len = n->len;
+	if (n->len > cap)
 		return -ENOSPC;
-	memcpy(buf, x->reply, x->reply_len);
+	memcpy(buf, n->value, n->len);
 	return 0;
 }
 
 static int xs_get_partial(struct mg_kv_ro *kv, const char *key, uint64_t offset, void *buf,
 			  size_t len, size_t *got)
 {
-	struct xstore *x = xs_of(kv);
-	int rc = read_value(x, key);
+	struct node *n;
+	int rc = find_value(xs_of(kv), key, &n);
 
 	if (rc < 0)
 		return rc;
 	*got = 0;
-	if (offset < x->reply_len) {
-		*got = x->reply_len - (size_t)offset < len ? x->reply_len - (size_t)offset : len;
-		memcpy(buf, x->reply + offset, *got);
+	if (offset < n->len) {
+		*got = n->len - (size_t)offset < len ? n->len - (size_t)offset : len;
+		memcpy(buf, n->value + offset, *got);
 	}
 	return 0;
 }
 
 static int xs_size(struct mg_kv_ro *kv, const char *key, uint64_t *size)
 {
-	struct xstore *x = xs_of(kv);
-	int rc = read_value(x, key);
+	struct node *n;
+	int rc = find_value(xs_of(kv), key, &n);
 
 	if (rc == 0)
-		*size = x->reply_len;
+		*size = n->len;
 	return rc;
 }
 
 static int xs_last_modified(struct mg_kv_ro *kv, const char *key, int64_t *ns)
 {
-	enum mg_kv_kind kind;
-	int rc = kind_of(xs_of(kv), key, &kind);
+	struct node *n;
+	int rc = find(xs_of(kv), key, &n);
 
 	if (rc == 0)
 		*ns = 0; /* xenstore keeps no times */
@@ -243,70 +303,28 @@ static int xs_last_modified(struct mg_kv_ro *kv, const char *key, int64_t *ns)
 /* FNV-1a of the value: changes whenever the value does. */
 static int xs_digest(struct mg_kv_ro *kv, const char *key, char *buf, size_t cap)
 {
-	struct xstore *x = xs_of(kv);
 	uint64_t h = 14695981039346656037ull;
-	int rc = read_value(x, key), n;
+	struct node *n;
+	int rc = find_value(xs_of(kv), key, &n), len;
 
 	if (rc < 0)
 		return rc;
-	for (uint32_t i = 0; i < x->reply_len; i++)
-		h = (h ^ (uint8_t)x->reply[i]) * 1099511628211ull;
-	n = snprintf(buf, cap, "fnv1a64-%016llx", (unsigned long long)h);
-	return n < 0 || (size_t)n >= cap ? -ENOSPC : 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Sorts the names in byte order (insertion sort: directories are small). */
-static void sort_names(const char **names, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && by_name(&names[j - 1], &names[j]) > 0; j--) {
-			const char *t = names[j];
-
-			names[j] = names[j - 1];
-			names[j - 1] = t;
-		}
+	for (size_t i = 0; i < n->len; i++)
+		h = (h ^ (uint8_t)n->value[i]) * 1099511628211ull;
+	len = snprintf(buf, cap, "fnv1a64-%016llx", (unsigned long long)h);
+	return len < 0 || (size_t)len >= cap ? -ENOSPC : 0;
 }
 
 static int xs_list(struct mg_kv_ro *kv, const char *key, mg_kv_list_cb cb, void *arg)
 {
 	struct xstore *x = xs_of(kv);
-	enum mg_kv_kind kind;
-	char *copy, child[XENSTORE_ABS_PATH_MAX + 1];
-	const char **names;
-	size_t n = 0, len;
-	int rc = kind_of(x, key, &kind);
+	struct node *n;
+	int rc = find(x, key, &n);
 
-	if (rc < 0)
-		return rc;
-	if (kind != MG_KV_DICTIONARY)
-		return -ENOTDIR;
-	/* The reply buffer is reused by each child's lookup: copy it. */
-	len = x->reply_len;
-	copy = mg_alloc(x->env, len + 1);
-	names = mg_alloc(x->env, (len / 2 + 1) * sizeof *names);
-	if (!copy || !names) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	memcpy(copy, x->reply, len);
-	copy[len] = '\0';
-	for (size_t off = 0; off < len; off += strlen(copy + off) + 1)
-		names[n++] = copy + off;
-	sort_names(names, n);
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		snprintf(child, sizeof child, "%s%s%s", key, *key ? "/" : "", names[i]);
-		rc = kind_of(x, child, &kind);
-		if (rc == 0)
-			rc = cb(arg, names[i], kind);
-	}
-out:
-	mg_free(x->env, names);
-	mg_free(x->env, copy);
+	if (rc == 0 && kind_of(x, n) != MG_KV_DICTIONARY)
+		rc = -ENOTDIR;
+	for (size_t i = 0; rc == 0 && i < n->nkids; i++)
+		rc = cb(arg, n->kids[i]->name, kind_of(x, n->kids[i]));
 	return rc;
 }
 
@@ -324,7 +342,6 @@ static const struct mg_kv_ro_ops xs_ops = {
 static int xs_connect(const struct mg_env *env, struct mg_device **out)
 {
 	struct xstore *x;
-	uint64_t pfn, port;
 	int rc;
 
 	if (!mgx_on_xen()) {
@@ -332,42 +349,34 @@ static int xs_connect(const struct mg_env *env, struct mg_device **out)
 		       "no xenstore on this PVH loader");
 		return -ENODEV;
 	}
-	if ((rc = mgx_hvm_param(HVM_PARAM_STORE_PFN, &pfn)) < 0 ||
-	    (rc = mgx_hvm_param(HVM_PARAM_STORE_EVTCHN, &port)) < 0 || !pfn) {
-		mg_log(env, MG_LOG_ERROR, "no xenstore ring in HVM params 1/2 (error %d)", rc);
-		return rc < 0 ? rc : -ENODEV;
-	}
-	x = mg_zalloc(env, sizeof *x);
-	if (!x)
+	if (!MG_OPS_HAS(env->host, connected))
+		return -ENOSYS;
+	if (!(x = mg_zalloc(env, sizeof *x)))
 		return -ENOMEM;
 	x->kv.ops = &xs_ops;
 	x->env = env;
-	x->ring = (struct xenstore_domain_interface *)(uintptr_t)(pfn << MGX_PAGE_SHIFT);
-	x->port = (evtchn_port_t)port;
 	/* A relative path is read below the domain's home. */
-	snprintf(x->path, sizeof x->path, "domid");
-	rc = request(x, XS_READ);
-	if (rc == 0 && snprintf(x->home, sizeof x->home, "/local/domain/%s", x->reply) >=
-			       HOME_MAX)
-		rc = -EPROTO;
+	rc = mgx_xs_read(env, "domid", on_domid, x, NULL);
 	if (rc < 0) {
-		mg_log(env, MG_LOG_ERROR, "cannot read this domain's id from xenstore: %s",
-		       strerror(-rc));
+		mg_log(env, MG_LOG_ERROR, "no xenstore: %s", strerror(-rc));
 		mg_free(env, x);
 		return rc;
 	}
+	x->waiting = 1;
 	*out = MG_DEVICE(&x->kv);
-	return 0;
+	return -EINPROGRESS;
 }
 
 static void xs_disconnect(struct mg_device *dev)
 {
 	struct xstore *x = mg_container_of(dev, struct xstore, kv);
 
+	mgx_xs_drop(x->env);
+	free_node(x, x->root);
 	mg_free(x->env, x);
 }
 
-MG_PLUGIN(.name = "xen.xenstore", .version = "1.0",
-	  .summary = "the domain's xenstore keys (/local/domain/<domid>) as a read-only kv_ro",
+MG_PLUGIN(.name = "xen.xenstore", .version = "1.1",
+	  .summary = "the domain's xenstore keys (/local/domain/<domid>), read at connect, as a kv_ro",
 	  .provides = MG_TYPE(KV_RO, 0), .targets = MG_TARGET_XEN,
 	  .connect = xs_connect, .disconnect = xs_disconnect);
