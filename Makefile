@@ -49,6 +49,7 @@ include host/build.mk
 include host/xen/xen.mk
 include $(sort $(wildcard plugins/*/*/plugin.mk apps/*/plugin.mk))
 include tests/build.mk
+include tests/xen/fixtures.mk
 
 plugins: $(PLUGIN_OUTPUTS)
 

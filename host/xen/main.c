@@ -11,8 +11,6 @@
 #include "runtime/platform.h"
 #include "runtime/runtime.h"
 
-#define DEBUG_EXIT_PORT 0xf4 /* QEMU -device isa-debug-exit,iobase=0xf4 */
-
 static __attribute__((format(printf, 1, 2))) void plat_logf(const char *fmt, ...)
 {
 	char line[256];
@@ -26,21 +24,9 @@ static __attribute__((format(printf, 1, 2))) void plat_logf(const char *fmt, ...
 
 void mgx_exit(int status)
 {
-	struct sched_shutdown down = { .reason = status ? SHUTDOWN_crash : SHUTDOWN_poweroff };
-	static const struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) no_idt = { 0, 0 };
-
 	mgx_cons_flush();
-	mgx_hypercall(__HYPERVISOR_sched_op, SCHEDOP_shutdown, (unsigned long)&down, 0, 0, 0);
-	/* QEMU exits with (value << 1) | 1: 1 for success, 3 for failure. */
-	outl(DEBUG_EXIT_PORT, status ? 1 : 0);
-	/* No such device: a triple fault resets the machine, which QEMU's
-	 * -no-reboot turns into an exit. */
-	__asm__ volatile("lidt %0; int3" : : "m"(no_idt));
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	/* QEMU's isa-debug-exit: 1 for success, 3 for failure (5: a crash). */
+	mgx_halt_domain(status ? SHUTDOWN_crash : SHUTDOWN_poweroff, status ? 1 : 0);
 }
 
 void abort(void)
@@ -62,8 +48,10 @@ void mgx_main(uint32_t start_info)
 				 .start = mg_frozen_start, .target = "xen", .prog = prog };
 	uint64_t first_line;
 
+	mgx_trap_init();
 	mgx_xen_init();
 	mgx_mem_init(si);
+	mgx_trap_unmap_null();
 	mgx_cons_init();
 	first_line = rdtsc();
 	/* with -v: the first console line, the end of booting */
