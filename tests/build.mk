@@ -87,3 +87,4 @@ test-xen:
 
 include tests/fuzz/fuzz.mk
 include tests/xen/guests.mk
+include tests/xen/fixtures.mk

@@ -299,7 +299,9 @@ static int write_xl(const struct freeze *fz, const char *out)
 	} else {
 		fprintf(f, "# xl config of the unikernel \"%s\", written by mirage-freeze\n"
 			   "name = \"%s\"\nkernel = \"%s\"\ntype = \"pvh\"\nmemory = 32\nvcpus = 1\n"
-			   "on_poweroff = \"destroy\"\non_crash = \"destroy\"\n",
+			   "on_poweroff = \"destroy\"\non_crash = \"destroy\"\n"
+			   /* Xen turns a triple fault into a reboot: never a restart loop */
+			   "on_reboot = \"destroy\"\n",
 			fz->s.res.plan.name, fz->s.res.plan.name, out);
 		if (fclose(f) != 0)
 			rc = -EIO;

@@ -50,6 +50,16 @@ int mgx_evtchn_route(uint32_t port, void (*cb)(void *arg, uint32_t port), void *
 	}
 	if (r)
 		*r = (struct route){ port, cb, arg };
+	if (!cb) {
+		/* Xen keeps a 2-level port's mask across EVTCHNOP_close and hands
+		 * the number out again: a port masked at dispatch would stay
+		 * deaf.  Unrouted, it starts clean. */
+		struct shared_info *s = mgx_shared_info();
+		xen_ulong_t bit = (xen_ulong_t)1 << (port % 64);
+
+		__atomic_fetch_and(&s->evtchn_pending[port / 64], ~bit, __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&s->evtchn_mask[port / 64], ~bit, __ATOMIC_SEQ_CST);
+	}
 	return 0;
 }
 

@@ -12,8 +12,6 @@
 #include "runtime/platform.h"
 #include "runtime/runtime.h"
 
-#define DEBUG_EXIT_PORT 0xf4 /* QEMU -device isa-debug-exit,iobase=0xf4 */
-
 static __attribute__((format(printf, 1, 2))) void plat_logf(const char *fmt, ...)
 {
 	char line[256];
@@ -27,22 +25,10 @@ static __attribute__((format(printf, 1, 2))) void plat_logf(const char *fmt, ...
 
 void mgx_exit(int status)
 {
-	/* a clean end: what the toolstack asked for (poweroff by default) */
-	struct sched_shutdown down = { .reason = status ? SHUTDOWN_crash : mgx_shutdown_reason() };
-	static const struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) no_idt = { 0, 0 };
-
 	mgx_cons_flush();
-	mgx_hypercall(__HYPERVISOR_sched_op, SCHEDOP_shutdown, (unsigned long)&down, 0, 0, 0);
-	/* QEMU exits with (value << 1) | 1: 1 for success, 3 for failure. */
-	outl(DEBUG_EXIT_PORT, status ? 1 : 0);
-	/* No such device: a triple fault resets the machine, which QEMU's
-	 * -no-reboot turns into an exit. */
-	__asm__ volatile("lidt %0; int3" : : "m"(no_idt));
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	/* a clean end: what the toolstack asked for (poweroff by default);
+	 * QEMU's isa-debug-exit: 1 for success, 3 for failure (5: a crash) */
+	mgx_halt_domain(status ? SHUTDOWN_crash : mgx_shutdown_reason(), status ? 1 : 0);
 }
 
 void abort(void)
@@ -89,8 +75,10 @@ void mgx_main(uint32_t start_info)
 	int argc;
 
 	keep_cmdline(si);
+	mgx_trap_init();
 	mgx_xen_init();
 	mgx_mem_init(si);
+	mgx_trap_unmap_null();
 	mgx_cons_init();
 	first_line = rdtsc();
 	/* with -v: the first console line, the end of booting */

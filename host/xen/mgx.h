@@ -41,7 +41,8 @@ int64_t mgx_wall_ns(void);
 
 /* Routes the events of a bound port to cb on the event loop; the port is
  * masked before cb runs (EVTCHNOP_unmask reopens it).  cb NULL: events are
- * dropped.  0, -EINVAL for a port out of range, -ENOSYS without Xen. */
+ * dropped and the port's mask and pending bits cleared.  0, -EINVAL for a
+ * port out of range, -ENOSYS without Xen. */
 int mgx_evtchn_route(uint32_t port, void (*cb)(void *arg, uint32_t port), void *arg);
 
 /* ---- xenstore (xenstore.c) ----

@@ -53,6 +53,17 @@ unsigned mgx_xs_routes(void);
 /* control.c: the SCHEDOP_shutdown reason the toolstack asked for through
  * control/shutdown (SHUTDOWN_poweroff when it asked nothing). */
 unsigned mgx_shutdown_reason(void);
+/* trap.c: the IDT (CPU exceptions report and crash the domain), the TSS
+ * with their fault stack, the stack's guard page unmapped. */
+void mgx_trap_init(void);
+/* Unmaps page 0, so that NULL faults.  Only once the start info was read:
+ * QEMU's PVH loader puts the memory map (and may put more) in page 0. */
+void mgx_trap_unmap_null(void);
+/* Points an IDT vector at entry (ist: 0, or the TSS's IST stack to use). */
+void mgx_trap_gate(unsigned vector, void (*entry)(void), unsigned ist);
+/* SCHEDOP_shutdown with reason; without Xen isa-debug-exit with debug_code,
+ * else a triple fault. */
+__attribute__((noreturn)) void mgx_halt_domain(unsigned reason, uint32_t debug_code);
 
 /* main.c: the C entry, called by boot.S with the start info's address. */
 __attribute__((noreturn)) void mgx_main(uint32_t start_info);

@@ -14,8 +14,6 @@
 
 #define PAGE_SIZE 4096
 #define UPCALL_VECTOR 32 /* the first vector after the CPU exceptions */
-#define SEL_CODE64 0x08
-#define GATE_INTERRUPT 0x8e /* present, ring 0, 64-bit interrupt gate */
 
 /* Xen writes the hypercall stubs here (32 bytes per hypercall) when the
  * page's address is written to its MSR.  BSS: executable (no NX in use). */
@@ -30,16 +28,6 @@ static int on_xen;
 /* Read by mgx_upcall_entry in boot.S: vCPU 0's evtchn_upcall_pending. */
 uint8_t *mgx_upcall_pending;
 void mgx_upcall_entry(void);
-
-struct idt_gate {
-	uint16_t off_lo, sel;
-	uint8_t ist, type;
-	uint16_t off_mid;
-	uint32_t off_hi, zero;
-};
-/* Only the upcall vector has a gate: any CPU exception triple-faults, which
- * ends a QEMU run (-no-reboot) or crashes the domain: loud either way. */
-static struct idt_gate idt[UPCALL_VECTOR + 1];
 
 int mgx_on_xen(void)
 {
@@ -97,18 +85,9 @@ static uint32_t xen_cpuid_base(void)
 
 static void route_upcall(void)
 {
-	uintptr_t entry = (uintptr_t)mgx_upcall_entry;
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) idtr = { sizeof idt - 1, (uintptr_t)idt };
 	uint64_t via = (uint64_t)HVM_PARAM_CALLBACK_TYPE_VECTOR << 56 | UPCALL_VECTOR;
 
-	idt[UPCALL_VECTOR] = (struct idt_gate){
-		.off_lo = (uint16_t)entry, .sel = SEL_CODE64, .type = GATE_INTERRUPT,
-		.off_mid = (uint16_t)(entry >> 16), .off_hi = (uint32_t)(entry >> 32),
-	};
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	mgx_trap_gate(UPCALL_VECTOR, mgx_upcall_entry, 0); /* interrupts the halt: its stack */
 	mgx_upcall_pending = &shared.si.vcpu_info[0].evtchn_upcall_pending;
 	hvm_param(HVMOP_set_param, HVM_PARAM_CALLBACK_IRQ, &via);
 }

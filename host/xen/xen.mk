@@ -35,7 +35,8 @@ XEN_PLUGIN_OBJS :=
 
 # The platform, the portable runtime and the libc, as one archive.
 XEN_PLAT_SRC := $(wildcard host/xen/*.c host/runtime/*.c host/libc/*.c) host/resolve/value.c
-XEN_PLAT_OBJ := $(XEN_BUILD)/obj/xen/boot.o $(patsubst host/%.c,$(XEN_BUILD)/obj/%.o,$(XEN_PLAT_SRC))
+XEN_PLAT_OBJ := $(patsubst host/xen/%.S,$(XEN_BUILD)/obj/xen/%.o,$(wildcard host/xen/*.S)) \
+	$(patsubst host/%.c,$(XEN_BUILD)/obj/%.o,$(XEN_PLAT_SRC))
 
 .PHONY: xen-platform xen-symbols xen-run xen-freeze
 xen-platform: $(XEN_BUILD)/platform.a
@@ -46,7 +47,7 @@ $(XEN_HDRS): | $(DEPS_STAMP)
 		{ echo "no Xen headers in $(XEN_PUBLIC_INCLUDE)/xen: bash scripts/deps.sh build"; exit 1; }
 	ln -sfn $(abspath $(XEN_PUBLIC_INCLUDE)/xen) $@
 
-$(XEN_BUILD)/obj/xen/boot.o: host/xen/boot.S | $(XEN_HDRS)
+$(XEN_BUILD)/obj/xen/%.o: host/xen/%.S | $(XEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(XEN_PLAT_CFLAGS) -c -o $@ $<
 $(XEN_BUILD)/obj/%.o: host/%.c | $(XEN_HDRS)

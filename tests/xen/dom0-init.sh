@@ -8,7 +8,7 @@
 # Output markers, one line each:
 #   === xl NAME ===  ...  === end xl NAME ===        what `xl create -F` printed
 #   === guest NAME console ===  ...  === end NAME === the guest's console log
-#   === guest NAME result xl-exit=RC first-console-ms=MS end-ms=MS timeout=0|1 [shutdown-ms=MS xl-shutdown-ms=MS] ===
+#   === guest NAME result xl-exit=RC first-console-ms=MS end-ms=MS timeout=0|1 restarted=0|1 [shutdown-ms=MS xl-shutdown-ms=MS] ===
 #   === testbed done ===
 #
 # A guest's .xl may hold the line "# testbed: shutdown after N": dom0 then
@@ -44,9 +44,18 @@ xenconsoled --log=guest --log-dir=/var/log/xen/console || fail "xenconsoled"
 [ -r /guests/testbed.conf ] && . /guests/testbed.conf
 
 # Milliseconds of uptime (10 ms resolution: /proc/uptime has centiseconds).
+# The fraction loses its leading zero: ash reads "08" as a bad octal number.
 now_ms() {
 	read -r up _ </proc/uptime
-	echo $(( ${up%.*} * 1000 + ${up#*.} * 10 ))
+	cs=${up#*.}
+	echo $(( ${up%.*} * 1000 + ${cs#0} * 10 ))
+}
+
+# stop_guest PID NAME: ends a guest that overran or restarts.  `xl create -F`
+# goes first, else it restarts the domain that `xl destroy` races with.
+stop_guest() {
+	kill "$1" 2>/dev/null
+	id=$(xl domid "$2" 2>/dev/null) && xl destroy "$id"
 }
 
 echo "=== testbed ready at $(now_ms) ms of dom0 uptime ==="
@@ -60,7 +69,7 @@ for cfg in /guests/*.xl; do
 	t0=$(now_ms)
 	xl create -F "$cfg" </dev/null >"/tmp/xl-$name.out" 2>&1 &
 	pid=$!
-	first="" timedout=0
+	first="" timedout=0 restarted=0
 	while kill -0 "$pid" 2>/dev/null; do
 		t=$(( $(now_ms) - t0 ))
 		if [ -z "$first" ] && [ -s "$log" ]; then first=$t; fi
@@ -72,7 +81,13 @@ for cfg in /guests/*.xl; do
 		fi
 		if [ "$t" -gt $(( GUEST_TIMEOUT * 1000 )) ]; then
 			timedout=1
-			xl destroy "$name"
+			stop_guest "$pid" "$name"
+			break
+		fi
+		# a second shutdown: xl restarts the guest (on_reboot = "restart")
+		if [ "$(grep -c 'has shut down' "/tmp/xl-$name.out")" -gt 1 ]; then
+			restarted=1
+			stop_guest "$pid" "$name"
 			break
 		fi
 		usleep "$POLL_US"
@@ -96,7 +111,7 @@ for cfg in /guests/*.xl; do
 	echo "=== guest $name console ==="
 	[ -e "$log" ] && awk '{ print }' "$log"
 	echo "=== end $name ==="
-	echo "=== guest $name result xl-exit=$rc first-console-ms=${first:-none} end-ms=$end timeout=$timedout$shut ==="
+	echo "=== guest $name result xl-exit=$rc first-console-ms=${first:-none} end-ms=$end timeout=$timedout restarted=$restarted$shut ==="
 done
 echo "=== testbed done ==="
 sync

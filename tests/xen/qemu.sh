@@ -25,14 +25,20 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	exit 1
 fi
 
-# boot IMAGE [QEMU ARG...]: its console output (what follows the firmware's
-# last line)
-boot() {
+# run_qemu IMAGE [QEMU ARG...]: its console output (what follows the
+# firmware's last line, whose dots may end it or the line after); QEMU's exit
+# status in $TMP/rc
+run_qemu() {
 	timeout 120 qemu-system-x86_64 -accel tcg -m 64 -nographic -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$@" 2>&1 |
-		tr -d '\r' | sed -n '/Booting from ROM/,$p' | sed 's/.*Booting from ROM\.*//' | sed '1{/^$/d}'
-	# isa-debug-exit: (0 << 1) | 1 when the image powered off with status 0
-	[ "${PIPESTATUS[0]}" = 1 ]
+		tr -d '\r' | sed -n '/Booting from ROM/,$p' | sed 's/.*Booting from ROM\.*//; 1{/^$/d}'
+	echo "${PIPESTATUS[0]}" >"$TMP/rc"
+}
+# boot IMAGE [QEMU ARG...]: run_qemu, true when the image powered off with
+# status 0 (isa-debug-exit: (0 << 1) | 1)
+boot() {
+	run_qemu "$@"
+	[ "$(cat "$TMP/rc")" = 1 ]
 }
 
 for cfg in hello kv-crunch; do
@@ -61,9 +67,28 @@ else
 	not_ok "a bad boot-time value" "got: $out"
 fi
 
+# Images that fault on purpose (tests/xen/fixtures.mk): a report on the
+# console, then isa-debug-exit's crash code, (2 << 1) | 1 = 5.
+for fault in "nullderef:(NULL pointer)" "overflow:(stack overflow: the guard page below the stack)"; do
+	name=${fault%%:*} hint=${fault#*:}
+	if ! make -s "$BUILD/$name.xen" >"$TMP/make.log" 2>&1; then
+		not_ok "freeze tests/xen/fixtures/$name.cfg for xen" "$(tail -5 "$TMP/make.log")"
+		continue
+	fi
+	out=$(run_qemu "$BUILD/$name.xen")
+	report=$(grep -F "$name: crash: CPU exception #PF page fault (vector 14)" <<<"$out")
+	if [ "$(cat "$TMP/rc")" = 5 ] && grep -qE ', rip 0x[0-9a-f]+, rsp 0x[0-9a-f]+, cr2 0x' <<<"$report" &&
+	   grep -qF "$hint" <<<"$report"; then
+		ok "$name.xen reports #PF with RIP, RSP, CR2 $hint and QEMU exits 5 (crash)"
+	else
+		not_ok "$name.xen: a #PF report and exit 5" "exit $(cat "$TMP/rc"), console:" "$out"
+	fi
+done
+
 xl=$BUILD/hello.xen.xl
 if grep -q '^type = "pvh"$' "$xl" && grep -q "^kernel = \"$PWD/$BUILD/hello.xen\"$" "$xl" &&
-   grep -q '^on_poweroff = "destroy"$' "$xl"; then
+   grep -q '^on_poweroff = "destroy"$' "$xl" && grep -q '^on_crash = "destroy"$' "$xl" &&
+   grep -q '^on_reboot = "destroy"$' "$xl"; then
 	ok "hello.xen.xl is ready for xl create"
 else
 	not_ok "hello.xen.xl" "$(cat "$xl")"

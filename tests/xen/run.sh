@@ -4,11 +4,11 @@
 # Usage: tests/xen/run.sh GUEST.xen [GUEST.xl] [GUEST2.xen [GUEST2.xl]]...
 #   The guest's name is the image's file name without .xen.  Without an .xl
 #   file a default config is used (memory 32 MiB, type pvh, destroy on
-#   poweroff/crash, tsc_mode native); with one, its name= and kernel= lines
+#   poweroff/crash/reboot, tsc_mode native); with one, its name= and kernel= lines
 #   are replaced so they point at the image inside dom0.
 # Prints each guest's console log on stdout, between
 #   === guest NAME console ===   and   === end NAME ===
-# followed by "=== guest NAME result xl-exit=.. first-console-ms=.. end-ms=.. ===".
+# followed by "=== guest NAME result xl-exit=.. first-console-ms=.. end-ms=.. timeout=.. restarted=.. ===".
 # The whole serial log (Xen, dom0, markers) goes to $XEN_LOG.
 # Env: BUILD (build), XEN_TIMEOUT (QEMU limit, s; 180), XEN_GUEST_TIMEOUT (per
 # guest inside dom0, s; 60), XEN_POLL_US (how often dom0 looks at the console
@@ -44,6 +44,7 @@ memory = 32
 type = "pvh"
 on_poweroff = "destroy"
 on_crash = "destroy"
+on_reboot = "destroy"
 # rdtscp faults under QEMU's emulated SVM unless the TSC is native
 tsc_mode = "native"
 EOF

@@ -32,14 +32,21 @@ while IFS= read -r line || [ -n "$line" ]; do
 		continue
 	fi
 	images+=("$img") expects+=("$rest") args+=("$img")
-	[ -f "${img%.xen}.xl" ] && args+=("${img%.xen}.xl")
+	# mirage-freeze writes IMAGE.xl beside the image (hello.xen.xl)
+	[ -f "$img.xl" ] && args+=("$img.xl")
 done <"$LIST"
 
-# check_guest IMAGE TEXT...: passes when the guest's console log holds every TEXT.
-# Reads the output of the run below ($TMP/out: the sections run.sh extracted).
+# check_guest IMAGE TEXT...: passes when the guest's console log holds every TEXT
+# and the guest shut down once, with reason poweroff (0), or crash (3) when a
+# TEXT is "shutdown=crash".  Reads the output of the run below ($TMP/out: the
+# sections run.sh extracted).
 check_guest() {
-	local img=$1 name section result xl t missing=()
+	local img=$1 name section result xl t missing=() texts=() code=0 how=poweroff downs
 	shift
+	for t in "$@"; do
+		if [ "$t" = shutdown=crash ]; then code=3 how=crash; else texts+=("$t"); fi
+	done
+	set -- "${texts[@]}"
 	name=$(basename "$img" .xen)
 	section=$(awk -v n="$name" '
 		$0 == "=== guest " n " console ===" { on = 1; next }
@@ -52,15 +59,19 @@ check_guest() {
 	for t in "$@"; do
 		grep -qF -- "$t" <<<"$section" || missing+=("$t")
 	done
-	# SHUTDOWN_poweroff is reason 0; a crash would be 3
-	grep -q 'has shut down, reason code 0 ' <<<"$xl" || missing+=("(xl: shut down, reason code 0: poweroff)")
+	# SHUTDOWN_poweroff is reason 0, SHUTDOWN_crash 3; more than one
+	# shutdown: xl restarted the guest
+	grep -q "has shut down, reason code $code " <<<"$xl" ||
+		missing+=("(xl: shut down, reason code $code: $how)")
+	downs=$(grep -c 'has shut down' <<<"$xl")
+	[ "$downs" = 1 ] || missing+=("(xl: one shutdown, not $downs)")
 	if [ -z "$result" ]; then
 		not_ok "guest $name ran on Xen" "no result line for it in $XEN_LOG"
 	elif [ ${#missing[@]} = 0 ]; then
-		ok "guest $name printed ${*@Q} on its Xen console and powered off ($result)"
+		ok "guest $name printed ${*@Q} on its Xen console and ended once by $how ($result)"
 		head -4 <<<"$section" | sed "s/^/#   $name console: /"
 	else
-		not_ok "guest $name printed ${*@Q} on its Xen console and powered off" \
+		not_ok "guest $name printed ${*@Q} on its Xen console and ended once by $how" \
 			"missing: ${missing[*]@Q}" "its console log:" "${section:-(empty)}" "$result" \
 			"xl create -F printed:" "$xl"
 	fi

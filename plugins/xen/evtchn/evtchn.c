@@ -57,7 +57,13 @@ static int xevt_bind_interdomain(struct mg_evtchn *e, uint16_t remote, uint32_t 
 static int xevt_bind_virq(struct mg_evtchn *e, uint32_t virq, uint32_t *port)
 {
 	struct evtchn_bind_virq op = { .virq = virq, .vcpu = 0 };
-	long rc = evtchn_op(EVTCHNOP_bind_virq, &op);
+	long rc;
+
+	/* The platform's loop owns VIRQ_TIMER (Xen binds a VIRQ once per
+	 * vCPU); timers come from the time type instead. */
+	if (virq == VIRQ_TIMER)
+		return -EBUSY;
+	rc = evtchn_op(EVTCHNOP_bind_virq, &op);
 
 	return rc < 0 ? (int)rc : keep(mg_container_of(e, struct xevt, evt), op.port, port);
 }
