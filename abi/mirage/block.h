@@ -1,5 +1,25 @@
 /* block.h - module type "block": a disk of fixed-size sectors, with
- * asynchronous reads and writes. */
+ * asynchronous reads, writes and flushes (a Unix file or block device, a Xen
+ * blkfront).
+ *
+ * Contract for every I/O op (read, write, flush):
+ * - It either returns a negative errno, and then nothing was started and cb
+ *   is never called, or returns 0 and calls cb exactly once, later, from the
+ *   event loop: never from within the op itself, so a caller may issue I/O
+ *   from its own callbacks without re-entering them.
+ * - The buffer belongs to the caller, who keeps it valid and does not touch
+ *   it until cb (or cancel) returns; the device never touches it afterwards.
+ *   Any alignment is accepted (devices bounce through their own pages).
+ * - -EAGAIN: the device's queue is full and nothing was started.  It is only
+ *   returned while requests are in flight: the caller retries after one of
+ *   its own completions or, with none of its own out (a disk shared by
+ *   several dependents), from a timer.
+ * - -EINVAL: count is 0 or above info.max_count, or the range passes the
+ *   disk's end.  -EROFS: a write or flush on a read-only disk.
+ * - The completion's err is 0 or a negative errno (-EIO); a read that
+ *   failed leaves buf's contents undefined.
+ * - Requests in flight complete in any order; a flush covers the writes
+ *   whose cb came before it was issued. */
 #ifndef MIRAGE_BLOCK_H
 #define MIRAGE_BLOCK_H
 
@@ -15,8 +35,9 @@ struct mg_block;
 
 struct mg_block_info {
 	uint32_t sector_size; /* bytes, a power of two >= 512 */
-	uint64_t sectors;
-	int writable;
+	uint32_t max_count;   /* most sectors one request takes, >= 1 */
+	uint64_t sectors;     /* the disk's size; fixed while connected */
+	int writable;         /* 0: write and flush return -EROFS */
 };
 
 /* An I/O finished: 0 or a negative errno (-EIO). */
@@ -25,18 +46,22 @@ typedef void (*mg_block_cb)(void *arg, int err);
 struct mg_block_ops {
 	struct mg_ops_hdr hdr;
 	void (*info)(struct mg_block *b, struct mg_block_info *out);
-	/* Reads count sectors from `sector` into buf, which must stay valid
-	 * until cb.  -EINVAL out of range, -EAGAIN when the queue is full. */
+	/* Reads count sectors from `sector` into buf. */
 	int (*read)(struct mg_block *b, uint64_t sector, void *buf,
 		    uint32_t count, mg_block_cb cb, void *arg);
-	/* Writes; buf stays the caller's and must stay valid until cb.
-	 * -EROFS on a read-only disk. */
+	/* Writes count sectors at `sector` from buf. */
 	int (*write)(struct mg_block *b, uint64_t sector, const void *buf,
 		     uint32_t count, mg_block_cb cb, void *arg);
-	/* Calls cb once every write issued before it is durable. */
+	/* Calls cb once every write completed before it is durable; a disk
+	 * without a write cache completes it at once (still from the loop). */
 	int (*flush)(struct mg_block *b, mg_block_cb cb, void *arg);
+	/* Drops every request in flight issued with this cb and arg: their
+	 * callbacks are never called and their buffers are free when cancel
+	 * returns.  A dependent calls it before it disconnects or frees a
+	 * buffer it lent; requests of other callers go on. */
+	void (*cancel)(struct mg_block *b, mg_block_cb cb, void *arg);
 };
-MG_OPS_PIN(struct mg_block_ops, flush, 4); /* 1.0 */
+MG_OPS_PIN(struct mg_block_ops, cancel, 5); /* 1.0 */
 
 struct mg_block {
 	const struct mg_block_ops *ops;
