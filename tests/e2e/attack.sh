@@ -12,12 +12,9 @@ TMP=$(mktemp -d)
 # shellcheck source=tests/e2e/website.sh
 . tests/e2e/website.sh
 trap 'stop_server; rm -rf "$TMP"' EXIT
-attack() { timeout 60 python3 tests/e2e/attack.py "$@"; }
-
-# The site in a folder of its own, with a secret beside it.
-ROOT=$TMP/root
-mkdir -p "$ROOT"
-cp -r apps/website/htdocs/. "$ROOT/"
+# shellcheck source=tests/e2e/hostile-site.sh
+. tests/e2e/hostile-site.sh
+# and a secret beside the site
 echo CANARY-SECRET >"$TMP/secret.txt"
 # small timeouts keep the slow attacks short
 BASE_ARGS=(--set "devices.fs.root=$ROOT" --set devices.http.header_timeout_ms=1000

@@ -11,12 +11,8 @@ TMP=$(mktemp -d)
 # shellcheck source=tests/e2e/website.sh
 . tests/e2e/website.sh
 trap 'stop_server; rm -rf "$TMP"' EXIT
-attack() { timeout 60 python3 tests/e2e/attack.py "$@"; }
-
-# A site of its own: files the tests change under the server.
-ROOT=$TMP/root
-mkdir -p "$ROOT"
-cp -r apps/website/htdocs/. "$ROOT/"
+# shellcheck source=tests/e2e/hostile-site.sh
+. tests/e2e/hostile-site.sh
 BASE_ARGS=(--set "devices.fs.root=$ROOT")
 
 # serve [--set ...]: (re)starts the site with extra arguments
