@@ -129,7 +129,7 @@ int mgt_watch_start(struct mgt_session *s, struct mgt_watcher **out)
 			 mgh_fd_watch(mgh_rt_loop(s->rt), NULL, w->fd, MG_EV_READ, on_events, w, &w->watch);
 	if (rc < 0) {
 		fprintf(stderr, "mirage-host: --watch: cannot watch for changes: %s%s\n", strerror(-rc),
-			rc == -EMFILE ? " (too many inotify instances: fs.inotify.max_user_instances)" : "");
+			rc == -EMFILE ? " (the open-file limit, or fs.inotify.max_user_instances)" : "");
 		if (w->fd >= 0)
 			close(w->fd);
 		free(w->config);

@@ -298,4 +298,17 @@ else
 	not_ok "the website starts again for the failing job" "$(cat "$TMP/server.err")"
 fi
 
+# ---- a --watch that cannot start says why ------------------------------------------
+# With few file descriptors left, inotify is what fails first at some limit:
+# every run either works or says what failed, and one says it of --watch.
+said=0 silent=0
+for n in 4 5 6 7 8 9 10 11 12; do
+	# a --watch that starts keeps running: timeout ends it (124)
+	out=$( (ulimit -n $n; timeout 3 "$HOST" configs/hello.cfg --watch --set devices.main.interval_ms=0) 2>&1); rc=$?
+	grep -q -- "--watch: cannot watch for changes: Too many open files" <<<"$out" && [ $rc = 1 ] && said=1
+	[ $rc = 124 ] || grep -q "Too many open files" <<<"$out" || silent=1
+	[ $rc = 124 ] && break # more descriptors only work better
+done
+check "a --watch that cannot start says why, exit 1" test "$said$silent" = 10
+
 finish
