@@ -48,6 +48,7 @@ test-run: test-build
 	@set -e; for t in $(TESTS); do echo "== $$t"; \
 		FIXTURE_DIR=$(BUILD)/tests/fixtures MIRAGE_PLUGIN_DIR=$(BUILD)/plugins $$t; done
 	bash tests/unit/layers.sh
+	bash scripts/libc-list.sh --check && echo "ok - abi/README.md lists what host/libc/libc.symbols exports"
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/e2e.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/http.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/guide.sh
