@@ -1,5 +1,5 @@
-/* boot.c - --set at boot: a copy of the frozen plan with new values, made
- * before anything connects. */
+/* boot.c - --set at boot: the frozen plan's devices get new values, before
+ * anything connects. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,18 +116,16 @@ static void help(const struct mg_plan *plan, const char *prog, line_fn line)
 }
 
 enum mgh_boot_result mgh_boot_args(const struct mg_plan *frozen, const char *prog, int argc,
-				   char *const *argv, line_fn line, struct mgh_boot *out)
+				   char *const *argv, line_fn line, enum mg_log_level *level)
 {
 	unsigned char *owned = calloc(frozen->ndevices ? frozen->ndevices : 1, 1);
 	int want_help = 0, bad = !owned;
 
-	out->plan = frozen;
-	out->verbose = 0;
 	if (!owned)
 		say(line, 1, "%s: out of memory", prog);
 	for (int i = 0; owned && i < argc; i++) {
 		if (!strcmp(argv[i], "-v"))
-			out->verbose++;
+			*level = *level < MG_LOG_DEBUG ? *level + 1 : MG_LOG_DEBUG;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			want_help = 1;
 		else if (!strcmp(argv[i], "--set") && i + 1 < argc)
@@ -141,7 +139,7 @@ enum mgh_boot_result mgh_boot_args(const struct mg_plan *frozen, const char *pro
 	if (bad)
 		return MGH_BOOT_ERROR;
 	if (want_help) {
-		help(out->plan, prog, line);
+		help(frozen, prog, line);
 		return MGH_BOOT_HELP;
 	}
 	return MGH_BOOT_RUN;

@@ -11,17 +11,13 @@
 
 enum mgh_boot_result { MGH_BOOT_RUN, MGH_BOOT_HELP, MGH_BOOT_ERROR };
 
-struct mgh_boot {
-	const struct mg_plan *plan; /* the frozen plan, with the values set */
-	int verbose;                /* count of -v */
-};
-
-/* Reads the words of a command line against the frozen plan.  RUN with
- * out filled; HELP after writing the help through line(0, text); ERROR
+/* Reads the words of a command line against the frozen plan, giving its
+ * devices the values set (the plan is the wiring file's; its devices are
+ * writable for this); each -v raises *level, up to MG_LOG_DEBUG.  RUN; HELP after writing the help through line(0, text); ERROR
  * after writing why through line(1, text).  No line has a newline. */
 enum mgh_boot_result mgh_boot_args(const struct mg_plan *frozen, const char *prog, int argc,
 				   char *const *argv, void (*line)(int error, const char *text),
-				   struct mgh_boot *out);
+				   enum mg_log_level *level);
 /* Splits cmdline into words in place (spaces separate them; "..." quotes
  * one); stores at most max in argv.  The count. */
 int mgh_boot_split(char *cmdline, char **argv, int max);

@@ -86,13 +86,19 @@ static void unstage(struct mgh_change *c, unsigned k)
 
 static void connect_timed_out(void *arg);
 
+/* How long a connect may stay in progress. */
+static unsigned connect_limit_ms(const struct mgh_rt *rt)
+{
+	return rt->opts->connect_ms ? rt->opts->connect_ms : 30000;
+}
+
 /* Connects the new instances in dependency order, from c->k on.  0 when
  * all are, -EINPROGRESS when c->next[c->k] is still connecting, or a
  * negative errno after releasing what it connected. */
 static int stage(struct mgh_change *c)
 {
 	const struct mg_plan *plan = c->plan;
-	unsigned ms = c->rt->opts->connect_ms ? c->rt->opts->connect_ms : 30000;
+	uint64_t limit_ns = (uint64_t)connect_limit_ms(c->rt) * 1000000u;
 
 	for (; c->k < plan->ndevices; c->k++) {
 		unsigned k = c->k;
@@ -106,12 +112,11 @@ static int stage(struct mgh_change *c)
 		c->next[k] = mgh_dev_new(c->rt, &plan->devices[k], c->next);
 		rc = c->next[k] ? mgh_dev_connect(c->next[k]) : -ENOMEM;
 		if (rc == -EINPROGRESS &&
-		    mgh_timer_start(c->rt->loop, NULL, (uint64_t)ms * 1000000u, connect_timed_out, c,
-				    &c->timeout) == 0)
+		    mgh_timer_start(c->rt->loop, NULL, limit_ns, connect_timed_out, c, &c->timeout) == 0)
 			return rc;
-		if (rc < 0) {
+		if (rc < 0) { /* -EINPROGRESS here: no timer for its limit */
 			unstage(c, k);
-			return rc < 0 && rc != -EINPROGRESS ? rc : -ENOMEM;
+			return rc != -EINPROGRESS ? rc : -ENOMEM;
 		}
 	}
 	return 0;
@@ -273,7 +278,7 @@ static void connect_timed_out(void *arg)
 	c->timeout = NULL;
 	d->connecting = 0;
 	mgh_rt_log(c->rt, d->env.name, MG_LOG_ERROR, "%s: connect still in progress after %u ms",
-		   d->pd->plugin->name, c->rt->opts->connect_ms ? c->rt->opts->connect_ms : 30000);
+		   d->pd->plugin->name, connect_limit_ms(c->rt));
 	mgh_change_connected(d, -ETIMEDOUT);
 }
 
@@ -297,7 +302,7 @@ int mgh_rt_apply(struct mgh_rt *rt, const struct mg_plan *plan, mgh_apply_done d
 
 	if (rt->change)
 		return -EBUSY;
-	c = calloc(1, sizeof *c);
+	c = malloc(sizeof *c);
 	if (!c)
 		return -ENOMEM;
 	*c = (struct mgh_change){ rt, plan, calloc(n, sizeof *c->next), calloc(n, sizeof *c->old),

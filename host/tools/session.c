@@ -124,16 +124,17 @@ void mgt_session_pins(const struct mgt_session *s, struct mgr_lines *out)
 	for (size_t i = 0; i < s->sets.n; i++) {
 		const char *d;
 		size_t len = override_device(s->sets.lines[i], &d);
+		char *name;
 		int seen = 0;
 
-		for (size_t j = 0; pins(s, i, NULL) && j < out->n && !seen; j++)
+		if (!pins(s, i, NULL))
+			continue;
+		for (size_t j = 0; j < out->n && !seen; j++)
 			seen = strlen(out->lines[j]) == len && !strncmp(out->lines[j], d, len);
-		if (pins(s, i, NULL) && !seen) {
-			char *name = mgr_strf("%.*s", (int)len, d);
-
+		name = mgr_strf("%.*s", (int)len, d);
+		if (!seen)
 			mgr_lines_push(out, name);
-			free(name);
-		}
+		free(name);
 	}
 }
 
@@ -152,25 +153,30 @@ static void print_from(const struct mgr_lines *msgs, size_t from)
 		fprintf(stderr, "mirage-host: %s\n", msgs->lines[i]);
 }
 
+/* r runs now: kept while devices use it. */
+static void keep_plan(struct mgt_session *s, struct mgr_resolved *r)
+{
+	s->plans = mgr_xrealloc(s->plans, (s->nplans + 1) * sizeof *s->plans);
+	s->plans[s->nplans++] = r;
+	forget_unused(s);
+}
+
 /* The change's outcome: the plan kept or dropped, the message, the undo. */
 static void settle(struct mgt_change_wait *w, int rc, struct mgr_lines *msgs)
 {
 	struct mgt_session *s = w->s;
 	size_t before = msgs->n;
+	int runs = w->r && (rc == 0 || rc == -ECANCELED); /* the plan runs, even degraded */
 
 	mgh_rt_tap_log(s->rt, NULL, NULL);
-	if (w->r && (rc == 0 || rc == -ECANCELED) && !mgh_rt_changed(s->rt) && w->reload) {
-		/* the plan runs unchanged: no "applied" for what a pin masked */
-		s->plans = mgr_xrealloc(s->plans, (s->nplans + 1) * sizeof *s->plans);
-		s->plans[s->nplans++] = w->r;
-		forget_unused(s);
+	if (runs)
+		keep_plan(s, w->r);
+	if (runs && w->reload && !mgh_rt_changed(s->rt)) {
+		/* no "applied" for what a pin masked */
 		mgr_diag_add(msgs, NULL, 0, "%s: nothing changed", w->what);
-	} else if (w->r && (rc == 0 || rc == -ECANCELED)) { /* the plan runs, even degraded */
+	} else if (runs) {
 		s->last_pause_ns = mgh_now_ns() - w->t0;
-		s->plans = mgr_xrealloc(s->plans, (s->nplans + 1) * sizeof *s->plans);
-		s->plans[s->nplans++] = w->r;
 		s->changes++;
-		forget_unused(s);
 		mgr_diag_add(msgs, NULL, 0, "%s: applied in %llu us%s", w->what,
 			     (unsigned long long)(s->last_pause_ns / 1000),
 			     rc ? ", but a job failed to start (logged above)" : "");
@@ -229,7 +235,6 @@ static int change(struct mgt_session *s, struct mgt_change_wait *w, struct mgr_l
 	size_t before = msgs->n;
 	int rc;
 
-	w->s = s;
 	w->r = resolve(s, msgs);
 	rc = !w->r ? -EINVAL : same_types(s, &w->r->plan, msgs);
 	print_from(msgs, before);

@@ -15,9 +15,7 @@ int main(int argc, char **argv)
 {
 	struct mgh_opts opts = { .level = mg_frozen_log_level, .start = mg_frozen_start,
 				 .target = "unix", .prog = mg_frozen_plan.name };
-	struct mgh_boot boot;
-
-	switch (mgh_boot_args(&mg_frozen_plan, argv[0], argc - 1, argv + 1, say, &boot)) {
+	switch (mgh_boot_args(&mg_frozen_plan, argv[0], argc - 1, argv + 1, say, &opts.level)) {
 	case MGH_BOOT_HELP:
 		return 0;
 	case MGH_BOOT_ERROR:
@@ -25,8 +23,5 @@ int main(int argc, char **argv)
 	case MGH_BOOT_RUN:
 		break;
 	}
-	opts.level += boot.verbose;
-	if (opts.level > MG_LOG_DEBUG)
-		opts.level = MG_LOG_DEBUG;
-	return mgh_run(boot.plan, &opts);
+	return mgh_run(&mg_frozen_plan, &opts);
 }

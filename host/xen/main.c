@@ -70,7 +70,6 @@ void mgx_main(uint32_t start_info)
 	struct mgh_opts opts = { .level = (enum mg_log_level)log_level(),
 				 .start = mg_frozen_start, .target = "xen", .prog = prog };
 	uint64_t first_line;
-	struct mgh_boot boot;
 	char *argv[64];
 	int argc;
 
@@ -93,7 +92,7 @@ void mgx_main(uint32_t start_info)
 			  (unsigned long long)(mgx_tsc_to_ns(first_line - mgx_tsc_entry) / 1000),
 			  mgx_time_source(), mgx_evtchn_idle());
 	argc = mgh_boot_split(cmdline, argv, (int)MG_COUNTOF(argv));
-	switch (mgh_boot_args(&mg_frozen_plan, prog, argc, argv, boot_line, &boot)) {
+	switch (mgh_boot_args(&mg_frozen_plan, prog, argc, argv, boot_line, &opts.level)) {
 	case MGH_BOOT_HELP:
 		mgx_exit(0);
 	case MGH_BOOT_ERROR:
@@ -101,6 +100,5 @@ void mgx_main(uint32_t start_info)
 	case MGH_BOOT_RUN:
 		break;
 	}
-	opts.level = opts.level + boot.verbose > MG_LOG_DEBUG ? MG_LOG_DEBUG : opts.level + boot.verbose;
-	mgx_exit(mgh_run(boot.plan, &opts));
+	mgx_exit(mgh_run(&mg_frozen_plan, &opts));
 }
