@@ -3,14 +3,20 @@
 
 #include "wiring.h"
 
-void mgt_descriptor_symbol(const char *name, char *buf, size_t cap)
+/* prefix, then name with '_' for every byte a C identifier cannot hold. */
+static void c_name(const char *prefix, const char *name, char *buf, size_t cap)
 {
-	size_t n = (size_t)snprintf(buf, cap, "mg_plugin_");
+	size_t n = (size_t)snprintf(buf, cap, "%s", prefix);
 
 	for (const char *p = name; *p && n + 1 < cap; p++)
 		buf[n++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 					  (*p >= '0' && *p <= '9') ? *p : '_');
 	buf[n] = '\0';
+}
+
+void mgt_descriptor_symbol(const char *name, char *buf, size_t cap)
+{
+	c_name("mg_plugin_", name, buf, cap);
 }
 
 /* A C string literal; octal escapes are always three digits so that a
@@ -29,15 +35,10 @@ static void c_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-/* The C name of a type's handle, struct mg_<name>, '_' for other bytes. */
+/* The C name of a type's handle, struct mg_<name>. */
 static void handle_struct(const char *type, char *buf, size_t cap)
 {
-	size_t n = (size_t)snprintf(buf, cap, "struct mg_");
-
-	for (const char *p = type; *p && n + 1 < cap; p++)
-		buf[n++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-					  (*p >= '0' && *p <= '9') ? *p : '_');
-	buf[n] = '\0';
+	c_name("struct mg_", type, buf, cap);
 }
 
 /* Whether an earlier job slot than (k, s) has the same type. */
