@@ -104,7 +104,7 @@ void mgl_sig_check(const char *path, const unsigned char *bytes, size_t len,
 	out->state = MGL_SIG_BAD;
 	if (rc == -ENOENT) {
 		out->state = MGL_UNSIGNED;
-		snprintf(out->why, sizeof out->why, "not signed (no %s beside it)", base);
+		snprintf(out->why, sizeof out->why, "no %s beside it", base);
 	} else if (rc < 0) {
 		snprintf(out->why, sizeof out->why, "cannot read %s: %s", base, strerror(-rc));
 	} else if (mgl_sig_parse((const char *)text, tlen, &got, sig, &signed_len, why, sizeof why) < 0) {
@@ -161,6 +161,7 @@ int mgl_sig_trusted(const struct mgl_sig *sig, const struct mgl_keyring *ring, c
 		snprintf(why, cap, "signed by key %s, which is not trusted (trusted: %s)", sig->signer,
 			 names);
 	else
-		snprintf(why, cap, "%s; trusted: %s", sig->why, names);
+		snprintf(why, cap, "%s%s%s; trusted: %s", sig->state == MGL_UNSIGNED ? "not signed (" : "",
+			 sig->why, sig->state == MGL_UNSIGNED ? ")" : "", names);
 	return -EPERM;
 }

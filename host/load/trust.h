@@ -34,7 +34,7 @@ struct mgl_sig {
 	enum mgl_sig_state state;
 	unsigned char key[MGL_KEY_BYTES]; /* SIGNED: who signed it */
 	char signer[160];  /* SIGNED, and BAD when the key is known: as mgl_key_name */
-	char why[512];     /* UNSIGNED, BAD: the reason */
+	char why[512];     /* UNSIGNED ("no NAME.sig beside it"), BAD: the reason */
 };
 
 /* Checks the signature beside the file at path (path.sig) against the
