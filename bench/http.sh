@@ -15,6 +15,9 @@
 #   bash bench/http.sh            (make bench; deps: bash scripts/deps.sh bench)
 #   DURATION=5s RUNS=3 IDLE=4000 THREADS=2 FROZEN=1 SYSCALLS=1 bash bench/http.sh
 #   CASES="1k-off 1m" bash bench/http.sh     (a subset; names below)
+#   BASE=DIR bash bench/http.sh   also runs mirage-host with the plugins of DIR
+#     first (an earlier build's .so files) in each round: the "gain" column
+#     is ours/base, measured in the same run as the ratio to nginx
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
@@ -24,6 +27,7 @@ THREADS=${THREADS:-2}
 IDLE=${IDLE:-4000}
 FROZEN=${FROZEN:-1}
 SYSCALLS=${SYSCALLS:-1}
+BASE=${BASE:-}
 ROOT=$PWD/apps/website/htdocs
 TMP=$(mktemp -d)
 pids=()
@@ -61,13 +65,17 @@ wait_up() {
 	return 1
 }
 
-# start_ours hosted|frozen CONFIG LOG: sets PORT and PID; stdout (the
-# access log) goes to $TMP/ours.out
+# start_ours hosted|frozen|base CONFIG LOG: sets PORT and PID; stdout (the
+# access log) goes to $TMP/KIND.out
 start_ours() {
 	local kind=$1 cfg=$2 log=$3 port cmd
 	for _ in 1 2 3 4 5; do
 		port=$(free_port)
-		if [ "$kind" = frozen ]; then cmd=("$TMP/$cfg"); else cmd=("$BUILD/bin/mirage-host" "configs/$cfg.cfg"); fi
+		case $kind in
+		frozen) cmd=("$TMP/$cfg") ;;
+		base) cmd=("$BUILD/bin/mirage-host" "configs/$cfg.cfg" --plugin-path "$BASE") ;;
+		*) cmd=("$BUILD/bin/mirage-host" "configs/$cfg.cfg") ;;
+		esac
 		"${cmd[@]}" --set devices.http.port="$port" --set devices.http.max_connections=20000 \
 			--set devices.main.access_log="$log" >"$TMP/$kind.out" 2>"$TMP/$kind.err" &
 		PID=$!
@@ -169,8 +177,8 @@ if [ "$FROZEN" = 1 ]; then
 fi
 
 echo "wrk -t$THREADS -d$DURATION --latency, $RUNS runs per case, servers in turn; $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
-printf '%-10s %5s %9s %9s %7s %9s %9s %7s %8s %8s %6s\n' case conns "ours r/s" "nginx r/s" ratio \
-	"ours p99" "nginx p99" frozen "ours sys" "nginx sys" errors
+printf '%-10s %5s %9s %9s %7s %9s %9s %7s %8s %8s %6s%s\n' case conns "ours r/s" "nginx r/s" ratio \
+	"ours p99" "nginx p99" frozen "ours sys" "nginx sys" errors "${BASE:+ base/nginx   gain}"
 for name in $CASES; do
 	IFS='|' read -r _ cfg path conns log close variant <<<"$(grep "^$name|" <<<"$ALL_CASES")"
 	[ -n "${cfg:-}" ] || { echo "bench/http.sh: no case '$name'" >&2; exit 2; }
@@ -178,13 +186,17 @@ for name in $CASES; do
 	start_nginx "$variant"; NPORT=$PORT NPID=$PID
 	FPORT=
 	[ "$FROZEN" = 1 ] && { start_ours frozen "$cfg" "$log"; FPORT=$PORT; }
+	BPORT=
+	[ -n "$BASE" ] && { start_ours base "$cfg" "$log"; BPORT=$PORT; }
 	: >"$TMP/runs"
 	for _ in $(seq "$RUNS"); do
 		read -r oreq op99 oerr <<<"$(bench "$OPORT" "$path" "$conns" "$close")"
 		read -r nreq np99 nerr <<<"$(bench "$NPORT" "$path" "$conns" "$close")"
 		freq=$oreq ferr=0
 		[ -n "$FPORT" ] && read -r freq _ ferr <<<"$(bench "$FPORT" "$path" "$conns" "$close")"
-		echo "$oreq $nreq $op99 $np99 $freq $((oerr + nerr + ferr))" >>"$TMP/runs"
+		breq=$oreq berr=0
+		[ -n "$BPORT" ] && read -r breq _ berr <<<"$(bench "$BPORT" "$path" "$conns" "$close")"
+		echo "$oreq $nreq $op99 $np99 $freq $((oerr + nerr + ferr + berr)) $breq" >>"$TMP/runs"
 	done
 	osys=- nsys=-
 	if [ "$SYSCALLS" = 1 ]; then
@@ -199,9 +211,11 @@ for name in $CASES; do
 	stop_all
 	col() { awk -v k="$1" '{ print $k }' "$TMP/runs" | median; }
 	ratio() { awk -v a="$1" -v b="$2" '{ print ($b > 0 ? $a / $b : 0) }' "$TMP/runs" | median; }
-	printf '%-10s %5s %9.0f %9.0f %6.2fx %7.2fms %7.2fms %6.2fx %8s %9s %6s\n' "$name" "$conns" \
+	printf '%-10s %5s %9.0f %9.0f %6.2fx %7.2fms %7.2fms %6.2fx %8s %9s %6s' "$name" "$conns" \
 		"$(col 1)" "$(col 2)" "$(ratio 1 2)" "$(col 3)" "$(col 4)" "$(ratio 5 1)" "$osys" "$nsys" \
 		"$(awk '{ e += $6 } END { print e }' "$TMP/runs")"
+	[ -n "$BASE" ] && printf '     %6.2fx %5.2fx' "$(ratio 7 2)" "$(ratio 1 7)"
+	echo
 done
 
 # Resident memory per idle keep-alive connection: the resident size after
@@ -229,6 +243,11 @@ if [ "$IDLE" -gt 0 ]; then
 	start_ours hosted website false
 	ob=$(idle_bytes "$PID" "$PORT")
 	stop_all
+	if [ -n "$BASE" ]; then
+		start_ours base website false
+		echo "memory per idle keep-alive connection, base: $(idle_bytes "$PID" "$PORT") bytes" >>"$TMP/notes.txt"
+		stop_all
+	fi
 	start_nginx plain
 	nb=$(idle_bytes "$PID" "$PORT")
 	stop_all

@@ -132,8 +132,21 @@ expect_status "a body over the limit" 413 'POST / HTTP/1.1\r\nHost: t\r\nContent
 out=$(raw 'GET /about.html HTTP/1.0\r\n\r\n')
 check "HTTP/1.0 gets a response and a close" bash -c "grep -q '^HTTP/1.1 200' <<<'$(head -1 <<<"$out")'"
 
-# the access log: one line per request on the console
+# the access log: one line per request on the console.  console.unix
+# buffers it: 1500 pipelined requests (more log than its buffer holds in
+# one loop iteration), then SIGTERM at once: every line is in the file,
+# whole and in order.
+for i in $(seq 1500); do printf 'GET /files/1k.txt?burst=%d HTTP/1.1\r\nHost: t\r\n\r\n' "$i"; done >"$TMP/burst"
+printf 'GET /files/1k.txt?burst=last HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >>"$TMP/burst"
+exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+cat "$TMP/burst" >&3 &
+timeout 10 cat <&3 | grep -c '^HTTP/1.1 200' >"$TMP/burst.n"
+exec 3<&-
 stop_server
+check "1501 pipelined requests answered" [ "$(cat "$TMP/burst.n")" = 1501 ]
+check "access log: no line lost at SIGTERM (1501 lines, in order, whole)" \
+	cmp -s <(grep -o 'burst=[0-9a-z]* HTTP/1.1" 200 1024$' "$TMP/server.out") \
+	<( (seq 1500; echo last) | sed 's|.*|burst=& HTTP/1.1" 200 1024|')
 check "the server stops cleanly on SIGTERM" [ "$SERVER_RC" = 0 ]
 check "access log: one console line per request, common-log-like" \
 	grep -q '127.0.0.1 - - "GET /files/1k.txt HTTP/1.1" 206 10$' "$TMP/server.out"
