@@ -7,7 +7,6 @@
 
 #include "server.h"
 
-#define OUT_START 16384 /* a connection's first write buffer; streams grow it */
 /* Chunk framing a body may carry before its input buffer grows only by
  * need (next_request refuses more than twice the body anyway). */
 #define CHUNK_SLACK 65536
@@ -55,33 +54,57 @@ static size_t in_limit(const struct http_conn *c)
 					       : (size_t)c->head.content_length);
 }
 
+/* What an input buffer of cap bytes counts in the server's max_buffered:
+ * its bytes beyond a head's. */
+static size_t beyond_head(const struct http_conn *c, size_t cap)
+{
+	return cap > c->srv->lim.max_head ? cap - c->srv->lim.max_head : 0;
+}
+
+/* A buffer of the pool's size comes from it, any other from the host. */
+static void *buf_get(struct http_conn *c, struct http_pool *p, size_t cap)
+{
+	return cap == p->size ? http_pool_get(c->srv, p) : mg_alloc(env_of(c), cap);
+}
+
+static void buf_put(struct http_conn *c, struct http_pool *p, void *b, size_t cap)
+{
+	if (b && cap == p->size)
+		http_pool_put(p, b);
+	else
+		mg_free(env_of(c), b);
+}
+
 /* Moves the input to a buffer of cap bytes, counted in the server's
  * max_buffered.  -ENOBUFS when the server holds too much already. */
 static int in_move(struct http_conn *c, size_t cap)
 {
 	struct http_srv *s = c->srv;
 	uintptr_t old = (uintptr_t)c->in;
+	size_t more = beyond_head(c, cap), had = beyond_head(c, c->in_cap);
 	char *in;
 
-	if (cap > c->in_cap && cap - c->in_cap > s->max_buffered - s->buffered)
+	if (more > had && more - had > s->max_buffered - s->buffered)
 		return -ENOBUFS;
-	in = mg_alloc(env_of(c), cap);
+	in = buf_get(c, &s->in_pool, cap);
 	if (!in)
 		return -ENOMEM;
-	memcpy(in, c->in, c->in_len);
-	mg_free(env_of(c), c->in);
-	s->buffered = s->buffered + cap - c->in_cap;
+	if (c->in_len)
+		memcpy(in, c->in, c->in_len);
+	buf_put(c, &s->in_pool, c->in, c->in_cap);
+	s->buffered = s->buffered + more - had;
 	c->in = in;
 	c->in_cap = cap;
 	rebase(c, old);
 	return 0;
 }
 
-/* Grows the input buffer to hold at least need bytes: doubling (few
- * copies for a chunked body) but not past what the request may need. */
+/* Grows the input buffer to hold at least need bytes: a head's first,
+ * then doubling (few copies for a chunked body) but not past what the
+ * request may need. */
 static int in_grow(struct http_conn *c, size_t need)
 {
-	size_t cap = 2 * c->in_cap, limit = in_limit(c);
+	size_t cap = c->in_cap ? 2 * c->in_cap : c->srv->lim.max_head, limit = in_limit(c);
 
 	if (need <= c->in_cap)
 		return 0;
@@ -92,7 +115,7 @@ static int in_grow(struct http_conn *c, size_t need)
 
 int http_out_reserve(struct http_conn *c, size_t n)
 {
-	size_t cap = c->out_cap;
+	size_t cap = c->out_cap ? c->out_cap : OUT_START;
 	char *out;
 
 	if (c->out_sent) { /* drop what is sent */
@@ -100,15 +123,16 @@ int http_out_reserve(struct http_conn *c, size_t n)
 		c->out_len -= c->out_sent;
 		c->out_sent = 0;
 	}
-	if (c->out_cap - c->out_len >= n)
+	if (c->out && c->out_cap - c->out_len >= n)
 		return 0;
 	while (cap - c->out_len < n)
 		cap *= 2;
-	out = mg_alloc(env_of(c), cap);
+	out = buf_get(c, &c->srv->out_pool, cap);
 	if (!out)
 		return -ENOMEM;
-	memcpy(out, c->out, c->out_len);
-	mg_free(env_of(c), c->out);
+	if (c->out_len)
+		memcpy(out, c->out, c->out_len);
+	buf_put(c, &c->srv->out_pool, c->out, c->out_cap);
 	c->out = out;
 	c->out_cap = cap;
 	return 0;
@@ -153,6 +177,38 @@ void http_conn_drop(struct http_conn *c)
 	}
 }
 
+/* The header array, the path and the arena, for a request's head. */
+static int work_take(struct http_conn *c)
+{
+	struct http_srv *s = c->srv;
+	size_t hsize = s->lim.max_headers * sizeof(struct mg_http_header);
+
+	if (c->work)
+		return 0;
+	c->work = http_pool_get(s, &s->work_pool);
+	if (!c->work)
+		return -ENOMEM;
+	c->head.headers = (struct mg_http_header *)c->work;
+	c->path = c->work + hsize;
+	c->ex.arena = c->work + s->work_pool.size - HTTP_ARENA;
+	return 0;
+}
+
+/* Gives the buffers and the work block back; the next request takes
+ * them again. */
+static void release(struct http_conn *c)
+{
+	struct http_srv *s = c->srv;
+
+	s->buffered -= beyond_head(c, c->in_cap);
+	buf_put(c, &s->in_pool, c->in, c->in_cap);
+	buf_put(c, &s->out_pool, c->out, c->out_cap);
+	if (c->work)
+		http_pool_put(&s->work_pool, c->work);
+	c->in = c->out = c->work = NULL;
+	c->in_cap = c->in_len = c->out_cap = c->out_len = c->out_sent = 0;
+}
+
 void http_conn_free(struct http_conn *c)
 {
 	const struct mg_env *env = env_of(c);
@@ -164,11 +220,9 @@ void http_conn_free(struct http_conn *c)
 		c->srv->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	c->srv->buffered -= c->in_cap - c->srv->lim.max_head;
+	release(c);
 	c->srv->nconns--;
 	http_srv_hold(c->srv);
-	mg_free(env, c->in);
-	mg_free(env, c->out);
 	mg_free(env, c);
 }
 
@@ -188,6 +242,7 @@ static void dispatch(struct http_conn *c, const char *body, size_t body_len, siz
 	ex->no_body = h->is_head;
 	/* a retiring server's clients reconnect, to its successor */
 	ex->keep_alive = h->keep_alive && !c->srv->retiring;
+	c->peer_closes = !h->keep_alive;
 	ex->consumed = consumed;
 	ex->arena_used = 0;
 	if (c->srv->handler)
@@ -217,6 +272,10 @@ static int next_request(struct http_conn *c)
 	long n;
 
 	if (!c->head_len) {
+		if (work_take(c) < 0) {
+			http_respond_error(c, 503);
+			return 0;
+		}
 		n = http_parse_head(c->in, c->in_len, lim, c->path, &c->head);
 		if (n <= 0) {
 			if (n < 0)
@@ -261,7 +320,8 @@ static void consume(struct http_conn *c)
 {
 	struct mg_http_exchange *ex = &c->ex;
 
-	memmove(c->in, c->in + ex->consumed, c->in_len - ex->consumed);
+	if (c->in_len > ex->consumed)
+		memmove(c->in, c->in + ex->consumed, c->in_len - ex->consumed);
 	c->in_len -= ex->consumed;
 	c->head_len = 0;
 	c->fresh = 0;
@@ -285,7 +345,9 @@ static void settle(struct http_conn *c)
 	if (idle && c->eof)
 		c->closing = 1;
 	if (idle && flushed && c->closing) {
-		if (c->eof) {
+		/* A client that said its request was the last sends nothing
+		 * more (RFC 9112 9.6): no linger for it. */
+		if (c->eof || (c->peer_closes && !c->in_len)) {
 			http_conn_drop(c);
 			return;
 		}
@@ -316,6 +378,8 @@ static void settle(struct http_conn *c)
 		c->deadline = now + (s->retiring && RETIRE_IDLE_NS < s->idle_timeout_ns
 					     ? RETIRE_IDLE_NS : s->idle_timeout_ns);
 	}
+	if (idle && flushed && !c->in_len)
+		release(c);
 }
 
 /* Serves what the input holds, writes, and settles. */
@@ -429,7 +493,6 @@ void http_conn_accept(void *arg, struct mg_flow *flow, int err)
 {
 	struct http_srv *s = arg;
 	const struct mg_env *env = s->env;
-	size_t hsize = s->lim.max_headers * sizeof(struct mg_http_header);
 	struct http_conn *c;
 
 	if (err < 0)
@@ -440,29 +503,16 @@ void http_conn_accept(void *arg, struct mg_flow *flow, int err)
 		flow->ops->close(flow);
 		return;
 	}
-	/* The connection, its header array and its path in one block. */
-	c = mg_zalloc(env, sizeof *c + hsize + s->lim.max_line);
-	if (c) {
-		c->in = mg_alloc(env, s->lim.max_head);
-		c->out = mg_alloc(env, OUT_START);
-	}
-	if (!c || !c->in || !c->out) {
+	/* Buffers come with its first bytes (see release). */
+	c = mg_zalloc(env, sizeof *c);
+	if (!c) {
 		mg_log(env, MG_LOG_WARN, "out of memory for a connection from %s",
 		       flow->ops->peer(flow));
-		if (c) {
-			mg_free(env, c->in);
-			mg_free(env, c->out);
-		}
-		mg_free(env, c);
 		flow->ops->close(flow);
 		return;
 	}
 	c->srv = s;
 	c->flow = flow;
-	c->in_cap = s->lim.max_head;
-	c->out_cap = OUT_START;
-	c->head.headers = (struct mg_http_header *)(c + 1);
-	c->path = (char *)(c + 1) + hsize;
 	c->ex.c = c;
 	c->fresh = 1;
 	c->req_start = env->host->now_ns();

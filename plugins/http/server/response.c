@@ -111,6 +111,7 @@ static int ex_respond(struct mg_http_exchange *ex, int status,
 	}
 	ex->no_body |= status < 200 || status == 204 || status == 304;
 	ex->chunked = content_length < 0 && !ex->no_body && ex->req.version_minor >= 1;
+	ex->left = content_length;
 	if (content_length < 0 && !ex->no_body && !ex->chunked)
 		ex->keep_alive = 0; /* HTTP/1.0: the close ends the body */
 	for (size_t i = 0; i < nheaders; i++)
@@ -230,10 +231,16 @@ void http_stream_fill(struct http_conn *c)
 	size_t frame = ex->chunked ? CHUNK_HEAD + 2 + sizeof CHUNK_END : 0, room;
 	char *at;
 	long n;
+	/* Connections that stream get the big buffer: fewer, larger writes;
+	 * a body of known length no more than it needs (and one byte for the
+	 * producer's last call, which returns 0). */
+	size_t need = c->out_cap < c->srv->out_cap ? c->srv->out_cap - c->out_len : 0;
 
-	/* Connections that stream get the big buffer: fewer, larger writes. */
-	if (http_out_reserve(c, c->out_cap < c->srv->out_cap ? c->srv->out_cap - c->out_len
-							     : frame + STREAM_MIN) < 0) {
+	if (ex->left >= 0 && (uint64_t)ex->left + frame + 1 < need)
+		need = (size_t)ex->left + frame + 1;
+	if (need < frame + STREAM_MIN)
+		need = frame + STREAM_MIN;
+	if (http_out_reserve(c, need) < 0) {
 		http_conn_drop(c);
 		return;
 	}
@@ -259,6 +266,8 @@ void http_stream_fill(struct http_conn *c)
 		c->out_len += CHUNK_HEAD + 2;
 	}
 	c->out_len += (size_t)n;
+	if (ex->left >= 0)
+		ex->left -= ex->left > n ? n : ex->left;
 }
 
 static void *ex_alloc(struct mg_http_exchange *ex, size_t size)
