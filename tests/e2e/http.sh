@@ -152,6 +152,21 @@ check "access log: one console line per request, common-log-like" \
 	grep -q '127.0.0.1 - - "GET /files/1k.txt HTTP/1.1" 206 10$' "$TMP/server.out"
 check "no warning about leftovers at exit" bash -c "! grep -q 'left' '$TMP/server.err'"
 
+# ---- IPv6: the peer's address comes with the accepted connection ------------------
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	P6=$((20000 + RANDOM % 40000))
+	"$HOST" configs/website.cfg --set devices.http.address=::1 --set devices.http.port=$P6 \
+		>"$TMP/v6.out" 2>"$TMP/v6.err" &
+	V6=$!
+	for _ in $(seq 50); do curl -s -o /dev/null -g "http://[::1]:$P6/" && break; sleep 0.1; done
+	curl -s -o /dev/null -g "http://[::1]:$P6/about.html"
+	kill -TERM $V6
+	wait $V6
+	check "IPv6: the access log names the peer ::1" grep -q '^.*INFO ::1 - - "GET /about.html HTTP/1.1" 200' "$TMP/v6.out"
+else
+	skip "IPv6: the access log names the peer ::1" "no IPv6 loopback here"
+fi
+
 # ---- a taken port ---------------------------------------------------------------
 if start_server configs/website.cfg; then
 	out=$("$HOST" configs/website.cfg --set devices.http.port="$PORT" 2>&1); rc=$?
