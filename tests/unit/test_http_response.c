@@ -218,7 +218,7 @@ END_TEST
 START_TEST(idle_connection_holds_no_buffer)
 {
 	struct http_conn *c = srv.conns;
-	long idle_allocs;
+	long calls;
 
 	answer = &(struct mg_http_header){ "Location", "/docs/" };
 	ck_assert_int_eq(fh.allocs, 1); /* a new connection: the struct */
@@ -228,11 +228,11 @@ START_TEST(idle_connection_holds_no_buffer)
 	ck_assert_ptr_null(c->out);
 	ck_assert_ptr_null(c->work);
 	ck_assert_uint_eq(srv.in_pool.n + srv.out_pool.n + srv.work_pool.n, 3);
-	idle_allocs = fh.allocs;
+	calls = fh.alloc_calls;
 	for (int i = 0; i < 10; i++)
 		send_text("GET /docs HTTP/1.1\r\nHost: t\r\n\r\n");
 	ck_assert_uint_eq(count(flow.out, "HTTP/1.1 301 "), 11);
-	ck_assert_int_eq(fh.allocs, idle_allocs);
+	ck_assert_int_eq(fh.alloc_calls, calls);
 	/* no request for a tick: the tick frees the spares */
 	http_pools_trim(&srv);
 	http_pools_trim(&srv);
@@ -254,7 +254,7 @@ START_TEST(request_in_pieces)
 }
 END_TEST
 
-static long stream_left;
+static long stream_left, stream_len = 1024;
 static long pull(void *arg, void *buf, size_t cap)
 {
 	size_t n = (size_t)stream_left < cap ? (size_t)stream_left : cap;
@@ -269,8 +269,8 @@ static long pull(void *arg, void *buf, size_t cap)
 static void stream_handler(void *arg, struct mg_http_exchange *ex, const struct mg_http_request *req)
 {
 	(void)arg, (void)req;
-	stream_left = 1024;
-	http_ops.respond(ex, 200, NULL, 0, 1024);
+	stream_left = stream_len;
+	http_ops.respond(ex, 200, NULL, 0, stream_len);
 	http_ops.body_stream(ex, pull, NULL);
 }
 
@@ -310,6 +310,28 @@ START_TEST(close_without_linger_when_the_client_asked)
 }
 END_TEST
 
+/* A body bigger than the streaming buffer: the connection streams it
+ * through a buffer of out_cap's size, which goes back to a pool when the
+ * connection is idle, so the next download allocates nothing. */
+START_TEST(stream_buffer_pooled)
+{
+	long calls;
+
+	srv.handler = stream_handler;
+	stream_len = 100000; /* srv.out_cap is 65536 */
+	send_text("GET /f HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_uint_eq(strlen(strstr(flow.out, "\r\n\r\n") + 4), 100000);
+	ck_assert_ptr_null(srv.conns->out);
+	ck_assert_uint_eq(srv.stream_pool.n, 1);
+	calls = fh.alloc_calls;
+	flow.out_len = 0;
+	send_text("GET /f HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_uint_eq(strlen(strstr(flow.out, "\r\n\r\n") + 4), 100000);
+	ck_assert_int_eq(fh.alloc_calls, calls);
+	stream_len = 1024;
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("http_response");
@@ -323,6 +345,7 @@ int main(void)
 	tcase_add_test(tc, request_in_pieces);
 	tcase_add_test(tc, small_stream_keeps_the_small_buffer);
 	tcase_add_test(tc, close_without_linger_when_the_client_asked);
+	tcase_add_test(tc, stream_buffer_pooled);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

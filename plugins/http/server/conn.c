@@ -61,20 +61,6 @@ static size_t beyond_head(const struct http_conn *c, size_t cap)
 	return cap > c->srv->lim.max_head ? cap - c->srv->lim.max_head : 0;
 }
 
-/* A buffer of the pool's size comes from it, any other from the host. */
-static void *buf_get(struct http_conn *c, struct http_pool *p, size_t cap)
-{
-	return cap == p->size ? http_pool_get(c->srv, p) : mg_alloc(env_of(c), cap);
-}
-
-static void buf_put(struct http_conn *c, struct http_pool *p, void *b, size_t cap)
-{
-	if (b && cap == p->size)
-		http_pool_put(p, b);
-	else
-		mg_free(env_of(c), b);
-}
-
 /* Moves the input to a buffer of cap bytes, counted in the server's
  * max_buffered.  -ENOBUFS when the server holds too much already. */
 static int in_move(struct http_conn *c, size_t cap)
@@ -86,12 +72,12 @@ static int in_move(struct http_conn *c, size_t cap)
 
 	if (more > had && more - had > s->max_buffered - s->buffered)
 		return -ENOBUFS;
-	in = buf_get(c, &s->in_pool, cap);
+	in = http_buf_get(s, cap);
 	if (!in)
 		return -ENOMEM;
 	if (c->in_len)
 		memcpy(in, c->in, c->in_len);
-	buf_put(c, &s->in_pool, c->in, c->in_cap);
+	http_buf_put(s, c->in, c->in_cap);
 	s->buffered = s->buffered + more - had;
 	c->in = in;
 	c->in_cap = cap;
@@ -127,12 +113,12 @@ int http_out_reserve(struct http_conn *c, size_t n)
 		return 0;
 	while (cap - c->out_len < n)
 		cap *= 2;
-	out = buf_get(c, &c->srv->out_pool, cap);
+	out = http_buf_get(c->srv, cap);
 	if (!out)
 		return -ENOMEM;
 	if (c->out_len)
 		memcpy(out, c->out, c->out_len);
-	buf_put(c, &c->srv->out_pool, c->out, c->out_cap);
+	http_buf_put(c->srv, c->out, c->out_cap);
 	c->out = out;
 	c->out_cap = cap;
 	return 0;
@@ -201,8 +187,8 @@ static void release(struct http_conn *c)
 	struct http_srv *s = c->srv;
 
 	s->buffered -= beyond_head(c, c->in_cap);
-	buf_put(c, &s->in_pool, c->in, c->in_cap);
-	buf_put(c, &s->out_pool, c->out, c->out_cap);
+	http_buf_put(s, c->in, c->in_cap);
+	http_buf_put(s, c->out, c->out_cap);
 	if (c->work)
 		http_pool_put(&s->work_pool, c->work);
 	c->in = c->out = c->work = NULL;

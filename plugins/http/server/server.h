@@ -47,9 +47,10 @@ struct http_srv {
 	struct mg_timer *drain_timer; /* tells the host, outside any connection's callback */
 	int64_t date_sec;    /* the second `date` shows */
 	char date[32];
-	/* A busy connection's buffers: input (lim.max_head), output (OUT_START),
-	 * and its work block (header array, path, arena). */
-	struct http_pool in_pool, out_pool, work_pool;
+	/* A busy connection's buffers: input (lim.max_head), output (OUT_START,
+	 * or out_cap's size when it streams), and its work block (header
+	 * array, path, arena). */
+	struct http_pool in_pool, out_pool, stream_pool, work_pool;
 };
 
 enum ex_state {
@@ -116,6 +117,10 @@ void http_pools_init(struct http_srv *s);
 /* A block of p->size bytes, NULL when out of memory. */
 void *http_pool_get(struct http_srv *s, struct http_pool *p);
 void http_pool_put(struct http_pool *p, void *block);
+/* A buffer of size bytes: from the pool of that size, if any, else from
+ * the host.  put takes NULL. */
+void *http_buf_get(struct http_srv *s, size_t size);
+void http_buf_put(struct http_srv *s, void *b, size_t size);
 /* Frees the spares unused since the last call (from the tick). */
 void http_pools_trim(struct http_srv *s);
 void http_pools_free(struct http_srv *s);
