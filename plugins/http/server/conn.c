@@ -29,10 +29,11 @@ static char *moved(struct http_conn *c, const char *p, uintptr_t old)
 /* Moves the parsed head's pointers along when the input buffer moves. */
 static void rebase(struct http_conn *c, uintptr_t old)
 {
-	struct http_head *h = &c->head;
+	struct http_head *h;
 
 	if (!c->head_len)
 		return;
+	h = &c->work->head;
 	h->method = moved(c, h->method, old);
 	h->target = moved(c, h->target, old);
 	h->query = moved(c, h->query, old);
@@ -50,8 +51,8 @@ static size_t in_limit(const struct http_conn *c)
 
 	if (!c->head_len)
 		return lim->max_head;
-	return c->head_len + (c->head.chunked ? lim->max_body + CHUNK_SLACK
-					       : (size_t)c->head.content_length);
+	return c->head_len + (c->work->head.chunked ? lim->max_body + CHUNK_SLACK
+					       : (size_t)c->work->head.content_length);
 }
 
 /* What an input buffer of cap bytes counts in the server's max_buffered:
@@ -174,9 +175,9 @@ static int work_take(struct http_conn *c)
 	c->work = http_pool_get(s, &s->work_pool);
 	if (!c->work)
 		return -ENOMEM;
-	c->head.headers = (struct mg_http_header *)c->work;
-	c->path = c->work + hsize;
-	c->ex.arena = c->work + s->work_pool.size - HTTP_ARENA;
+	c->work->head.headers = (struct mg_http_header *)(c->work + 1);
+	c->path = (char *)(c->work + 1) + hsize;
+	c->ex.arena = (char *)c->work + s->work_pool.size - HTTP_ARENA;
 	return 0;
 }
 
@@ -191,7 +192,8 @@ static void release(struct http_conn *c)
 	http_buf_put(s, c->out, c->out_cap);
 	if (c->work)
 		http_pool_put(&s->work_pool, c->work);
-	c->in = c->out = c->work = NULL;
+	c->in = c->out = NULL;
+	c->work = NULL;
 	c->in_cap = c->in_len = c->out_cap = c->out_len = c->out_sent = 0;
 }
 
@@ -216,7 +218,7 @@ void http_conn_free(struct http_conn *c)
 static void dispatch(struct http_conn *c, const char *body, size_t body_len, size_t consumed)
 {
 	struct mg_http_exchange *ex = &c->ex;
-	struct http_head *h = &c->head;
+	struct http_head *h = &c->work->head;
 
 	ex->req = (struct mg_http_request){
 		.method = h->method, .target = h->target, .path = c->path,
@@ -262,22 +264,22 @@ static int next_request(struct http_conn *c)
 			http_respond_error(c, 503);
 			return 0;
 		}
-		n = http_parse_head(c->in, c->in_len, lim, c->path, &c->head);
+		n = http_parse_head(c->in, c->in_len, lim, c->path, &c->work->head);
 		if (n <= 0) {
 			if (n < 0)
 				http_respond_error(c, (int)-n);
 			return 0;
 		}
 		c->head_len = (size_t)n;
-		c->chunks = (struct http_chunks){ 0, 0 };
+		c->work->chunks = (struct http_chunks){ 0, 0 };
 		c->continued = 0;
 	}
-	if (c->head.chunked) {
-		n = http_dechunk(c->in + c->head_len, c->in_len - c->head_len, lim->max_body, &c->chunks,
+	if (c->work->head.chunked) {
+		n = http_dechunk(c->in + c->head_len, c->in_len - c->head_len, lim->max_body, &c->work->chunks,
 				 &body_len);
 		need = n == 0 ? c->in_len + 1 : 0;
 	} else {
-		body_len = (size_t)c->head.content_length;
+		body_len = (size_t)c->work->head.content_length;
 		n = c->in_len - c->head_len >= body_len ? (long)body_len : 0;
 		need = n == 0 && body_len ? c->head_len + body_len : 0;
 	}
@@ -292,7 +294,7 @@ static int next_request(struct http_conn *c)
 		n = in_grow(c, need);
 		if (n < 0)
 			http_respond_error(c, n == -ENOBUFS ? 503 : 500);
-		else if (c->head.expect_continue && !c->continued)
+		else if (c->work->head.expect_continue && !c->continued)
 			send_continue(c);
 		return 0;
 	}

@@ -15,9 +15,9 @@ void http_pools_init(struct http_srv *s)
 	init(&s->in_pool, s->lim.max_head);
 	init(&s->out_pool, OUT_START);
 	init(&s->stream_pool, stream);
-	/* the header array, the path, then the arena, 16-aligned */
-	init(&s->work_pool, ((s->lim.max_headers * sizeof(struct mg_http_header) + s->lim.max_line +
-			      15) & ~(size_t)15) + HTTP_ARENA);
+	/* the work, the header array, the path, then the arena, 16-aligned */
+	init(&s->work_pool, ((sizeof(struct http_work) + s->lim.max_headers * sizeof(struct mg_http_header) +
+			      s->lim.max_line + 15) & ~(size_t)15) + HTTP_ARENA);
 }
 
 void *http_pool_get(struct http_srv *s, struct http_pool *p)

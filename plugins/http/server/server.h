@@ -78,6 +78,14 @@ struct mg_http_exchange {
 
 enum expiry { EXP_NONE, EXP_CLOSE, EXP_408 };
 
+/* What a connection needs from a request's first byte to its end; then
+ * the header array (lim.max_headers), the path (lim.max_line) and the
+ * arena (HTTP_ARENA) follow in the same block. */
+struct http_work {
+	struct http_head head;
+	struct http_chunks chunks; /* how far its chunked body is checked */
+};
+
 /* An idle keep-alive connection holds this struct alone: its buffers and
  * work block go back to the server's pools until its next request. */
 struct http_conn {
@@ -88,11 +96,9 @@ struct http_conn {
 	size_t in_len, in_cap;
 	char *out;
 	size_t out_len, out_sent, out_cap;
-	struct http_head head;
 	size_t head_len;       /* 0 until the current request's head is parsed */
-	struct http_chunks chunks; /* how far its chunked body is checked */
 	int continued;         /* "100 Continue" sent for this request */
-	char *work;            /* header array, path, arena; NULL while idle */
+	struct http_work *work; /* NULL while idle */
 	char *path;            /* lim.max_line bytes of work */
 	struct mg_http_exchange ex;
 	uint64_t req_start;    /* first byte of the pending request, or the accept */

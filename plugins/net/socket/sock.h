@@ -9,8 +9,8 @@
 #include "mirage/host.h"
 #include "mirage/stackv4.h"
 
-/* Text of an address with its port, for messages and peers. */
-#define SOCK_ADDRSTR 64
+/* Room for an address as text (no port), for messages and peers. */
+#define SOCK_ADDRSTR INET6_ADDRSTRLEN
 
 struct sock_stack {
 	struct mg_stackv4 stack;
