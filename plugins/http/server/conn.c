@@ -220,12 +220,13 @@ static void dispatch(struct http_conn *c, const char *body, size_t body_len, siz
 	struct mg_http_exchange *ex = &c->ex;
 	struct http_head *h = &c->work->head;
 
-	ex->req = (struct mg_http_request){
+	c->work->req = (struct mg_http_request){
 		.method = h->method, .target = h->target, .path = c->path,
 		.query = h->query, .version_minor = h->version_minor,
 		.headers = h->headers, .nheaders = h->nheaders,
 		.body = body, .body_len = body_len, .peer = c->flow->ops->peer(c->flow),
 	};
+	ex->req = &c->work->req;
 	ex->state = EX_HANDLER;
 	ex->no_body = h->is_head;
 	/* a retiring server's clients reconnect, to its successor */
@@ -234,7 +235,7 @@ static void dispatch(struct http_conn *c, const char *body, size_t body_len, siz
 	ex->consumed = consumed;
 	ex->arena_used = 0;
 	if (c->srv->handler)
-		c->srv->handler(c->srv->handler_arg, ex, &ex->req);
+		c->srv->handler(c->srv->handler_arg, ex, ex->req);
 	else
 		http_respond_error(c, 503);
 }

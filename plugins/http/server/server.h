@@ -63,11 +63,11 @@ enum ex_state {
 
 struct mg_http_exchange {
 	struct http_conn *c;
-	struct mg_http_request req;
+	const struct mg_http_request *req; /* the work block's, or a fixed one for errors */
 	enum ex_state state;
-	int no_body;    /* HEAD, 1xx, 204, 304 */
-	int chunked;    /* response framing */
-	int keep_alive;
+	unsigned char no_body;    /* HEAD, 1xx, 204, 304 */
+	unsigned char chunked;    /* response framing */
+	unsigned char keep_alive;
 	mg_http_body_cb cb;
 	void *cb_arg;
 	size_t consumed; /* request bytes at the front of c->in */
@@ -84,6 +84,7 @@ enum expiry { EXP_NONE, EXP_CLOSE, EXP_408 };
 struct http_work {
 	struct http_head head;
 	struct http_chunks chunks; /* how far its chunked body is checked */
+	struct mg_http_request req; /* what the handler gets */
 };
 
 /* An idle keep-alive connection holds this struct alone: its buffers and
@@ -97,17 +98,17 @@ struct http_conn {
 	char *out;
 	size_t out_len, out_sent, out_cap;
 	size_t head_len;       /* 0 until the current request's head is parsed */
-	int continued;         /* "100 Continue" sent for this request */
 	struct http_work *work; /* NULL while idle */
 	char *path;            /* lim.max_line bytes of work */
 	struct mg_http_exchange ex;
 	uint64_t req_start;    /* first byte of the pending request, or the accept */
-	int fresh;             /* no request yet: the header timeout runs from the accept */
 	uint64_t deadline;
-	enum expiry expiry;
 	int busy;              /* inside a callback: work waits for leave() */
-	int reading, eof, closing, shut;
-	int peer_closes;       /* the last request said it is the last */
+	unsigned char expiry;  /* enum expiry */
+	unsigned char continued; /* "100 Continue" sent for this request */
+	unsigned char fresh;   /* no request yet: the header timeout runs from the accept */
+	unsigned char reading, eof, closing, shut;
+	unsigned char peer_closes; /* the last request said it is the last */
 };
 
 /* server.c */
