@@ -164,7 +164,8 @@ void http_conn_drop(struct http_conn *c)
 	}
 }
 
-/* The header array, the path and the arena, for a request's head. */
+/* The work block (head, header array, path, arena, request), from a
+ * request's first byte to its end. */
 static int work_take(struct http_conn *c)
 {
 	struct http_srv *s = c->srv;
