@@ -19,6 +19,10 @@
 #     first (an earlier build's .so files) in each round: the "gain" column
 #     is ours/base, measured in the same run as the ratio to nginx
 set -u
+if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
+	sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"
+	exit 0
+fi
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 DURATION=${DURATION:-5s}
