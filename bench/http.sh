@@ -1,24 +1,60 @@
 #!/usr/bin/env bash
-# HTTP benchmark: wrk against the website (configs/website.cfg, access log
-# off) and against nginx (one worker, same files, access log off, sendfile
-# on), in the same run: a 1 KiB and a 1 MiB file, 64 connections, 10 s.
-# Prints req/s, p99 latency and the ratio ours/nginx for each.
+# HTTP benchmark: the website (mirage-host, and the same config frozen with
+# mirage-freeze --target unix) against nginx, one after the other in the
+# same run, on loopback.  nginx is tuned as an operator would: one worker,
+# sendfile on, tcp_nopush on, keepalive_requests 1000000.  Each case runs
+# RUNS times, the servers in turn; a row shows the medians and the median of
+# the per-run ratios (ours/nginx, frozen/hosted):
+#   1 KiB over kvro.dir, access logs off on both sides, 64 connections
+#   the same with access logs on on both sides, each to a file
+#   1000 connections; Connection: close; 1 MiB; 1 KiB over kvro.crunch;
+#   a stretch row against nginx with open_file_cache on
+# then the syscalls per request of each case (strace -c over a short wrk
+# run, ours and nginx's worker), and the resident bytes per idle keep-alive
+# connection (IDLE connections, each after one 1 KiB response).
 #   bash bench/http.sh            (make bench; deps: bash scripts/deps.sh bench)
-#   DURATION=5s CONNS=64 THREADS=2 bash bench/http.sh
+#   DURATION=5s RUNS=3 IDLE=4000 THREADS=2 FROZEN=1 SYSCALLS=1 bash bench/http.sh
+#   CASES="1k-off 1m" bash bench/http.sh     (a subset; names below)
+#   BASE=DIR bash bench/http.sh   also runs mirage-host with the plugins of DIR
+#     first (an earlier build's .so files) in each round: the "gain" column
+#     is ours/base, measured in the same run as the ratio to nginx
 set -u
+if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
+	sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"
+	exit 0
+fi
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
-DURATION=${DURATION:-10s}
-CONNS=${CONNS:-64}
+DURATION=${DURATION:-5s}
+RUNS=${RUNS:-3}
 THREADS=${THREADS:-2}
+IDLE=${IDLE:-4000}
+FROZEN=${FROZEN:-1}
+SYSCALLS=${SYSCALLS:-1}
+BASE=${BASE:-}
 ROOT=$PWD/apps/website/htdocs
-FILES="files/1k.txt files/1m.txt"
 TMP=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$TMP"; }
-trap cleanup EXIT
 
-for tool in wrk nginx curl; do
+# name | config | path | connections | access log | Connection: close | nginx variant
+ALL_CASES="
+1k-off|website|/files/1k.txt|64|false|0|plain
+1k-log|website|/files/1k.txt|64|true|0|log
+1k-1000|website|/files/1k.txt|1000|false|0|plain
+1k-close|website|/files/1k.txt|64|false|1|plain
+1m|website|/files/1m.txt|64|false|0|plain
+1k-crunch|website-crunch|/files/1k.txt|64|false|0|plain
+1k-ofc|website|/files/1k.txt|64|false|0|ofc
+"
+CASES=${CASES:-$(awk -F'|' 'NF { printf "%s ", $1 }' <<<"$ALL_CASES")}
+
+stop_all() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	pids=()
+}
+trap 'stop_all; rm -rf "$TMP"' EXIT
+
+for tool in wrk nginx curl strace cc; do
 	command -v "$tool" >/dev/null || { echo "bench/http.sh: $tool is missing: bash scripts/deps.sh bench" >&2; exit 1; }
 done
 
@@ -33,34 +69,47 @@ wait_up() {
 	return 1
 }
 
+# start_ours hosted|frozen|base CONFIG LOG: sets PORT and PID; stdout (the
+# access log) goes to $TMP/KIND.out
 start_ours() {
-	local port
+	local kind=$1 cfg=$2 log=$3 port cmd
 	for _ in 1 2 3 4 5; do
 		port=$(free_port)
-		"$BUILD/bin/mirage-host" configs/website.cfg --set devices.http.port="$port" \
-			--set devices.main.access_log=false >"$TMP/ours.log" 2>&1 &
-		pids+=($!)
-		wait_up "$port" && { OURS=$port; return 0; }
+		case $kind in
+		frozen) cmd=("$TMP/$cfg") ;;
+		base) cmd=("$BUILD/bin/mirage-host" "configs/$cfg.cfg" --plugin-path "$BASE") ;;
+		*) cmd=("$BUILD/bin/mirage-host" "configs/$cfg.cfg") ;;
+		esac
+		"${cmd[@]}" --set devices.http.port="$port" --set devices.http.max_connections=20000 \
+			--set devices.main.access_log="$log" >"$TMP/$kind.out" 2>"$TMP/$kind.err" &
+		PID=$!
+		pids+=($PID)
+		wait_up "$port" && { PORT=$port; return 0; }
 	done
-	echo "bench/http.sh: the website did not start: $(cat "$TMP/ours.log")" >&2
+	echo "bench/http.sh: the website ($kind $cfg) did not start: $(cat "$TMP/$kind.err")" >&2
 	exit 1
 }
 
+# start_nginx plain|log|ofc: sets PORT and PID (the worker's)
 start_nginx() {
-	local port
+	local variant=$1 port master
 	mkdir -p "$TMP/nginx"
 	for _ in 1 2 3 4 5; do
 		port=$(free_port)
 		cat >"$TMP/nginx/nginx.conf" <<CONF
 $( [ "$(id -u)" = 0 ] && echo "user root;" )
 worker_processes 1;
+worker_rlimit_nofile 20000;
 daemon off;
 pid $TMP/nginx/nginx.pid;
 error_log $TMP/nginx/error.log;
-events { worker_connections 1024; }
+events { worker_connections 10240; }
 http {
-  access_log off;
+  $( [ "$variant" = log ] && echo "access_log $TMP/nginx/access.log;" || echo "access_log off;" )
+  $( [ "$variant" = ofc ] && echo "open_file_cache max=1000 inactive=20s; open_file_cache_valid 30s;" )
   sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
   client_body_temp_path $TMP/nginx/body;
   proxy_temp_path $TMP/nginx/proxy;
   fastcgi_temp_path $TMP/nginx/fastcgi;
@@ -71,8 +120,13 @@ http {
 }
 CONF
 		nginx -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" >"$TMP/nginx.log" 2>&1 &
-		pids+=($!)
-		wait_up "$port" && { NGINX=$port; return 0; }
+		master=$!
+		pids+=($master)
+		if wait_up "$port"; then
+			PORT=$port
+			PID=$(pgrep -P "$master" | head -1)
+			return 0
+		fi
 	done
 	echo "bench/http.sh: nginx did not start: $(cat "$TMP/nginx.log" "$TMP/nginx/error.log" 2>/dev/null)" >&2
 	exit 1
@@ -83,22 +137,129 @@ to_ms() {
 	awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; printf "%.3f", n }'
 }
 
-# run PORT FILE -> "REQS P99MS"
-run() {
-	local out
-	out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "http://127.0.0.1:$1/$2")
+# bench PORT PATH CONNS CLOSE -> "REQS P99MS ERRORS"
+bench() {
+	local out hdr=()
+	[ "$4" = 1 ] && hdr=(-H "Connection: close")
+	out=$(wrk -t"$THREADS" -c"$3" -d"$DURATION" --latency "${hdr[@]}" "http://127.0.0.1:$1$2")
 	echo "$out" >>"$TMP/wrk.txt"
-	echo "$(awk '/^Requests\/sec/ { print $2 }' <<<"$out") $(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")"
+	awk '/^Requests\/sec/ { r = $2 } $1 == "99%" { p = $2 }
+	     /Non-2xx/ { e += $NF } /Socket errors/ { gsub(",", ""); e += $4 + $6 + $8 + $10 }
+	     END { printf "%s %s %d\n", r, p, e }' <<<"$out" | {
+		read -r r p e
+		echo "$r $(to_ms "$p") $e"
+	}
 }
 
+# syscalls PID PORT PATH CONNS CLOSE -> syscalls per request, and the
+# heaviest ones into $TMP/sys.<PID>
+syscalls() {
+	local st hdr=() n
+	[ "$5" = 1 ] && hdr=(-H "Connection: close")
+	strace -c -f -q -o "$TMP/strace.txt" -p "$1" 2>/dev/null &
+	st=$!
+	sleep 0.5 # attached
+	n=$(wrk -t1 -c"$(( $4 < 64 ? $4 : 64 ))" -d2s "${hdr[@]}" "http://127.0.0.1:$2$3" |
+		awk '/requests in/ { print $1 }')
+	kill -INT "$st" 2>/dev/null
+	wait "$st" 2>/dev/null
+	awk -v n="$n" '$NF == "total" { printf "%.2f", $4 / n; exit }
+		/^ *[0-9]/ && $NF != "total" { c[$NF] = $4 }
+		END { }' "$TMP/strace.txt"
+	awk -v n="$n" '/^ *[0-9]/ && $NF != "total" { printf "%s %.2f\n", $NF, $4 / n }' "$TMP/strace.txt" |
+		sort -k2 -rn | head -6 | awk '{ printf "%s %s, ", $1, $2 }' >"$TMP/sys.$1"
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
 make -s all >/dev/null || exit 1
-start_ours
-start_nginx
-echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency; $(nproc) cores; $(date -u +%Y-%m-%d)"
-printf '%-14s %12s %12s %10s %10s %10s %8s\n' file "ours req/s" "nginx req/s" ratio "ours p99" "nginx p99" "p99 ratio"
-for f in $FILES; do
-	read -r oreq op99 <<<"$(run "$OURS" "$f")"
-	read -r nreq np99 <<<"$(run "$NGINX" "$f")"
-	awk -v f="$f" -v or="$oreq" -v nr="$nreq" -v op="$op99" -v np="$np99" 'BEGIN {
-		printf "%-14s %12.0f %12.0f %9.2fx %8.2fms %8.2fms %7.2fx\n", f, or, nr, or / nr, op, np, (np > 0 ? op / np : 0) }'
+cc -O2 -o "$TMP/idleconn" bench/idleconn.c || exit 1
+if [ "$FROZEN" = 1 ]; then
+	for cfg in website website-crunch; do
+		"$BUILD/bin/mirage-freeze" -q "configs/$cfg.cfg" -o "$TMP/$cfg" || exit 1
+	done
+fi
+
+echo "wrk -t$THREADS -d$DURATION --latency, $RUNS runs per case, servers in turn; $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
+printf '%-10s %5s %9s %9s %7s %9s %9s %7s %8s %8s %6s%s\n' case conns "ours r/s" "nginx r/s" ratio \
+	"ours p99" "nginx p99" frozen "ours sys" "nginx sys" errors "${BASE:+ base/nginx   gain}"
+for name in $CASES; do
+	IFS='|' read -r _ cfg path conns log close variant <<<"$(grep "^$name|" <<<"$ALL_CASES")"
+	[ -n "${cfg:-}" ] || { echo "bench/http.sh: no case '$name'" >&2; exit 2; }
+	start_ours hosted "$cfg" "$log"; OPORT=$PORT OPID=$PID
+	start_nginx "$variant"; NPORT=$PORT NPID=$PID
+	FPORT=
+	[ "$FROZEN" = 1 ] && { start_ours frozen "$cfg" "$log"; FPORT=$PORT; }
+	BPORT=
+	[ -n "$BASE" ] && { start_ours base "$cfg" "$log"; BPORT=$PORT; }
+	: >"$TMP/runs"
+	for _ in $(seq "$RUNS"); do
+		read -r oreq op99 oerr <<<"$(bench "$OPORT" "$path" "$conns" "$close")"
+		read -r nreq np99 nerr <<<"$(bench "$NPORT" "$path" "$conns" "$close")"
+		freq=$oreq ferr=0
+		[ -n "$FPORT" ] && read -r freq _ ferr <<<"$(bench "$FPORT" "$path" "$conns" "$close")"
+		breq=$oreq berr=0
+		[ -n "$BPORT" ] && read -r breq _ berr <<<"$(bench "$BPORT" "$path" "$conns" "$close")"
+		echo "$oreq $nreq $op99 $np99 $freq $((oerr + nerr + ferr + berr)) $breq" >>"$TMP/runs"
+	done
+	osys=- nsys=-
+	if [ "$SYSCALLS" = 1 ]; then
+		osys=$(syscalls "$OPID" "$OPORT" "$path" "$conns" "$close")
+		nsys=$(syscalls "$NPID" "$NPORT" "$path" "$conns" "$close")
+		echo "  $name ours: $(cat "$TMP/sys.$OPID")" >>"$TMP/syscalls.txt"
+		echo "  $name nginx: $(cat "$TMP/sys.$NPID")" >>"$TMP/syscalls.txt"
+	fi
+	if [ "$log" = true ]; then # every request of ours logged a line
+		echo "  $name: ours logged $(wc -l <"$TMP/hosted.out") lines, nginx $(wc -l <"$TMP/nginx/access.log")" >>"$TMP/notes.txt"
+	fi
+	stop_all
+	col() { awk -v k="$1" '{ print $k }' "$TMP/runs" | median; }
+	ratio() { awk -v a="$1" -v b="$2" '{ print ($b > 0 ? $a / $b : 0) }' "$TMP/runs" | median; }
+	printf '%-10s %5s %9.0f %9.0f %6.2fx %7.2fms %7.2fms %6.2fx %8s %9s %6s' "$name" "$conns" \
+		"$(col 1)" "$(col 2)" "$(ratio 1 2)" "$(col 3)" "$(col 4)" "$(ratio 5 1)" "$osys" "$nsys" \
+		"$(awk '{ e += $6 } END { print e }' "$TMP/runs")"
+	[ -n "$BASE" ] && printf '     %6.2fx %5.2fx' "$(ratio 7 2)" "$(ratio 1 7)"
+	echo
 done
+
+# Resident memory per idle keep-alive connection: the resident size after
+# IDLE connections got one 1 KiB response each and stay open, less the size
+# before them (after a warm-up on 64 connections, now closed).
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+idle_bytes() { # PID PORT -> bytes per idle connection
+	local before after h
+	wrk -t1 -c64 -d1s "http://127.0.0.1:$2/files/1k.txt" >/dev/null
+	sleep 3 # closed connections' memory and spare buffers released
+	before=$(rss_kb "$1")
+	mkfifo "$TMP/hold.$1"
+	"$TMP/idleconn" "$2" "$IDLE" /files/1k.txt 120 <"$TMP/hold.$1" >"$TMP/idle.out" &
+	h=$!
+	exec 9>"$TMP/hold.$1" # closing it lets idleconn go
+	for _ in $(seq 600); do grep -q . "$TMP/idle.out" && break; sleep 0.1; done
+	sleep 3 # the server settles (spare buffers returned on its tick)
+	after=$(rss_kb "$1")
+	grep -q ready "$TMP/idle.out" || { echo "bench/http.sh: idle connections: $(cat "$TMP/idle.out")" >&2; after=$before; }
+	exec 9>&-
+	wait "$h"
+	echo $(( (after - before) * 1024 / IDLE ))
+}
+if [ "$IDLE" -gt 0 ]; then
+	start_ours hosted website false
+	ob=$(idle_bytes "$PID" "$PORT")
+	stop_all
+	if [ -n "$BASE" ]; then
+		start_ours base website false
+		echo "memory per idle keep-alive connection, base: $(idle_bytes "$PID" "$PORT") bytes" >>"$TMP/notes.txt"
+		stop_all
+	fi
+	start_nginx plain
+	nb=$(idle_bytes "$PID" "$PORT")
+	stop_all
+	printf 'memory per idle keep-alive connection (%d connections): ours %d bytes, nginx %d bytes, ratio %s\n' \
+		"$IDLE" "$ob" "$nb" "$(awk -v o="$ob" -v n="$nb" 'BEGIN { printf (n > 0 ? "%.2fx" : "-"), o / n }')"
+fi
+[ -s "$TMP/notes.txt" ] && cat "$TMP/notes.txt"
+if [ -s "$TMP/syscalls.txt" ]; then
+	echo "syscalls per request, the heaviest (strace -c -f over a 2 s wrk run):"
+	cat "$TMP/syscalls.txt"
+fi

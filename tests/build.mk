@@ -7,7 +7,7 @@ CHECK_FLAGS = $(shell pkg-config --cflags --libs check 2>/dev/null)
 TEST_STAMP := $(BUILD)/.deps-test
 FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,$(wildcard tests/fixtures/*.c)) \
 	$(BUILD)/tests/fixtures/notelf.so
-UNIT_TESTS := resolver catalog loop swap kvro http_parser
+UNIT_TESTS := resolver catalog loop swap kvro http_parser http_response
 TESTS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 $(TEST_STAMP): scripts/deps.sh
@@ -36,7 +36,7 @@ $(BUILD)/tests/test_http_parser: $(call TEST_OBJ,http_parser) \
 	$(call mg_objs,http.server,pic,parser.c date.c)
 # http.server's connection and response code over a fake flow
 $(BUILD)/tests/test_http_response: $(call TEST_OBJ,http_response) $(BUILD)/tests/obj/fakehost.o \
-	$(call mg_objs,http.server,pic,conn.c response.c parser.c)
+	$(call mg_objs,http.server,pic,conn.c response.c parser.c pool.c)
 $(TESTS):
 	$(CC) -o $@ $^ $(HOST_LIBS) $(CHECK_FLAGS) $(LDFLAGS_SAN)
 

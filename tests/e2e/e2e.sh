@@ -31,6 +31,12 @@ else
 	not_ok "hello.cfg" "rc=$rc" "$out" "$(cat "$TMP/err")"
 fi
 
+# console.unix buffers its output to the end of a loop iteration: the
+# last line, written just before the job ends the loop, still comes out
+out=$("$HOST" configs/hello.cfg --set devices.main.count=50 --set devices.main.interval_ms=0 2>"$TMP/err")
+check "console.unix: every buffered line is written at exit (50 of 50)" \
+	[ "$(grep -c '^Hello, World! ([0-9]*/50)$' <<<"$out")" = 50 ]
+
 expected_kv >"$TMP/kv.expected"
 "$HOST" configs/kv.cfg >"$TMP/kv.out" 2>"$TMP/err"; rc=$?
 if [ $rc = 0 ] && cmp -s "$TMP/kv.expected" "$TMP/kv.out"; then

@@ -132,12 +132,40 @@ expect_status "a body over the limit" 413 'POST / HTTP/1.1\r\nHost: t\r\nContent
 out=$(raw 'GET /about.html HTTP/1.0\r\n\r\n')
 check "HTTP/1.0 gets a response and a close" bash -c "grep -q '^HTTP/1.1 200' <<<'$(head -1 <<<"$out")'"
 
-# the access log: one line per request on the console
+# the access log: one line per request on the console.  console.unix
+# buffers it: 1500 pipelined requests (more log than its buffer holds in
+# one loop iteration), then SIGTERM at once: every line is in the file,
+# whole and in order.
+for i in $(seq 1500); do printf 'GET /files/1k.txt?burst=%d HTTP/1.1\r\nHost: t\r\n\r\n' "$i"; done >"$TMP/burst"
+printf 'GET /files/1k.txt?burst=last HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >>"$TMP/burst"
+exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+cat "$TMP/burst" >&3 &
+timeout 10 cat <&3 | grep -c '^HTTP/1.1 200' >"$TMP/burst.n"
+exec 3<&-
 stop_server
+check "1501 pipelined requests answered" [ "$(cat "$TMP/burst.n")" = 1501 ]
+check "access log: no line lost at SIGTERM (1501 lines, in order, whole)" \
+	cmp -s <(grep -o 'burst=[0-9a-z]* HTTP/1.1" 200 1024$' "$TMP/server.out") \
+	<( (seq 1500; echo last) | sed 's|.*|burst=& HTTP/1.1" 200 1024|')
 check "the server stops cleanly on SIGTERM" [ "$SERVER_RC" = 0 ]
 check "access log: one console line per request, common-log-like" \
 	grep -q '127.0.0.1 - - "GET /files/1k.txt HTTP/1.1" 206 10$' "$TMP/server.out"
 check "no warning about leftovers at exit" bash -c "! grep -q 'left' '$TMP/server.err'"
+
+# ---- IPv6: the peer's address comes with the accepted connection ------------------
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	P6=$((20000 + RANDOM % 40000))
+	"$HOST" configs/website.cfg --set devices.http.address=::1 --set devices.http.port=$P6 \
+		>"$TMP/v6.out" 2>"$TMP/v6.err" &
+	V6=$!
+	for _ in $(seq 50); do curl -s -o /dev/null -g "http://[::1]:$P6/" && break; sleep 0.1; done
+	curl -s -o /dev/null -g "http://[::1]:$P6/about.html"
+	kill -TERM $V6
+	wait $V6
+	check "IPv6: the access log names the peer ::1" grep -q '^.*INFO ::1 - - "GET /about.html HTTP/1.1" 200' "$TMP/v6.out"
+else
+	skip "IPv6: the access log names the peer ::1" "no IPv6 loopback here"
+fi
 
 # ---- a taken port ---------------------------------------------------------------
 if start_server configs/website.cfg; then

@@ -444,7 +444,7 @@ static void complete(struct world *w, uint8_t k)
 		return;
 	ex = w->deferred[0];
 	memmove(w->deferred, w->deferred + 1, --w->ndeferred * sizeof *w->deferred);
-	check_request(&ex->req);
+	check_request(ex->req);
 	answer(w, ex, k == 7 ? 0 : k);
 }
 

@@ -46,6 +46,7 @@ static void *fake_alloc(const struct mg_env *env, size_t size)
 {
 	void *p = malloc(size ? size : 1);
 
+	host_of(env)->alloc_calls++;
 	if (p)
 		host_of(env)->allocs++;
 	return p;

@@ -11,6 +11,7 @@ struct fakehost {
 	char log[1024];      /* the last line logged */
 	int nlogs;
 	long allocs;         /* blocks allocated and not yet freed */
+	long alloc_calls;    /* alloc calls, all told */
 	int ndone, status;   /* job_done calls and the last status */
 	struct mg_timer *timers; /* pending, in start order */
 };

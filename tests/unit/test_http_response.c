@@ -28,6 +28,12 @@ int http_serve(struct mg_http *h, mg_http_handler handler, void *arg)
 	(void)h, (void)handler, (void)arg;
 	return -ENOSYS;
 }
+int http_serve_owned(struct mg_http *h, mg_http_handler handler, void *arg,
+		     void (*release)(void *arg))
+{
+	(void)h, (void)handler, (void)arg, (void)release;
+	return -ENOSYS;
+}
 
 struct fakeflow {
 	struct mg_flow flow;
@@ -36,7 +42,7 @@ struct fakeflow {
 	char out[131072];
 	size_t out_len;
 	size_t budget;         /* bytes write takes before the socket is "full" */
-	int closed;
+	int closed, shut;
 };
 
 static struct fakeflow *ff_of(struct mg_flow *f)
@@ -51,6 +57,11 @@ static void ff_set_handler(struct mg_flow *f, const struct mg_flow_handler *h, v
 static int ff_nop(struct mg_flow *f)
 {
 	(void)f;
+	return 0;
+}
+static int ff_shutdown(struct mg_flow *f)
+{
+	ff_of(f)->shut = 1;
 	return 0;
 }
 static long ff_write(struct mg_flow *f, const void *buf, size_t len)
@@ -82,7 +93,7 @@ static void ff_close(struct mg_flow *f)
 }
 static const struct mg_flow_ops ff_ops = {
 	.set_handler = ff_set_handler, .read_start = ff_nop, .read_stop = ff_nop,
-	.write = ff_write, .pending = ff_pending, .shutdown = ff_nop, .peer = ff_peer,
+	.write = ff_write, .pending = ff_pending, .shutdown = ff_shutdown, .peer = ff_peer,
 	.close = ff_close,
 };
 
@@ -114,6 +125,7 @@ static void setup(void)
 		.lim = { .max_line = 1024, .max_head = 4096, .max_headers = 16, .max_body = 4096 },
 		.header_timeout_ns = 1000000000, .idle_timeout_ns = 1000000000,
 	};
+	http_pools_init(&srv);
 	flow = (struct fakeflow){ .flow.ops = &ff_ops, .budget = SIZE_MAX };
 	http_conn_accept(&srv, &flow.flow, 0);
 	ck_assert_ptr_nonnull(srv.conns);
@@ -123,6 +135,7 @@ static void teardown(void)
 {
 	while (srv.conns)
 		http_conn_free(srv.conns);
+	http_pools_free(&srv);
 	ck_assert_int_eq(fh.allocs, 0);
 }
 
@@ -199,6 +212,126 @@ START_TEST(pipelined_answers_wait_for_the_reader)
 }
 END_TEST
 
+/* An idle keep-alive connection gives its buffers and work block back
+ * (memory per idle connection: the struct alone), and its next request
+ * takes them from the pools again, with no allocation. */
+START_TEST(idle_connection_holds_no_buffer)
+{
+	struct http_conn *c = srv.conns;
+	long calls;
+
+	answer = &(struct mg_http_header){ "Location", "/docs/" };
+	ck_assert_int_eq(fh.allocs, 1); /* a new connection: the struct */
+	send_text("GET /docs HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_uint_eq(count(flow.out, "HTTP/1.1 301 "), 1);
+	ck_assert_ptr_null(c->in);
+	ck_assert_ptr_null(c->out);
+	ck_assert_ptr_null(c->work);
+	ck_assert_uint_eq(srv.in_pool.n + srv.out_pool.n + srv.work_pool.n, 3);
+	calls = fh.alloc_calls;
+	for (int i = 0; i < 10; i++)
+		send_text("GET /docs HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_uint_eq(count(flow.out, "HTTP/1.1 301 "), 11);
+	ck_assert_int_eq(fh.alloc_calls, calls);
+	/* no request for a tick: the tick frees the spares */
+	http_pools_trim(&srv);
+	http_pools_trim(&srv);
+	ck_assert_int_eq(fh.allocs, 1);
+	send_text("GET /docs HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_uint_eq(count(flow.out, "HTTP/1.1 301 "), 12);
+}
+END_TEST
+
+/* A request cut in two keeps its buffers between the pieces. */
+START_TEST(request_in_pieces)
+{
+	answer = &(struct mg_http_header){ "Location", "/docs/" };
+	send_text("GET /docs HTTP/1.1\r\nHo");
+	ck_assert_ptr_nonnull(srv.conns->in);
+	send_text("st: t\r\n\r\n");
+	ck_assert_uint_eq(count(flow.out, "HTTP/1.1 301 "), 1);
+	ck_assert_ptr_nonnull(strstr(flow.out, "\r\nLocation: /docs/\r\n"));
+}
+END_TEST
+
+static long stream_left, stream_len = 1024;
+static long pull(void *arg, void *buf, size_t cap)
+{
+	size_t n = (size_t)stream_left < cap ? (size_t)stream_left : cap;
+
+	(void)arg;
+	if (!buf)
+		return 0;
+	memset(buf, 'x', n);
+	stream_left -= (long)n;
+	return (long)n;
+}
+static void stream_handler(void *arg, struct mg_http_exchange *ex, const struct mg_http_request *req)
+{
+	(void)arg, (void)req;
+	stream_left = stream_len;
+	http_ops.respond(ex, 200, NULL, 0, stream_len);
+	http_ops.body_stream(ex, pull, NULL);
+}
+
+/* A streamed body of known, small length does not grow the connection's
+ * write buffer to the streaming size. */
+START_TEST(small_stream_keeps_the_small_buffer)
+{
+	srv.handler = stream_handler;
+	flow.budget = 0; /* the socket is full: the response stays buffered */
+	send_text("GET /f HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_uint_eq(srv.conns->out_cap, OUT_START);
+	flow.budget = SIZE_MAX;
+	flow.h->on_writable(flow.arg);
+	ck_assert_ptr_nonnull(strstr(flow.out, "\r\nContent-Length: 1024\r\n\r\nxxxx"));
+	ck_assert_uint_eq(strlen(strstr(flow.out, "\r\n\r\n") + 4), 1024);
+	ck_assert_ptr_null(srv.conns->out);
+}
+END_TEST
+
+/* A client that said "Connection: close" sends nothing more: closed at
+ * once.  When the server chooses to close (a bad request), it shuts its
+ * side and reads to the client's end, so no reset loses the answer. */
+START_TEST(close_without_linger_when_the_client_asked)
+{
+	answer = &(struct mg_http_header){ "Location", "/docs/" };
+	send_text("GET /docs HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	ck_assert_uint_eq(count(flow.out, "HTTP/1.1 301 "), 1);
+	ck_assert_int_eq(flow.closed, 1);
+	teardown();
+	setup();
+	send_text("GET /docs HTTP/1.1\r\n\r\n"); /* no Host: 400 */
+	ck_assert_msg(strncmp(flow.out, "HTTP/1.1 400 ", 13) == 0, "%s", flow.out);
+	ck_assert_int_eq(flow.shut, 1);
+	ck_assert_int_eq(flow.closed, 0);
+	flow.h->on_data(flow.arg, "", 0); /* the client's end */
+	ck_assert_int_eq(flow.closed, 1);
+}
+END_TEST
+
+/* A body bigger than the streaming buffer: the connection streams it
+ * through a buffer of out_cap's size, which goes back to a pool when the
+ * connection is idle, so the next download allocates nothing. */
+START_TEST(stream_buffer_pooled)
+{
+	long calls;
+
+	srv.handler = stream_handler;
+	stream_len = 100000; /* srv.out_cap is 65536 */
+	send_text("GET /f HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_uint_eq(strlen(strstr(flow.out, "\r\n\r\n") + 4), 100000);
+	ck_assert_ptr_null(srv.conns->out);
+	ck_assert_uint_eq(srv.stream_pool.n, 1);
+	calls = fh.alloc_calls;
+	flow.out_len = 0;
+	send_text("GET /f HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_uint_eq(strlen(strstr(flow.out, "\r\n\r\n") + 4), 100000);
+	ck_assert_int_eq(fh.alloc_calls, calls);
+	stream_len = 1024;
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("http_response");
@@ -208,6 +341,11 @@ int main(void)
 	tcase_add_test(tc, header_values_are_sent);
 	tcase_add_test(tc, header_injection_refused);
 	tcase_add_test(tc, pipelined_answers_wait_for_the_reader);
+	tcase_add_test(tc, idle_connection_holds_no_buffer);
+	tcase_add_test(tc, request_in_pieces);
+	tcase_add_test(tc, small_stream_keeps_the_small_buffer);
+	tcase_add_test(tc, close_without_linger_when_the_client_asked);
+	tcase_add_test(tc, stream_buffer_pooled);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -1,4 +1,11 @@
-/* console.unix - the console on standard output. */
+/* console.unix - the console on standard output.
+ *
+ * Lines and writes are buffered and go out in one write at the end of the
+ * loop iteration that made them (a timer of no delay runs after the
+ * iteration's fd callbacks), so a busy access log costs a syscall per
+ * iteration, not per line.  Nothing is lost on the way out: disconnect
+ * (exit, SIGTERM, SIGINT, a swap) writes what is left, and so does a line
+ * that does not fit.  Errors and warnings are written at once. */
 #include <string.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -15,12 +22,19 @@ static const char *const level_colors[] = { "31", "33", "32", "36" };
 enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 static const char *const color_names[] = { "auto", "always", "never" };
 
+#define BUF_CAP 65536 /* flushed when full: the write size of a busy log */
+
 struct ucons {
 	struct mg_console con;
 	const struct mg_env *env;
 	unsigned level; /* lines above this level are dropped */
 	int timestamps;
 	int color;
+	struct mg_timer *flush; /* armed while buf holds bytes */
+	time_t stamp_sec;       /* the second stamp holds, -1 for none */
+	char stamp[16];         /* "HH:MM:SS." of stamp_sec, local time */
+	size_t len;
+	char buf[BUF_CAP];
 };
 
 /* Writes every byte of iov[0..n), resuming after partial writes and EINTR. */
@@ -44,25 +58,76 @@ static int write_all(struct iovec *iov, int n)
 	return 0;
 }
 
-static long ucons_write(struct mg_console *c, const void *buf, size_t len)
+/* Writes what the buffer holds.  On an error the bytes are dropped: the
+ * next line must not wait behind a stdout that is gone. */
+static int flush(struct ucons *u)
 {
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct iovec iov = { .iov_base = u->buf, .iov_len = u->len };
+	int rc = u->len ? write_all(&iov, 1) : 0;
 
-	(void)c;
-	return write_all(&iov, 1) < 0 ? -EIO : (long)len;
+	u->len = 0;
+	return rc;
 }
 
-/* "HH:MM:SS.mmm " in local wall time; "" when the clock fails. */
-static size_t format_time(char *buf, size_t cap)
+static void on_flush(void *arg)
+{
+	struct ucons *u = arg;
+
+	u->flush = NULL;
+	flush(u);
+}
+
+/* Appends iov[0..n) as one piece (never split across writes), or writes
+ * it at once after what is buffered when it does not fit, or now is set. */
+static int put(struct ucons *u, struct iovec *iov, int n, int now)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	if (now || total > BUF_CAP - u->len) {
+		int rc = flush(u);
+
+		if (now || total > BUF_CAP)
+			return write_all(iov, n) < 0 ? -EIO : rc;
+	}
+	for (int i = 0; i < n; i++) {
+		memcpy(u->buf + u->len, iov[i].iov_base, iov[i].iov_len);
+		u->len += iov[i].iov_len;
+	}
+	if (!u->flush && u->env->host->timer_start(u->env, 0, on_flush, u, &u->flush) < 0) {
+		u->flush = NULL;
+		return flush(u); /* no timer: unbuffered */
+	}
+	return 0;
+}
+
+static long ucons_write(struct mg_console *c, const void *buf, size_t len)
+{
+	struct ucons *u = mg_container_of(c, struct ucons, con);
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return put(u, &iov, 1, 0) < 0 ? -EIO : (long)len;
+}
+
+/* "HH:MM:SS.mmm " in local wall time; "" when the clock fails.  The
+ * seconds are formatted once per second. */
+static size_t format_time(struct ucons *u, char *buf, size_t cap)
 {
 	struct timespec ts;
 	struct tm tm;
 	int n;
 
-	if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || !localtime_r(&ts.tv_sec, &tm))
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
 		return 0;
-	n = snprintf(buf, cap, "%02d:%02d:%02d.%03ld ", tm.tm_hour, tm.tm_min,
-		     tm.tm_sec, ts.tv_nsec / 1000000);
+	if (ts.tv_sec != u->stamp_sec) {
+		if (!localtime_r(&ts.tv_sec, &tm))
+			return 0;
+		snprintf(u->stamp, sizeof u->stamp, "%02d:%02d:%02d.", tm.tm_hour, tm.tm_min,
+			 tm.tm_sec);
+		u->stamp_sec = ts.tv_sec;
+	}
+	n = snprintf(buf, cap, "%s%03ld ", u->stamp, ts.tv_nsec / 1000000);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
@@ -78,7 +143,7 @@ static int ucons_log(struct mg_console *c, enum mg_log_level level,
 	if ((unsigned)level > u->level)
 		return 0;
 	if (u->timestamps)
-		n = format_time(prefix, sizeof prefix);
+		n = format_time(u, prefix, sizeof prefix);
 	if (u->color)
 		w = snprintf(prefix + n, sizeof prefix - n, "\033[%sm%s\033[0m ",
 			     level_colors[level], level_words[level]);
@@ -87,7 +152,7 @@ static int ucons_log(struct mg_console *c, enum mg_log_level level,
 	iov[0] = (struct iovec){ .iov_base = prefix, .iov_len = n + (size_t)w };
 	iov[1] = (struct iovec){ .iov_base = (void *)msg, .iov_len = len };
 	iov[2] = (struct iovec){ .iov_base = "\n", .iov_len = 1 };
-	return write_all(iov, 3);
+	return put(u, iov, 3, level <= MG_LOG_WARN);
 }
 
 static const struct mg_console_ops ucons_ops = {
@@ -124,6 +189,7 @@ static int ucons_connect(const struct mg_env *env, struct mg_device **out)
 	u->level = (unsigned)level;
 	u->timestamps = env->params[1].b;
 	u->color = color == COLOR_ALWAYS || (color == COLOR_AUTO && isatty(STDOUT_FILENO));
+	u->stamp_sec = -1;
 	*out = MG_DEVICE(&u->con);
 	return 0;
 }
@@ -132,6 +198,9 @@ static void ucons_disconnect(struct mg_device *dev)
 {
 	struct ucons *u = mg_container_of(dev, struct ucons, con);
 
+	if (u->flush)
+		u->env->host->timer_cancel(u->flush);
+	flush(u);
 	mg_free(u->env, u);
 }
 

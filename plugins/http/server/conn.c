@@ -7,7 +7,6 @@
 
 #include "server.h"
 
-#define OUT_START 16384 /* a connection's first write buffer; streams grow it */
 /* Chunk framing a body may carry before its input buffer grows only by
  * need (next_request refuses more than twice the body anyway). */
 #define CHUNK_SLACK 65536
@@ -30,10 +29,11 @@ static char *moved(struct http_conn *c, const char *p, uintptr_t old)
 /* Moves the parsed head's pointers along when the input buffer moves. */
 static void rebase(struct http_conn *c, uintptr_t old)
 {
-	struct http_head *h = &c->head;
+	struct http_head *h;
 
 	if (!c->head_len)
 		return;
+	h = &c->work->head;
 	h->method = moved(c, h->method, old);
 	h->target = moved(c, h->target, old);
 	h->query = moved(c, h->query, old);
@@ -51,8 +51,15 @@ static size_t in_limit(const struct http_conn *c)
 
 	if (!c->head_len)
 		return lim->max_head;
-	return c->head_len + (c->head.chunked ? lim->max_body + CHUNK_SLACK
-					       : (size_t)c->head.content_length);
+	return c->head_len + (c->work->head.chunked ? lim->max_body + CHUNK_SLACK
+					       : (size_t)c->work->head.content_length);
+}
+
+/* What an input buffer of cap bytes counts in the server's max_buffered:
+ * its bytes beyond a head's. */
+static size_t beyond_head(const struct http_conn *c, size_t cap)
+{
+	return cap > c->srv->lim.max_head ? cap - c->srv->lim.max_head : 0;
 }
 
 /* Moves the input to a buffer of cap bytes, counted in the server's
@@ -61,27 +68,30 @@ static int in_move(struct http_conn *c, size_t cap)
 {
 	struct http_srv *s = c->srv;
 	uintptr_t old = (uintptr_t)c->in;
+	size_t more = beyond_head(c, cap), had = beyond_head(c, c->in_cap);
 	char *in;
 
-	if (cap > c->in_cap && cap - c->in_cap > s->max_buffered - s->buffered)
+	if (more > had && more - had > s->max_buffered - s->buffered)
 		return -ENOBUFS;
-	in = mg_alloc(env_of(c), cap);
+	in = http_buf_get(s, cap);
 	if (!in)
 		return -ENOMEM;
-	memcpy(in, c->in, c->in_len);
-	mg_free(env_of(c), c->in);
-	s->buffered = s->buffered + cap - c->in_cap;
+	if (c->in_len)
+		memcpy(in, c->in, c->in_len);
+	http_buf_put(s, c->in, c->in_cap);
+	s->buffered = s->buffered + more - had;
 	c->in = in;
 	c->in_cap = cap;
 	rebase(c, old);
 	return 0;
 }
 
-/* Grows the input buffer to hold at least need bytes: doubling (few
- * copies for a chunked body) but not past what the request may need. */
+/* Grows the input buffer to hold at least need bytes: a head's first,
+ * then doubling (few copies for a chunked body) but not past what the
+ * request may need. */
 static int in_grow(struct http_conn *c, size_t need)
 {
-	size_t cap = 2 * c->in_cap, limit = in_limit(c);
+	size_t cap = c->in_cap ? 2 * c->in_cap : c->srv->lim.max_head, limit = in_limit(c);
 
 	if (need <= c->in_cap)
 		return 0;
@@ -92,7 +102,7 @@ static int in_grow(struct http_conn *c, size_t need)
 
 int http_out_reserve(struct http_conn *c, size_t n)
 {
-	size_t cap = c->out_cap;
+	size_t cap = c->out_cap ? c->out_cap : OUT_START;
 	char *out;
 
 	if (c->out_sent) { /* drop what is sent */
@@ -100,15 +110,16 @@ int http_out_reserve(struct http_conn *c, size_t n)
 		c->out_len -= c->out_sent;
 		c->out_sent = 0;
 	}
-	if (c->out_cap - c->out_len >= n)
+	if (c->out && c->out_cap - c->out_len >= n)
 		return 0;
 	while (cap - c->out_len < n)
 		cap *= 2;
-	out = mg_alloc(env_of(c), cap);
+	out = http_buf_get(c->srv, cap);
 	if (!out)
 		return -ENOMEM;
-	memcpy(out, c->out, c->out_len);
-	mg_free(env_of(c), c->out);
+	if (c->out_len)
+		memcpy(out, c->out, c->out_len);
+	http_buf_put(c->srv, c->out, c->out_cap);
 	c->out = out;
 	c->out_cap = cap;
 	return 0;
@@ -153,6 +164,40 @@ void http_conn_drop(struct http_conn *c)
 	}
 }
 
+/* The work block (head, header array, path, arena, request), from a
+ * request's first byte to its end. */
+static int work_take(struct http_conn *c)
+{
+	struct http_srv *s = c->srv;
+	size_t hsize = s->lim.max_headers * sizeof(struct mg_http_header);
+
+	if (c->work)
+		return 0;
+	c->work = http_pool_get(s, &s->work_pool);
+	if (!c->work)
+		return -ENOMEM;
+	c->work->head.headers = (struct mg_http_header *)(c->work + 1);
+	c->path = (char *)(c->work + 1) + hsize;
+	c->ex.arena = (char *)c->work + s->work_pool.size - HTTP_ARENA;
+	return 0;
+}
+
+/* Gives the buffers and the work block back; the next request takes
+ * them again. */
+static void release(struct http_conn *c)
+{
+	struct http_srv *s = c->srv;
+
+	s->buffered -= beyond_head(c, c->in_cap);
+	http_buf_put(s, c->in, c->in_cap);
+	http_buf_put(s, c->out, c->out_cap);
+	if (c->work)
+		http_pool_put(&s->work_pool, c->work);
+	c->in = c->out = NULL;
+	c->work = NULL;
+	c->in_cap = c->in_len = c->out_cap = c->out_len = c->out_sent = 0;
+}
+
 void http_conn_free(struct http_conn *c)
 {
 	const struct mg_env *env = env_of(c);
@@ -164,11 +209,9 @@ void http_conn_free(struct http_conn *c)
 		c->srv->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	c->srv->buffered -= c->in_cap - c->srv->lim.max_head;
+	release(c);
 	c->srv->nconns--;
 	http_srv_hold(c->srv);
-	mg_free(env, c->in);
-	mg_free(env, c->out);
 	mg_free(env, c);
 }
 
@@ -176,22 +219,24 @@ void http_conn_free(struct http_conn *c)
 static void dispatch(struct http_conn *c, const char *body, size_t body_len, size_t consumed)
 {
 	struct mg_http_exchange *ex = &c->ex;
-	struct http_head *h = &c->head;
+	struct http_head *h = &c->work->head;
 
-	ex->req = (struct mg_http_request){
+	c->work->req = (struct mg_http_request){
 		.method = h->method, .target = h->target, .path = c->path,
 		.query = h->query, .version_minor = h->version_minor,
 		.headers = h->headers, .nheaders = h->nheaders,
 		.body = body, .body_len = body_len, .peer = c->flow->ops->peer(c->flow),
 	};
+	ex->req = &c->work->req;
 	ex->state = EX_HANDLER;
 	ex->no_body = h->is_head;
 	/* a retiring server's clients reconnect, to its successor */
 	ex->keep_alive = h->keep_alive && !c->srv->retiring;
+	c->peer_closes = !h->keep_alive;
 	ex->consumed = consumed;
 	ex->arena_used = 0;
 	if (c->srv->handler)
-		c->srv->handler(c->srv->handler_arg, ex, &ex->req);
+		c->srv->handler(c->srv->handler_arg, ex, ex->req);
 	else
 		http_respond_error(c, 503);
 }
@@ -217,22 +262,26 @@ static int next_request(struct http_conn *c)
 	long n;
 
 	if (!c->head_len) {
-		n = http_parse_head(c->in, c->in_len, lim, c->path, &c->head);
+		if (work_take(c) < 0) {
+			http_respond_error(c, 503);
+			return 0;
+		}
+		n = http_parse_head(c->in, c->in_len, lim, c->path, &c->work->head);
 		if (n <= 0) {
 			if (n < 0)
 				http_respond_error(c, (int)-n);
 			return 0;
 		}
 		c->head_len = (size_t)n;
-		c->chunks = (struct http_chunks){ 0, 0 };
+		c->work->chunks = (struct http_chunks){ 0, 0 };
 		c->continued = 0;
 	}
-	if (c->head.chunked) {
-		n = http_dechunk(c->in + c->head_len, c->in_len - c->head_len, lim->max_body, &c->chunks,
+	if (c->work->head.chunked) {
+		n = http_dechunk(c->in + c->head_len, c->in_len - c->head_len, lim->max_body, &c->work->chunks,
 				 &body_len);
 		need = n == 0 ? c->in_len + 1 : 0;
 	} else {
-		body_len = (size_t)c->head.content_length;
+		body_len = (size_t)c->work->head.content_length;
 		n = c->in_len - c->head_len >= body_len ? (long)body_len : 0;
 		need = n == 0 && body_len ? c->head_len + body_len : 0;
 	}
@@ -247,7 +296,7 @@ static int next_request(struct http_conn *c)
 		n = in_grow(c, need);
 		if (n < 0)
 			http_respond_error(c, n == -ENOBUFS ? 503 : 500);
-		else if (c->head.expect_continue && !c->continued)
+		else if (c->work->head.expect_continue && !c->continued)
 			send_continue(c);
 		return 0;
 	}
@@ -261,7 +310,8 @@ static void consume(struct http_conn *c)
 {
 	struct mg_http_exchange *ex = &c->ex;
 
-	memmove(c->in, c->in + ex->consumed, c->in_len - ex->consumed);
+	if (c->in_len > ex->consumed)
+		memmove(c->in, c->in + ex->consumed, c->in_len - ex->consumed);
 	c->in_len -= ex->consumed;
 	c->head_len = 0;
 	c->fresh = 0;
@@ -285,7 +335,9 @@ static void settle(struct http_conn *c)
 	if (idle && c->eof)
 		c->closing = 1;
 	if (idle && flushed && c->closing) {
-		if (c->eof) {
+		/* A client that said its request was the last sends nothing
+		 * more (RFC 9112 9.6): no linger for it. */
+		if (c->eof || (c->peer_closes && !c->in_len)) {
 			http_conn_drop(c);
 			return;
 		}
@@ -316,6 +368,8 @@ static void settle(struct http_conn *c)
 		c->deadline = now + (s->retiring && RETIRE_IDLE_NS < s->idle_timeout_ns
 					     ? RETIRE_IDLE_NS : s->idle_timeout_ns);
 	}
+	if (idle && flushed && !c->in_len)
+		release(c);
 }
 
 /* Serves what the input holds, writes, and settles. */
@@ -429,7 +483,6 @@ void http_conn_accept(void *arg, struct mg_flow *flow, int err)
 {
 	struct http_srv *s = arg;
 	const struct mg_env *env = s->env;
-	size_t hsize = s->lim.max_headers * sizeof(struct mg_http_header);
 	struct http_conn *c;
 
 	if (err < 0)
@@ -440,29 +493,16 @@ void http_conn_accept(void *arg, struct mg_flow *flow, int err)
 		flow->ops->close(flow);
 		return;
 	}
-	/* The connection, its header array and its path in one block. */
-	c = mg_zalloc(env, sizeof *c + hsize + s->lim.max_line);
-	if (c) {
-		c->in = mg_alloc(env, s->lim.max_head);
-		c->out = mg_alloc(env, OUT_START);
-	}
-	if (!c || !c->in || !c->out) {
+	/* Buffers come with its first bytes (see release). */
+	c = mg_zalloc(env, sizeof *c);
+	if (!c) {
 		mg_log(env, MG_LOG_WARN, "out of memory for a connection from %s",
 		       flow->ops->peer(flow));
-		if (c) {
-			mg_free(env, c->in);
-			mg_free(env, c->out);
-		}
-		mg_free(env, c);
 		flow->ops->close(flow);
 		return;
 	}
 	c->srv = s;
 	c->flow = flow;
-	c->in_cap = s->lim.max_head;
-	c->out_cap = OUT_START;
-	c->head.headers = (struct mg_http_header *)(c + 1);
-	c->path = (char *)(c + 1) + hsize;
 	c->ex.c = c;
 	c->fresh = 1;
 	c->req_start = env->host->now_ns();

@@ -102,7 +102,7 @@ static int ex_respond(struct mg_http_exchange *ex, int status,
 		/* An empty 500 goes out instead; the handler's body and end
 		 * calls still work (counted, not sent), so the exchange ends. */
 		mg_log(c->srv->env, MG_LOG_WARN, "%s %s: a response header holds a control character; 500 instead",
-		       ex->req.method, ex->req.target);
+		       ex->req->method, ex->req->target);
 		status = 500;
 		nheaders = 0;
 		content_length = 0;
@@ -110,7 +110,8 @@ static int ex_respond(struct mg_http_exchange *ex, int status,
 		refused = 1;
 	}
 	ex->no_body |= status < 200 || status == 204 || status == 304;
-	ex->chunked = content_length < 0 && !ex->no_body && ex->req.version_minor >= 1;
+	ex->chunked = content_length < 0 && !ex->no_body && ex->req->version_minor >= 1;
+	ex->left = content_length;
 	if (content_length < 0 && !ex->no_body && !ex->chunked)
 		ex->keep_alive = 0; /* HTTP/1.0: the close ends the body */
 	for (size_t i = 0; i < nheaders; i++)
@@ -140,7 +141,7 @@ static int ex_respond(struct mg_http_exchange *ex, int status,
 	}
 	if (!ex->keep_alive)
 		put_str(c, "Connection: close\r\n");
-	else if (ex->req.version_minor == 0)
+	else if (ex->req->version_minor == 0)
 		put_str(c, "Connection: keep-alive\r\n");
 	put(c, "\r\n", 2);
 	ex->no_body |= refused;
@@ -230,10 +231,16 @@ void http_stream_fill(struct http_conn *c)
 	size_t frame = ex->chunked ? CHUNK_HEAD + 2 + sizeof CHUNK_END : 0, room;
 	char *at;
 	long n;
+	/* Connections that stream get the big buffer: fewer, larger writes;
+	 * a body of known length no more than it needs (and one byte for the
+	 * producer's last call, which returns 0). */
+	size_t need = c->out_cap < c->srv->out_cap ? c->srv->out_cap - c->out_len : 0;
 
-	/* Connections that stream get the big buffer: fewer, larger writes. */
-	if (http_out_reserve(c, c->out_cap < c->srv->out_cap ? c->srv->out_cap - c->out_len
-							     : frame + STREAM_MIN) < 0) {
+	if (ex->left >= 0 && (uint64_t)ex->left + frame + 1 < need)
+		need = (size_t)ex->left + frame + 1;
+	if (need < frame + STREAM_MIN)
+		need = frame + STREAM_MIN;
+	if (http_out_reserve(c, need) < 0) {
 		http_conn_drop(c);
 		return;
 	}
@@ -242,7 +249,7 @@ void http_stream_fill(struct http_conn *c)
 	n = ex->cb(ex->cb_arg, at, room);
 	if (n < 0 || (size_t)n > room) {
 		mg_log(c->srv->env, MG_LOG_WARN, "%s %s: the body failed (%ld); closing",
-		       ex->req.method, ex->req.target, n);
+		       ex->req->method, ex->req->target, n);
 		if (n < 0)
 			ex->cb = NULL; /* it ended the stream itself */
 		http_conn_drop(c);
@@ -259,6 +266,8 @@ void http_stream_fill(struct http_conn *c)
 		c->out_len += CHUNK_HEAD + 2;
 	}
 	c->out_len += (size_t)n;
+	if (ex->left >= 0)
+		ex->left -= ex->left > n ? n : ex->left;
 }
 
 static void *ex_alloc(struct mg_http_exchange *ex, size_t size)
@@ -283,8 +292,12 @@ void http_respond_error(struct http_conn *c, int status)
 	const char *text = reason(status);
 	size_t len = strlen(text);
 
-	if (ex->state == EX_IDLE) { /* a request that never reached the handler */
-		ex->req = (struct mg_http_request){ .version_minor = 1 };
+	/* what a request that never reached the handler reads as */
+	static const struct mg_http_request unparsed = { .method = "", .target = "",
+							 .version_minor = 1 };
+
+	if (ex->state == EX_IDLE) {
+		ex->req = &unparsed;
 		ex->state = EX_HANDLER;
 		ex->no_body = 0;
 		ex->consumed = c->in_len;

@@ -121,6 +121,7 @@ static void on_tick(void *arg)
 		if (c->flow && c->expiry != EXP_NONE && now >= c->deadline)
 			http_conn_expire(c);
 	}
+	http_pools_trim(s);
 	if (s->env->host->timer_start(s->env, tick_ns(s), on_tick, s, &s->tick) < 0) {
 		s->tick = NULL;
 		mg_log(s->env, MG_LOG_ERROR, "no timer: connections no longer time out");
@@ -151,6 +152,7 @@ static int srv_connect(const struct mg_env *env, struct mg_device **out)
 	s->max_buffered = (size_t)p[P_MAX_BUFFERED].i;
 	s->max_conns = (unsigned)p[P_MAX_CONNECTIONS].i;
 	s->date_sec = -1;
+	http_pools_init(s);
 	s->address = p[P_ADDRESS].s;
 	s->port = (uint16_t)p[P_PORT].i;
 	rc = env->host->timer_start(env, tick_ns(s), on_tick, s, &s->tick);
@@ -168,6 +170,7 @@ static void srv_disconnect(struct mg_device *dev)
 
 	while (s->conns)
 		http_conn_free(s->conns);
+	http_pools_free(s);
 	if (s->tick)
 		s->env->host->timer_cancel(s->tick);
 	if (s->drain_timer)

@@ -13,6 +13,16 @@
 
 struct http_conn;
 
+/* Spare blocks of one size, so that a connection gives its buffers back
+ * while idle and takes them again for its next request without a malloc.
+ * The tick frees the spares no connection asked for since the last tick. */
+struct http_pool {
+	void *free;    /* a list through each block's first word */
+	unsigned n;    /* spares */
+	unsigned low;  /* fewest spares since the last tick */
+	size_t size;
+};
+
 struct http_srv {
 	struct mg_http http;
 	const struct mg_env *env;
@@ -37,6 +47,10 @@ struct http_srv {
 	struct mg_timer *drain_timer; /* tells the host, outside any connection's callback */
 	int64_t date_sec;    /* the second `date` shows */
 	char date[32];
+	/* A busy connection's buffers: input (lim.max_head), output (OUT_START,
+	 * or out_cap's size when it streams), and its work block (header
+	 * array, path, arena). */
+	struct http_pool in_pool, out_pool, stream_pool, work_pool;
 };
 
 enum ex_state {
@@ -49,20 +63,32 @@ enum ex_state {
 
 struct mg_http_exchange {
 	struct http_conn *c;
-	struct mg_http_request req;
+	const struct mg_http_request *req; /* the work block's, or a fixed one for errors */
 	enum ex_state state;
-	int no_body;    /* HEAD, 1xx, 204, 304 */
-	int chunked;    /* response framing */
-	int keep_alive;
+	unsigned char no_body;    /* HEAD, 1xx, 204, 304 */
+	unsigned char chunked;    /* response framing */
+	unsigned char keep_alive;
 	mg_http_body_cb cb;
 	void *cb_arg;
 	size_t consumed; /* request bytes at the front of c->in */
+	int64_t left;    /* body bytes still to pull, -1 when unknown */
 	size_t arena_used;
-	_Alignas(16) char arena[HTTP_ARENA];
+	char *arena;     /* HTTP_ARENA bytes of the connection's work block */
 };
 
 enum expiry { EXP_NONE, EXP_CLOSE, EXP_408 };
 
+/* What a connection needs from a request's first byte to its end; then
+ * the header array (lim.max_headers), the path (lim.max_line) and the
+ * arena (HTTP_ARENA) follow in the same block. */
+struct http_work {
+	struct http_head head;
+	struct http_chunks chunks; /* how far its chunked body is checked */
+	struct mg_http_request req; /* what the handler gets */
+};
+
+/* An idle keep-alive connection holds this struct alone: its buffers and
+ * work block go back to the server's pools until its next request. */
 struct http_conn {
 	struct http_srv *srv;
 	struct mg_flow *flow;  /* NULL once dropped */
@@ -71,18 +97,18 @@ struct http_conn {
 	size_t in_len, in_cap;
 	char *out;
 	size_t out_len, out_sent, out_cap;
-	struct http_head head;
 	size_t head_len;       /* 0 until the current request's head is parsed */
-	struct http_chunks chunks; /* how far its chunked body is checked */
-	int continued;         /* "100 Continue" sent for this request */
-	char *path;            /* lim.max_line bytes */
+	struct http_work *work; /* NULL while idle */
+	char *path;            /* lim.max_line bytes of work */
 	struct mg_http_exchange ex;
 	uint64_t req_start;    /* first byte of the pending request, or the accept */
-	int fresh;             /* no request yet: the header timeout runs from the accept */
 	uint64_t deadline;
-	enum expiry expiry;
 	int busy;              /* inside a callback: work waits for leave() */
-	int reading, eof, closing, shut;
+	unsigned char expiry;  /* enum expiry */
+	unsigned char continued; /* "100 Continue" sent for this request */
+	unsigned char fresh;   /* no request yet: the header timeout runs from the accept */
+	unsigned char reading, eof, closing, shut;
+	unsigned char peer_closes; /* the last request said it is the last */
 };
 
 /* server.c */
@@ -91,6 +117,20 @@ const char *http_date(struct http_srv *s);
 void http_srv_drained(struct http_srv *s);
 /* Holds the listener at max_connections, releases it below. */
 void http_srv_hold(struct http_srv *s);
+
+/* pool.c */
+#define OUT_START 16384 /* a connection's write buffer; streams grow it */
+void http_pools_init(struct http_srv *s);
+/* A block of p->size bytes, NULL when out of memory. */
+void *http_pool_get(struct http_srv *s, struct http_pool *p);
+void http_pool_put(struct http_pool *p, void *block);
+/* A buffer of size bytes: from the pool of that size, if any, else from
+ * the host.  put takes NULL. */
+void *http_buf_get(struct http_srv *s, size_t size);
+void http_buf_put(struct http_srv *s, void *b, size_t size);
+/* Frees the spares unused since the last call (from the tick). */
+void http_pools_trim(struct http_srv *s);
+void http_pools_free(struct http_srv *s);
 
 /* conn.c */
 void http_conn_accept(void *arg, struct mg_flow *flow, int err);

@@ -9,8 +9,8 @@
 #include "mirage/host.h"
 #include "mirage/stackv4.h"
 
-/* Text of an address with its port, for messages and peers. */
-#define SOCK_ADDRSTR 64
+/* Room for an address as text (no port), for messages and peers. */
+#define SOCK_ADDRSTR INET6_ADDRSTRLEN
 
 struct sock_stack {
 	struct mg_stackv4 stack;
@@ -29,8 +29,10 @@ int sock_addr_parse(const char *addr, uint16_t port, struct sockaddr_storage *ss
  * wanted); returns the port. */
 uint16_t sock_addr_text(const struct sockaddr_storage *ss, char *buf, size_t cap);
 
-/* Wraps a connected non-blocking socket in a flow that owns it.  NULL when
- * out of memory or the watch fails (fd is then closed). */
-struct mg_flow *sock_flow_new(struct sock_stack *st, int fd);
+/* Wraps a connected non-blocking socket in a flow that owns it: peer is
+ * its address (NULL: asked of the socket), nodelay says TCP_NODELAY is set
+ * already.  NULL when out of memory (fd is then closed). */
+struct mg_flow *sock_flow_new(struct sock_stack *st, int fd, const struct sockaddr_storage *peer,
+			      int nodelay);
 
 #endif

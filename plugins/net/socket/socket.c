@@ -2,6 +2,7 @@
  * non-blocking TCP listen/accept/connect and UDP, IPv4 and IPv6. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,6 +24,9 @@ struct sock_listener {
 	void *arg;
 	struct mg_timer *pause; /* out of fds: accepting again after it */
 	int held;               /* tcp_listener_hold */
+	/* Accepted sockets inherit TCP_NODELAY from the listener (Linux): one
+	 * setsockopt less per connection.  -1 until the first one tells. */
+	int nodelay_inherited;
 };
 
 /* Out of file descriptors, the listener stays readable: level-triggered,
@@ -113,7 +117,9 @@ static void on_acceptable(void *arg, unsigned events)
 	(void)events;
 	/* A bounded batch: the listener must not starve open flows. */
 	for (int i = 0; i < 64 && !l->held; i++) {
-		int fd = accept4(l->ep.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		int fd = accept4(l->ep.fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct mg_flow *f;
 
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && !l->pause &&
@@ -131,7 +137,13 @@ static void on_acceptable(void *arg, unsigned events)
 				       l->port, strerror(errno));
 			return;
 		}
-		f = sock_flow_new(l->ep.st, fd);
+		if (l->nodelay_inherited < 0) {
+			int on = 0;
+			socklen_t olen = sizeof on;
+
+			l->nodelay_inherited = getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &olen) == 0 && on;
+		}
+		f = sock_flow_new(l->ep.st, fd, &ss, l->nodelay_inherited);
 		if (f)
 			l->cb(l->arg, f, 0);
 	}
@@ -150,11 +162,13 @@ static int sk_tcp_listen(struct mg_stackv4 *s, const char *addr, uint16_t port,
 		return -ENOMEM;
 	l->cb = cb;
 	l->arg = arg;
+	l->nodelay_inherited = -1;
 	rc = ep_open(st, &l->ep, SOCK_STREAM, addr, port, on_acceptable);
 	if (rc < 0) {
 		mg_free(st->env, l);
 		return rc;
 	}
+	setsockopt(l->ep.fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	l->port = getsockname(l->ep.fd, (struct sockaddr *)&ss, &len) == 0
 			  ? sock_addr_text(&ss, NULL, 0) : port;
 	*out = (struct mg_tcp_listener *)l;
@@ -209,7 +223,7 @@ static void on_connected(void *arg, unsigned events)
 	if (err) {
 		close(fd);
 	} else {
-		f = sock_flow_new(c->st, fd);
+		f = sock_flow_new(c->st, fd, NULL, 0);
 		err = f ? 0 : ENOMEM;
 	}
 	c->cb(c->arg, f, -err);

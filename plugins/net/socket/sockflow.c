@@ -11,7 +11,7 @@ struct sock_flow {
 	struct mg_flow flow;
 	struct sock_stack *st;
 	int fd;
-	struct mg_watch *watch;
+	struct mg_watch *watch; /* from the first events wanted: one epoll_ctl less */
 	unsigned events;    /* what the watch waits for */
 	struct mg_flow_handler h;
 	void *arg;
@@ -30,17 +30,27 @@ static void flow_free(struct sock_flow *sf)
 {
 	const struct mg_env *env = sf->st->env;
 
-	env->host->fd_unwatch(sf->watch);
+	if (sf->watch)
+		env->host->fd_unwatch(sf->watch);
 	close(sf->fd);
 	mg_free(env, sf);
 }
 
+static void on_event(void *arg, unsigned events);
+
 static int set_events(struct sock_flow *sf, unsigned events)
 {
+	const struct mg_env *env = sf->st->env;
+	int rc;
+
 	if (events == sf->events)
 		return 0;
+	rc = sf->watch ? env->host->fd_update(sf->watch, events)
+		       : env->host->fd_watch(env, sf->fd, events, on_event, sf, &sf->watch);
+	if (rc < 0)
+		return rc;
 	sf->events = events;
-	return sf->st->env->host->fd_update(sf->watch, events);
+	return 0;
 }
 
 static void sf_set_handler(struct mg_flow *f, const struct mg_flow_handler *h, void *arg)
@@ -184,7 +194,8 @@ static void on_event(void *arg, unsigned events)
 		flow_free(sf);
 }
 
-struct mg_flow *sock_flow_new(struct sock_stack *st, int fd)
+struct mg_flow *sock_flow_new(struct sock_stack *st, int fd, const struct sockaddr_storage *peer,
+			      int nodelay)
 {
 	const struct mg_env *env = st->env;
 	struct sock_flow *sf = mg_zalloc(env, sizeof *sf);
@@ -192,8 +203,7 @@ struct mg_flow *sock_flow_new(struct sock_stack *st, int fd)
 	socklen_t len = sizeof ss;
 	int one = 1;
 
-	if (!sf || env->host->fd_watch(env, fd, 0, on_event, sf, &sf->watch) < 0) {
-		mg_free(env, sf);
+	if (!sf) {
 		close(fd);
 		return NULL;
 	}
@@ -201,8 +211,11 @@ struct mg_flow *sock_flow_new(struct sock_stack *st, int fd)
 	sf->st = st;
 	sf->fd = fd;
 	/* Responses go out whole: no Nagle delay on the last segment. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
-		sock_addr_text(&ss, sf->peer, sizeof sf->peer);
+	if (!nodelay)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (!peer && getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+		peer = &ss;
+	if (peer)
+		sock_addr_text(peer, sf->peer, sizeof sf->peer);
 	return &sf->flow;
 }
