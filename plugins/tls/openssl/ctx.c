@@ -165,6 +165,10 @@ int tls_ctx_new(struct tls_stack *t)
 	/* idle keep-alive sessions give their record buffers back */
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_read_ahead(t->ctx, 1);
+	/* resumption by tickets only: no server state per session, and no
+	 * sweep of a cache grown to thousands of them every 255 handshakes */
+	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL_STORE |
+						       SSL_SESS_CACHE_NO_AUTO_CLEAR);
 	rc = load(t);
 	if (rc == 0)
 		rc = alpn_parse(t, t->env->params[P_ALPN].s);

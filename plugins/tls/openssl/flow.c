@@ -254,8 +254,8 @@ static int handshake(struct tls_flow *f)
 	if (e == SSL_ERROR_WANT_READ)
 		return 0;
 	if (e == SSL_ERROR_NONE) {
-		mg_log(f->t->env, MG_LOG_DEBUG, "%s: %s, %s", peer, SSL_get_version(f->ssl),
-		       SSL_get_cipher_name(f->ssl));
+		mg_log(f->t->env, MG_LOG_DEBUG, "%s: %s, %s%s", peer, SSL_get_version(f->ssl),
+		       SSL_get_cipher_name(f->ssl), SSL_session_reused(f->ssl) ? ", resumed" : "");
 		return 1;
 	}
 	if (f->eof_in || f->werr) {
