@@ -85,6 +85,14 @@ negotiated() {
 	grep -Eq "^New, $v, Cipher is $c\$" <<<"$out" && grep -q "Verify return code: 0 (ok)" <<<"$out" ||
 		{ grep -E "^New|alert|Verify" <<<"$out" | head -3; false; }
 }
+# resumes VERSION: a session of that version resumes with its ticket
+resumes() {
+	# a request and its answer: TLS 1.3's ticket comes after the handshake
+	printf 'GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n' |
+		timeout 10 openssl s_client -connect "127.0.0.1:$SPORT" -CAfile "$CA" -ign_eof \
+			"-$1" -sess_out "$TMP/sess.$1" >/dev/null 2>&1
+	grep -q "^Reused, " <(sclient "-$1" -sess_in "$TMP/sess.$1")
+}
 # refused ALERT ARGS...: the server ends the handshake with that alert
 refused() {
 	local alert=$1 out
@@ -98,6 +106,8 @@ check "TLS 1.3 is negotiated by default, with an AEAD suite" \
 check "TLS 1.2: ECDHE-ECDSA with AES-GCM" negotiated TLSv1.2 "ECDHE-ECDSA-AES(128|256)-GCM-SHA(256|384)" -tls1_2
 check "TLS 1.2: ECDHE-ECDSA with ChaCha20-Poly1305" negotiated TLSv1.2 ECDHE-ECDSA-CHACHA20-POLY1305 \
 	-tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305
+check "a TLS 1.3 session resumes with its ticket" resumes tls1_3
+check "a TLS 1.2 session resumes with its ticket" resumes tls1_2
 check "ALPN: http/1.1 is chosen from h2,http/1.1" \
 	grep -q "^ALPN protocol: http/1.1" <(sclient -alpn h2,http/1.1)
 check "ALPN: a client that offers only h2 is refused" refused "no application protocol" -alpn h2
