@@ -4,7 +4,8 @@
 # http.server, plain HTTP beside it): HTTPS with curl --cacert, hosted and
 # frozen; the versions and ciphers openssl s_client negotiates and those
 # refused (TLS 1.0/1.1, CBC, RSA key exchange); bytes that are no TLS and a
-# ClientHello cut short close only their connection; the certificate
+# ClientHello cut short close only their connection; the HTTPS server
+# swapped and held at its connection limit; the certificate
 # rotated by ctl swap under wrk load with no failed request, while an open
 # download finishes on the old one.  Certificates are made here (ECDSA
 # P-256, one RSA for the key exchange check).  Loopback only; every wait is
@@ -23,6 +24,8 @@ trap 'stop_server; rm -rf "$TMP"' EXIT
 # shellcheck source=tests/e2e/control.sh
 . tests/e2e/control.sh
 TLSPY=tests/e2e/tls.py
+# swap ARGS...: ctl swap, quietly; its status
+swap() { ctl swap "$@" >/dev/null; }
 
 for tool in openssl curl python3; do
 	command -v $tool >/dev/null || { not_ok "$tool is installed"; finish; exit 1; }
@@ -133,8 +136,8 @@ check "the server serves on" cmp -s <(curl -sS --cacert "$CA" "$(SURL /)") "$SIT
 # ---- the RSA key exchange, with an RSA certificate --------------------------------------
 # With an ECDSA certificate RSA key exchange cannot happen anyway; an RSA
 # one makes the refusal mean something.
-check "ctl swap tls to the RSA certificate" ctl swap tls tls.openssl \
-	cert="$TMP/certs/rsa.pem" key="$TMP/certs/rsa.key" >/dev/null
+check "ctl swap tls to the RSA certificate" swap tls tls.openssl \
+	cert="$TMP/certs/rsa.pem" key="$TMP/certs/rsa.key"
 CA_SAVE=$CA
 CA=$TMP/certs/rsa.pem
 check "RSA certificate: TLS 1.2 with ECDHE-RSA and AES-GCM" \
@@ -144,8 +147,8 @@ check "RSA certificate: RSA key exchange is refused (AEAD and CBC)" \
 check "RSA certificate: ECDHE with CBC is refused" \
 	refused "handshake failure" -tls1_2 -cipher "ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES128-SHA"
 CA=$CA_SAVE
-check "ctl swap tls back to the ECDSA certificate" ctl swap tls tls.openssl \
-	cert="$CA" key="$TMP/certs/server.key" >/dev/null
+check "ctl swap tls back to the ECDSA certificate" swap tls tls.openssl \
+	cert="$CA" key="$TMP/certs/server.key"
 
 # ---- certificate rotation under load ----------------------------------------------------
 old=$(python3 "$TLSPY" fingerprint "$SPORT" "$CA")
@@ -170,7 +173,7 @@ CURL=$!
 swaps=0
 for i in 1 2 3 4 5; do # new, server, ..., new
 	c=$([ $((i % 2)) = 1 ] && echo new || echo server)
-	ctl swap tls tls.openssl cert="$TMP/certs/$c.pem" key="$TMP/certs/$c.key" >/dev/null &&
+	swap tls tls.openssl cert="$TMP/certs/$c.pem" key="$TMP/certs/$c.key" &&
 		swaps=$((swaps + 1))
 	sleep 0.3
 done
@@ -202,6 +205,21 @@ check "new connections get the certificate swapped in last" \
 	"$(openssl x509 -in "$TMP/certs/new.pem" -outform DER | sha256sum | cut -d' ' -f1)"
 n=$(ctl graph | grep -c '^tls tls.openssl ')
 check "ctl graph shows one tls device" test "$n" = 1
+
+# ---- the HTTPS server itself swapped, and held at its connection limit ------------------
+# (http.server hands its TLS listener over, retargeted; at max_connections it
+# holds the listener, and clients wait in the backlog instead of being refused)
+check "ctl swap https http.server max_connections=2: applied" \
+	swap https http.server port="$SPORT" max_connections=2
+held=()
+for _ in 1 2 3 4 5 6; do
+	curl -s -m 60 --cacert "$TMP/certs/both.pem" -o /dev/null -w '%{http_code}\n' "$(SURL /big.bin)" \
+		>>"$TMP/held.codes" &
+	held+=($!)
+done
+wait "${held[@]}"
+check "six downloads at once through a server that holds at two: all 200" \
+	test "$(grep -c '^200$' "$TMP/held.codes")" = 6
 
 # ---- a bad certificate: the swap is refused, the old one serves on -----------------------
 out=$(ctl swap tls tls.openssl cert="$TMP/certs/new.pem" key="$TMP/certs/server.key" 2>&1); rc=$?
