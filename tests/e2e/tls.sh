@@ -58,8 +58,12 @@ if ! start_server configs/website-tls.cfg; then
 	exit 1
 fi
 SPORT=$(sed -n 's|.*https: listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$TMP/server.err" | head -1)
-[ -n "$SPORT" ] && ok "the website starts on HTTPS (port $SPORT) and HTTP (port $PORT)" ||
-	{ not_ok "the HTTPS port is logged" "$(cat "$TMP/server.err")"; finish; exit 1; }
+if [ -z "$SPORT" ]; then
+	not_ok "the HTTPS port is logged" "$(cat "$TMP/server.err")"
+	finish
+	exit 1
+fi
+ok "the website starts on HTTPS (port $SPORT) and HTTP (port $PORT)"
 SURL() { echo "https://127.0.0.1:$SPORT$1"; }
 
 # ---- HTTPS and HTTP, side by side --------------------------------------------------
@@ -85,8 +89,9 @@ negotiated() {
 	local v=$1 c=$2 out
 	shift 2
 	out=$(sclient "$@")
-	grep -Eq "^New, $v, Cipher is $c\$" <<<"$out" && grep -q "Verify return code: 0 (ok)" <<<"$out" ||
-		{ grep -E "^New|alert|Verify" <<<"$out" | head -3; false; }
+	grep -Eq "^New, $v, Cipher is $c\$" <<<"$out" && grep -q "Verify return code: 0 (ok)" <<<"$out" && return
+	grep -E "^New|alert|Verify" <<<"$out" | head -3
+	return 1
 }
 # resumes VERSION: a session of that version resumes with its ticket
 resumes() {
@@ -101,8 +106,9 @@ refused() {
 	local alert=$1 out
 	shift
 	out=$(sclient "$@")
-	grep -q "^New, (NONE), Cipher is (NONE)" <<<"$out" && grep -q "alert $alert" <<<"$out" ||
-		{ grep -E "^New|alert" <<<"$out" | head -3; false; }
+	grep -q "^New, (NONE), Cipher is (NONE)" <<<"$out" && grep -q "alert $alert" <<<"$out" && return
+	grep -E "^New|alert" <<<"$out" | head -3
+	return 1
 }
 check "TLS 1.3 is negotiated by default, with an AEAD suite" \
 	negotiated TLSv1.3 "TLS_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305_SHA256)"
