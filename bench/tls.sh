@@ -8,13 +8,16 @@
 #                resumed from a ticket as wrk does (TLS 1.3 resumption still
 #                does an ECDHE exchange)
 #   full         openssl s_time -new: full handshakes, one client at a time
-# Prints req/s (or handshakes/s), p99 latency and the ratio ours/nginx.
+# Each figure is the median of ROUNDS runs, ours and nginx taking turns (a
+# shared machine's load then weighs on both alike).  Prints req/s (or
+# handshakes/s), p99 latency and the ratio ours/nginx.
 #   bash bench/tls.sh            (make bench; deps: bash scripts/deps.sh bench)
-#   DURATION=5s CONNS=64 THREADS=2 bash bench/tls.sh
+#   DURATION=5s ROUNDS=3 CONNS=64 THREADS=2 bash bench/tls.sh
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 ROOT=$PWD/apps/website/htdocs
@@ -133,17 +136,31 @@ row() { # row NAME OURS NGINX OURS-P99 NGINX-P99
 		else printf "%-22s %12.0f %12.0f %9.2fx %8.2fms %8.2fms\n", f, or, nr, (nr > 0 ? or / nr : 0), op, np }'
 }
 
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# measure NAME CMD...: CMD PORT prints "VALUE [P99MS]"; ROUNDS turns each,
+# then a row of the medians
+measure() {
+	local name=$1 o_v="" n_v="" o_p="" n_p="" v p
+	shift
+	for _ in $(seq "$ROUNDS"); do
+		read -r v p <<<"$("$@" "$OURS")"
+		o_v="$o_v $v" o_p="$o_p ${p:-}"
+		read -r v p <<<"$("$@" "$NGINX")"
+		n_v="$n_v $v" n_p="$n_p ${p:-}"
+	done
+	row "$name" "$(median <<<"$o_v")" "$(median <<<"$n_v")" "$(median <<<"$o_p")" "$(median <<<"$n_p")"
+}
+keepalive_1k() { wrk_run "$1" /files/1k.txt; }
+keepalive_1m() { wrk_run "$1" /files/1m.txt; }
+handshakes() { wrk_run "$1" /files/1k.txt -H "Connection: close"; }
+
 start_ours
 start_nginx
-echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency; $(nproc) cores; $(date -u +%Y-%m-%d); OpenSSL $(openssl version | awk '{print $2}')"
+echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, medians of $ROUNDS turns; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg); $(date -u +%Y-%m-%d); OpenSSL $(openssl version | awk '{print $2}')"
 echo "negotiated: ours $(negotiated "$OURS"), nginx $(negotiated "$NGINX"); certificate ECDSA P-256"
 printf '%-22s %12s %12s %10s %10s %10s\n' "" "ours" "nginx" ratio "ours p99" "nginx p99"
-for f in files/1k.txt files/1m.txt; do
-	read -r oreq op99 <<<"$(wrk_run "$OURS" "/$f")"
-	read -r nreq np99 <<<"$(wrk_run "$NGINX" "/$f")"
-	row "keep-alive $(basename "$f") req/s" "$oreq" "$nreq" "$op99" "$np99"
-done
-read -r oreq op99 <<<"$(wrk_run "$OURS" /files/1k.txt -H "Connection: close")"
-read -r nreq np99 <<<"$(wrk_run "$NGINX" /files/1k.txt -H "Connection: close")"
-row "handshakes/s (resumed)" "$oreq" "$nreq" "$op99" "$np99"
-row "full handshakes/s" "$(full "$OURS")" "$(full "$NGINX")"
+measure "keep-alive 1k req/s" keepalive_1k
+measure "keep-alive 1m req/s" keepalive_1m
+measure "handshakes/s (resumed)" handshakes
+measure "full handshakes/s" full
