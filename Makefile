@@ -1,6 +1,7 @@
 # mirage: module types as C headers, implementations as plugins.
 #   make            everything into $(BUILD)/
 #   make run        build and run the main example
+#   make run-tls    the same on HTTPS and HTTP (a self-signed certificate)
 #   make test       build and run every test
 #   make test-asan  every test under AddressSanitizer and UBSan
 #   make test-xen   boot the Xen guest images on Xen 4.17 in QEMU (TCG)
@@ -57,15 +58,24 @@ plugins: $(PLUGIN_OUTPUTS)
 run: all
 	$(BUILD)/bin/mirage-host configs/website.cfg -v
 
+# the website on https://127.0.0.1:8443/ and http://127.0.0.1:8080/, with a
+# self-signed certificate made once into $(BUILD)/tls/ (curl --cacert it)
+.PHONY: run-tls
+run-tls: all
+	[ -e $(BUILD)/tls/server.pem ] || bash scripts/tls-cert.sh $(BUILD)/tls
+	TLS_CERT=$(abspath $(BUILD))/tls/server.pem TLS_KEY=$(abspath $(BUILD))/tls/server.key \
+		$(BUILD)/bin/mirage-host configs/website-tls.cfg -v
+
 .PHONY: run-hello
 run-hello: all
 	$(BUILD)/bin/mirage-host configs/hello.cfg
 
-# wrk against the website and nginx; swaps under wrk load (bash scripts/deps.sh bench)
+# wrk against the website and nginx (HTTP and HTTPS); swaps under wrk load (bash scripts/deps.sh bench)
 .PHONY: bench
 bench: all
 	bash scripts/deps.sh bench
 	BUILD=$(BUILD) bash bench/http.sh
+	BUILD=$(BUILD) bash bench/tls.sh
 	BUILD=$(BUILD) bash bench/swap.sh
 	BUILD=$(BUILD) bash bench/freeze.sh
 
