@@ -3,12 +3,11 @@
  * shows them all. */
 #include <errno.h>
 #include <libconfig.h>
+#include <mirage/plugin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "mirage/plugin.h"
 
 #include "config.h"
 
