@@ -16,6 +16,8 @@ $(LWIP_SRCS): | $(LWIP_STAMP) ;
 
 $(call mg_plugin,net.direct,unix xen,$(DIRECT_SRCS) $(LWIP_SRCS),,\
 	-Iplugins/net/direct -isystem $(LWIP_DIR)/src/include)
-# Every object includes lwIP's headers: they must be unpacked first.
+# Every object includes lwIP's headers: they must be unpacked first.  And
+# lwIP's options: -MMD leaves them out, as included by -isystem headers.
 $(call mg_objs,net.direct,pic,$(DIRECT_SRCS) $(LWIP_SRCS)) \
-	$(call mg_objs,net.direct,xen,$(DIRECT_SRCS) $(LWIP_SRCS)): | $(LWIP_STAMP)
+	$(call mg_objs,net.direct,xen,$(DIRECT_SRCS) $(LWIP_SRCS)): \
+	plugins/net/direct/lwipopts.h plugins/net/direct/arch/cc.h | $(LWIP_STAMP)
