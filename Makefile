@@ -70,11 +70,12 @@ run-tls: all
 run-hello: all
 	$(BUILD)/bin/mirage-host configs/hello.cfg
 
-# wrk against the website and nginx (HTTP and HTTPS); swaps under wrk load (bash scripts/deps.sh bench)
+# wrk against the website and nginx (HTTP and HTTPS), net.direct against net.socket; swaps under wrk load (bash scripts/deps.sh bench)
 .PHONY: bench
 bench: all
 	bash scripts/deps.sh bench
 	BUILD=$(BUILD) bash bench/http.sh
+	BUILD=$(BUILD) bash bench/direct.sh
 	BUILD=$(BUILD) bash bench/tls.sh
 	BUILD=$(BUILD) bash bench/swap.sh
 	BUILD=$(BUILD) bash bench/freeze.sh
