@@ -103,4 +103,10 @@ else
 	not_ok "undefined symbols of plugin objects" "$out"
 fi
 
+if out=$(make -s xen-test-libc 2>&1); then
+	ok "the image's vsnprintf matches glibc's; its heap (page-aligned blocks too) survives a random mix"
+else
+	not_ok "the image's libc (make xen-test-libc)" "$(tail -5 <<<"$out")"
+fi
+
 finish
