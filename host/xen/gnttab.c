@@ -21,6 +21,16 @@ static unsigned nframes, max_frames; /* mapped; Xen's limit (0: not asked yet) *
 static uint32_t *next, free_head;
 static unsigned granted;
 
+/* Grants a backend still mapped when their driver let go, and the pages
+ * they share: retried at every round of the loop (mgx_gnt_retry). */
+struct linger {
+	struct linger *next;
+	void *pages;
+	unsigned n;
+	uint32_t refs[];
+};
+static struct linger *lingering;
+
 static grant_entry_v1_t *entry(uint32_t ref)
 {
 	return &frames[ref / PER_FRAME][ref % PER_FRAME];
@@ -118,6 +128,60 @@ int mgx_gnt_end(uint32_t ref)
 	free_head = ref;
 	granted--;
 	return 0;
+}
+
+/* Ends what it can of refs[0..n), keeping the others (0: ended); returns
+ * how many stay. */
+static unsigned end_some(uint32_t *refs, unsigned n)
+{
+	unsigned left = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (refs[i] && mgx_gnt_end(refs[i]) == -EBUSY)
+			left++;
+		else
+			refs[i] = 0;
+	return left;
+}
+
+unsigned mgx_gnt_release(const uint32_t *refs, unsigned n, void *pages)
+{
+	struct linger *l = malloc(sizeof *l + n * sizeof *refs);
+	unsigned left;
+
+	if (!l) {
+		/* cannot keep track: end what can be ended, leak the pages */
+		for (unsigned i = 0; i < n; i++)
+			if (refs[i])
+				mgx_gnt_end(refs[i]);
+		return n;
+	}
+	for (unsigned i = 0; i < n; i++)
+		l->refs[i] = refs[i];
+	left = end_some(l->refs, n);
+	if (!left) {
+		mgx_page_free(pages);
+		free(l);
+		return 0;
+	}
+	l->pages = pages;
+	l->n = n;
+	l->next = lingering;
+	lingering = l;
+	return left;
+}
+
+void mgx_gnt_retry(void)
+{
+	for (struct linger **p = &lingering, *l; (l = *p);) {
+		if (end_some(l->refs, l->n)) {
+			p = &l->next;
+			continue;
+		}
+		*p = l->next;
+		mgx_page_free(l->pages);
+		free(l);
+	}
 }
 
 unsigned mgx_gnt_granted(void)

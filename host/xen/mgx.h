@@ -64,6 +64,12 @@ int mgx_gnt_grant(uint16_t domid, uint64_t frame, int readonly, uint32_t *ref);
  * reused, try again after the backend closed), -EINVAL for a ref that is
  * not granted. */
 int mgx_gnt_end(uint32_t ref);
+/* A driver letting go: ends the n grants of refs (0s are skipped), then
+ * frees pages (mgx_page_alloc's; NULL: none).  What the backend still maps
+ * (it unmaps a ring only after it saw the frontend close) is ended, and the
+ * pages freed, later: the platform retries at every round of its loop.
+ * Returns how many grants are left for later. */
+unsigned mgx_gnt_release(const uint32_t *refs, unsigned n, void *pages);
 /* Grants made and not ended (a driver's disconnect brings it back). */
 unsigned mgx_gnt_granted(void);
 
