@@ -3,6 +3,7 @@
  * shows them all. */
 #include <errno.h>
 #include <libconfig.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,7 +16,7 @@ struct loader {
 	mgr_getenv_fn getenv_fn;
 };
 
-static const char *const top_keys[] = { "name", "plugin_path", "devices" };
+static const char *const top_keys[] = { "name", "plugin_path", "devices", "when" };
 
 static int is_var_char(char c, int first)
 {
@@ -217,13 +218,40 @@ static void read_deps(struct loader *ld, struct mgr_devcfg *d, const config_sett
 
 		free(what);
 		if (target) {
-			struct mgr_dep *dep = add_dep(d);
+			struct mgr_dep *dep = NULL;
 
-			dep->slot = mgr_strdup(config_setting_name(e));
+			for (size_t k = 0; k < d->ndeps && !dep; k++)
+				if (!strcmp(d->deps[k].slot, config_setting_name(e)))
+					dep = &d->deps[k];
+			if (dep) {
+				free(dep->device);
+			} else {
+				dep = add_dep(d);
+				dep->slot = mgr_strdup(config_setting_name(e));
+			}
 			dep->device = target;
 			dep->line = config_setting_source_line(e);
 		}
 	}
+}
+
+/* A value for d, replacing one of the same key (a `when` group's). */
+static void read_param(struct loader *ld, struct mgr_devcfg *d, const config_setting_t *e)
+{
+	struct mgr_value v;
+
+	if (read_value(ld, e, &v) < 0) {
+		free(v.key);
+		return;
+	}
+	for (size_t j = 0; j < d->nparams; j++)
+		if (!strcmp(d->params[j].key, v.key)) {
+			free(d->params[j].key);
+			free(d->params[j].text);
+			d->params[j] = v;
+			return;
+		}
+	*add_param(d) = v;
 }
 
 static void read_device(struct loader *ld, const config_setting_t *s)
@@ -237,7 +265,9 @@ static void read_device(struct loader *ld, const config_setting_t *s)
 			     name, type_name(config_setting_type(s)));
 		return;
 	}
-	d = add_device(ld->cfg, name, config_setting_source_line(s));
+	d = (struct mgr_devcfg *)mgr_config_device(ld->cfg, name);
+	if (!d)
+		d = add_device(ld->cfg, name, config_setting_source_line(s));
 	for (int i = 0; i < config_setting_length(s); i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		const char *key = config_setting_name(e);
@@ -245,20 +275,74 @@ static void read_device(struct loader *ld, const config_setting_t *s)
 		if (!strcmp(key, "impl")) {
 			char *what = mgr_strf("device '%s': impl", name);
 
+			free(d->impl);
 			d->impl = read_string(ld, e, what);
 			d->impl_line = config_setting_source_line(e);
 			free(what);
 		} else if (!strcmp(key, "deps")) {
 			read_deps(ld, d, e);
-		} else if (read_value(ld, e, add_param(d)) < 0) {
-			d->nparams--;
-			free(d->params[d->nparams].key);
+		} else {
+			read_param(ld, d, e);
+		}
+	}
+}
+
+/* when = { VAR = { VALUE = { DEVICE = { ... }; }; }; }: while environment
+ * variable VAR is VALUE, each DEVICE group is laid over `devices` (its
+ * settings replace those of the same key; a new device is added).  VAR
+ * unset or empty: nothing.  Any other value is an error naming the
+ * choices. */
+static void read_when(struct loader *ld, const config_setting_t *w)
+{
+	if (!config_setting_is_group(w)) {
+		mgr_diag_add(ld->diag, ld->cfg->file, config_setting_source_line(w),
+			     "when: expected a group { VAR = { VALUE = { DEVICE = { ... }; }; }; }, found %s",
+			     type_name(config_setting_type(w)));
+		return;
+	}
+	for (int i = 0; i < config_setting_length(w); i++) {
+		const config_setting_t *var = config_setting_get_elem(w, (unsigned)i);
+		const char *name = config_setting_name(var);
+		const char *val = ld->getenv_fn(name);
+		const config_setting_t *pick = NULL;
+		char choices[256] = "";
+
+		if (!config_setting_is_group(var)) {
+			mgr_diag_add(ld->diag, ld->cfg->file, config_setting_source_line(var),
+				     "when.%s: expected a group { VALUE = { DEVICE = { ... }; }; }, found %s",
+				     name, type_name(config_setting_type(var)));
+			continue;
+		}
+		if (!val || !*val)
+			continue;
+		for (int j = 0; j < config_setting_length(var); j++) {
+			const config_setting_t *c = config_setting_get_elem(var, (unsigned)j);
+			size_t n = strlen(choices);
+
+			if (!strcmp(config_setting_name(c), val))
+				pick = c;
+			snprintf(choices + n, sizeof choices - n, "%s%s", n ? ", " : "",
+				 config_setting_name(c));
+		}
+		if (!pick) {
+			mgr_diag_add(ld->diag, ld->cfg->file, config_setting_source_line(var),
+				     "environment variable %s is \"%s\": expected one of %s, or unset",
+				     name, val, choices);
+		} else if (!config_setting_is_group(pick)) {
+			mgr_diag_add(ld->diag, ld->cfg->file, config_setting_source_line(pick),
+				     "when.%s.%s: expected a group { DEVICE = { ... }; }, found %s",
+				     name, val, type_name(config_setting_type(pick)));
+		} else {
+			for (int j = 0; j < config_setting_length(pick); j++)
+				read_device(ld, config_setting_get_elem(pick, (unsigned)j));
 		}
 	}
 }
 
 static void read_root(struct loader *ld, const config_setting_t *root)
 {
+	const config_setting_t *when = NULL;
+
 	for (int i = 0; i < config_setting_length(root); i++) {
 		const config_setting_t *e = config_setting_get_elem(root, (unsigned)i);
 		const char *key = config_setting_name(e);
@@ -271,6 +355,8 @@ static void read_root(struct loader *ld, const config_setting_t *root)
 		} else if (!strcmp(key, "devices") && config_setting_type(e) == CONFIG_TYPE_GROUP) {
 			for (int j = 0; j < config_setting_length(e); j++)
 				read_device(ld, config_setting_get_elem(e, (unsigned)j));
+		} else if (!strcmp(key, "when")) {
+			when = e;
 		} else if (!strcmp(key, "devices")) {
 			mgr_diag_add(ld->diag, ld->cfg->file, config_setting_source_line(e),
 				     "devices: expected a group { name = { impl = \"...\"; }; }, found %s",
@@ -283,10 +369,12 @@ static void read_root(struct loader *ld, const config_setting_t *root)
 			for (size_t k = 0; k < sizeof top_keys / sizeof top_keys[0]; k++)
 				mgr_suggest_add(&sg, top_keys[k]);
 			mgr_diag_add(ld->diag, ld->cfg->file, config_setting_source_line(e),
-				     "unknown setting '%s': expected name, plugin_path or devices%s",
+				     "unknown setting '%s': expected name, plugin_path, devices or when%s",
 				     key, mgr_suggest_text(&sg, hint, sizeof hint));
 		}
 	}
+	if (when) /* after devices, wherever the file has it */
+		read_when(ld, when);
 }
 
 const struct mgr_devcfg *mgr_config_device(const struct mgr_config *cfg, const char *name)

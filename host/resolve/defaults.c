@@ -18,6 +18,8 @@ static const struct {
 	{ "time", MG_TARGET_ANY, "time.loop" },
 	{ "random", MG_TARGET_UNIX, "random.openssl" },
 	{ "stackv4", MG_TARGET_UNIX, "net.socket" },
+	{ "network", MG_TARGET_UNIX, "netif.tap" },
+	{ "network", MG_TARGET_XEN, "netif.xen" },
 	{ "http", MG_TARGET_ANY, "http.server" },
 	{ "evtchn", MG_TARGET_UNIX, "evtchn.unix" },
 	{ "evtchn", MG_TARGET_XEN, "xen.evtchn" },
