@@ -38,6 +38,8 @@ void mgx_console_write(const char *buf, size_t len);
  * epoch (Xen's wall clock, else the CMOS clock read at boot). */
 uint64_t mgx_monotonic_ns(void);
 int64_t mgx_wall_ns(void);
+/* ns since the image's first instruction (the TSC then), for boot times. */
+uint64_t mgx_uptime_ns(void);
 
 /* Routes the events of a bound port to cb on the event loop; the port is
  * masked before cb runs (EVTCHNOP_unmask reopens it).  cb NULL: events are

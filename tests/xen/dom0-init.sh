@@ -128,6 +128,11 @@ for cfg in /guests/*.xl; do
 	[ -z "$first" ] && [ -s "$log" ] && first="after-end"
 	echo "=== xl $name ==="
 	awk '{ print }' "/tmp/xl-$name.out"
+	# what the hotplug scripts did for this guest
+	if [ -s /var/log/xen/vif-route.log ]; then
+		sed 's/^/hotplug: /' /var/log/xen/vif-route.log
+		: >/var/log/xen/vif-route.log
+	fi
 	echo "=== end xl $name ==="
 	echo "=== guest $name console ==="
 	[ -e "$log" ] && awk '{ print }' "$log"

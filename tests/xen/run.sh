@@ -12,7 +12,7 @@
 # and what its client printed (an .xl line "# testbed: client FILE", FILE from
 # the .xl's folder: dom0-init.sh) between === client NAME === and === end client NAME ===.
 # The whole serial log (Xen, dom0, markers) goes to $XEN_LOG.
-# Env: BUILD (build), XEN_TIMEOUT (QEMU limit, s; 180), XEN_GUEST_TIMEOUT (per
+# Env: BUILD (build), XEN_TIMEOUT (QEMU limit, s; 360), XEN_GUEST_TIMEOUT (per
 # guest inside dom0, s; 60), XEN_POLL_US (how often dom0 looks at the console
 # log, us; 10000), XEN_LOG ($BUILD/xen-testbed/logs/run-DATE-PID.log).
 # Exit: 0 when QEMU exited by itself after dom0 printed "testbed done",
@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 OUT=$BUILD/xen-testbed
-XEN_TIMEOUT=${XEN_TIMEOUT:-180}
+XEN_TIMEOUT=${XEN_TIMEOUT:-360}
 XEN_GUEST_TIMEOUT=${XEN_GUEST_TIMEOUT:-60}
 # one log per run (runs may overlap); $OUT/logs keeps the newest 20
 mkdir -p "$OUT/logs"

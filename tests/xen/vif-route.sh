@@ -14,7 +14,7 @@
 exec >>/var/log/xen/vif-route.log 2>&1
 dev=${vif:?vif is not set}
 run=/run/vif-route-$dev
-echo "$(date +%T) $1 $dev ${XENBUS_PATH:-}"
+echo "$(cut -d' ' -f1 /proc/uptime) s: $1 $dev ${XENBUS_PATH:-}"
 case $1 in
 online)
 	ip link set "$dev" up
@@ -36,6 +36,7 @@ CONF
 		udhcpd "$run/udhcpd.conf"
 	fi
 	xenstore-write "$XENBUS_PATH/hotplug-status" connected
+	echo "$(cut -d' ' -f1 /proc/uptime) s: $dev connected"
 	;;
 offline)
 	[ -s "$run/udhcpd.pid" ] && kill "$(cat "$run/udhcpd.pid")"
