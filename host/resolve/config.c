@@ -254,24 +254,6 @@ static void read_param(struct loader *ld, struct mgr_devcfg *d, const config_set
 	*add_param(d) = v;
 }
 
-/* Drops d's parameters and dependencies. */
-static void clear_settings(struct mgr_devcfg *d)
-{
-	for (size_t j = 0; j < d->nparams; j++) {
-		free(d->params[j].key);
-		free(d->params[j].text);
-	}
-	for (size_t j = 0; j < d->ndeps; j++) {
-		free(d->deps[j].slot);
-		free(d->deps[j].device);
-	}
-	free(d->params);
-	free(d->deps);
-	d->params = NULL;
-	d->deps = NULL;
-	d->nparams = d->ndeps = 0;
-}
-
 static void read_device(struct loader *ld, const config_setting_t *s)
 {
 	const char *name = config_setting_name(s);
@@ -284,17 +266,8 @@ static void read_device(struct loader *ld, const config_setting_t *s)
 		return;
 	}
 	d = (struct mgr_devcfg *)mgr_config_device(ld->cfg, name);
-	if (!d) {
+	if (!d)
 		d = add_device(ld->cfg, name, config_setting_source_line(s));
-	} else {
-		/* A `when` group naming another implementation starts the
-		 * device afresh: the settings it had were the old one's. */
-		const config_setting_t *impl = config_setting_get_member(s, "impl");
-		const char *now = impl ? config_setting_get_string(impl) : NULL;
-
-		if (now && (!d->impl || strcmp(now, d->impl)))
-			clear_settings(d);
-	}
 	for (int i = 0; i < config_setting_length(s); i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		const char *key = config_setting_name(e);
@@ -316,9 +289,7 @@ static void read_device(struct loader *ld, const config_setting_t *s)
 
 /* when = { VAR = { VALUE = { DEVICE = { ... }; }; }; }: while environment
  * variable VAR is VALUE, each DEVICE group is laid over `devices` (its
- * settings replace those of the same key; another impl replaces the whole
- * device; a new device is added).  The tools set MIRAGE_TARGET to the
- * target they resolve for (unix, xen).  VAR
+ * settings replace those of the same key; a new device is added).  VAR
  * unset or empty: nothing.  Any other value is an error naming the
  * choices. */
 static void read_when(struct loader *ld, const config_setting_t *w)
@@ -561,7 +532,16 @@ void mgr_config_free(struct mgr_config *cfg)
 	for (size_t i = 0; i < cfg->ndevs; i++) {
 		struct mgr_devcfg *d = &cfg->devs[i];
 
-		clear_settings(d);
+		for (size_t j = 0; j < d->nparams; j++) {
+			free(d->params[j].key);
+			free(d->params[j].text);
+		}
+		for (size_t j = 0; j < d->ndeps; j++) {
+			free(d->deps[j].slot);
+			free(d->deps[j].device);
+		}
+		free(d->params);
+		free(d->deps);
 		free(d->name);
 		free(d->impl);
 	}

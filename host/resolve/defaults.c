@@ -17,7 +17,6 @@ static const struct {
 	{ "clock", MG_TARGET_XEN, "clock.xen" },
 	{ "time", MG_TARGET_ANY, "time.loop" },
 	{ "random", MG_TARGET_UNIX, "random.openssl" },
-	{ "random", MG_TARGET_XEN, "random.rdrand" },
 	{ "stackv4", MG_TARGET_UNIX, "net.socket" },
 	{ "network", MG_TARGET_UNIX, "netif.tap" },
 	{ "network", MG_TARGET_XEN, "netif.xen" },

@@ -3,7 +3,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "resolve/types.h"
 #include "setup.h"
 
 static void push(char ***v, size_t *n, const char *s)
@@ -123,8 +122,6 @@ int mgt_setup_load(struct mgt_setup *s, const struct mgt_args *a)
 	memset(s, 0, sizeof *s);
 	mgl_catalog_init(&s->cat);
 	s->cat.target = a->target ? a->target : MG_TARGET_UNIX;
-	/* a config's `when.MIRAGE_TARGET` picks devices per target */
-	setenv("MIRAGE_TARGET", mgr_target_name(s->cat.target), 1);
 	if (mgr_config_load(&s->cfg, a->config, a->sets, a->nsets, env_lookup, &s->diag) < 0)
 		return -EINVAL;
 	mgt_catalog_dirs(&s->cat, a, s->cfg.plugin_path, s->cfg.npath);
