@@ -58,6 +58,7 @@ test-run: test-build
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostrel.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostile.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/attack.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/direct.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/xen/qemu.sh
 	$(if $(SAN),@echo "skip - fuzzers: make test runs them (always built with the sanitizers)",$(MAKE) fuzz-check)
 

@@ -3,6 +3,7 @@
  * shows them all. */
 #include <errno.h>
 #include <libconfig.h>
+#include <mirage/plugin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@ struct loader {
 	struct mgr_config *cfg;
 	struct mgr_lines *diag;
 	mgr_getenv_fn getenv_fn;
+	const char *target; /* "unix" or "xen": what when.target matches */
 };
 
 static const char *const top_keys[] = { "name", "plugin_path", "devices", "when" };
@@ -235,6 +237,15 @@ static void read_deps(struct loader *ld, struct mgr_devcfg *d, const config_sett
 	}
 }
 
+static void drop_params(struct mgr_devcfg *d)
+{
+	for (size_t j = 0; j < d->nparams; j++) {
+		free(d->params[j].key);
+		free(d->params[j].text);
+	}
+	d->nparams = 0;
+}
+
 /* A value for d, replacing one of the same key (a `when` group's). */
 static void read_param(struct loader *ld, struct mgr_devcfg *d, const config_setting_t *e)
 {
@@ -274,9 +285,12 @@ static void read_device(struct loader *ld, const config_setting_t *s)
 
 		if (!strcmp(key, "impl")) {
 			char *what = mgr_strf("device '%s': impl", name);
+			char *impl = read_string(ld, e, what);
 
+			if (d->impl && impl && strcmp(d->impl, impl)) /* another plugin's */
+				drop_params(d);
 			free(d->impl);
-			d->impl = read_string(ld, e, what);
+			d->impl = impl;
 			d->impl_line = config_setting_source_line(e);
 			free(what);
 		} else if (!strcmp(key, "deps")) {
@@ -289,9 +303,11 @@ static void read_device(struct loader *ld, const config_setting_t *s)
 
 /* when = { VAR = { VALUE = { DEVICE = { ... }; }; }; }: while environment
  * variable VAR is VALUE, each DEVICE group is laid over `devices` (its
- * settings replace those of the same key; a new device is added).  VAR
- * unset or empty: nothing.  Any other value is an error naming the
- * choices. */
+ * settings replace those of the same key; a new device is added; another
+ * impl drops the parameters of the one it replaces).  VAR unset or empty:
+ * nothing.  Any other value is an error naming the choices.  `target` is
+ * no variable: it is the target the config is read for, unix or xen (one
+ * without a group gets nothing). */
 static void read_when(struct loader *ld, const config_setting_t *w)
 {
 	if (!config_setting_is_group(w)) {
@@ -303,7 +319,8 @@ static void read_when(struct loader *ld, const config_setting_t *w)
 	for (int i = 0; i < config_setting_length(w); i++) {
 		const config_setting_t *var = config_setting_get_elem(w, (unsigned)i);
 		const char *name = config_setting_name(var);
-		const char *val = ld->getenv_fn(name);
+		int is_target = !strcmp(name, "target");
+		const char *val = is_target ? ld->target : ld->getenv_fn(name);
 		const config_setting_t *pick = NULL;
 		char choices[256] = "";
 
@@ -324,7 +341,9 @@ static void read_when(struct loader *ld, const config_setting_t *w)
 			snprintf(choices + n, sizeof choices - n, "%s%s", n ? ", " : "",
 				 config_setting_name(c));
 		}
-		if (!pick) {
+		if (!pick && is_target) {
+			continue; /* nothing for this target */
+		} else if (!pick) {
 			mgr_diag_add(ld->diag, ld->cfg->file, config_setting_source_line(var),
 				     "environment variable %s is \"%s\": expected one of %s, or unset",
 				     name, val, choices);
@@ -405,11 +424,7 @@ static void replace_device(struct mgr_config *cfg, const char *name, const char 
 
 	if (!d)
 		d = add_device(cfg, name, 0);
-	for (size_t j = 0; j < d->nparams; j++) {
-		free(d->params[j].key);
-		free(d->params[j].text);
-	}
-	d->nparams = 0;
+	drop_params(d);
 	free(d->impl);
 	d->impl = mgr_strdup(impl);
 }
@@ -499,9 +514,9 @@ static char *dir_of(const char *file)
 }
 
 int mgr_config_load(struct mgr_config *cfg, const char *file, char *const *sets,
-		    size_t nsets, mgr_getenv_fn getenv_fn, struct mgr_lines *diag)
+		    size_t nsets, mgr_getenv_fn getenv_fn, uint32_t target, struct mgr_lines *diag)
 {
-	struct loader ld = { cfg, diag, getenv_fn };
+	struct loader ld = { cfg, diag, getenv_fn, target == MG_TARGET_XEN ? "xen" : "unix" };
 	size_t before = diag->n;
 	config_t lc;
 

@@ -52,12 +52,13 @@ struct mgr_config {
 /* Looks up an environment variable; getenv in the tools, a table in tests. */
 typedef const char *(*mgr_getenv_fn)(const char *name);
 
-/* Reads `file`, expands variables with getenv_fn and applies the --set
+/* Reads `file` for `target` (MG_TARGET_UNIX or _XEN: what when.target
+ * matches), expands variables with getenv_fn and applies the --set
  * overrides ("devices.fs.root=/srv").  Returns 0, or -EINVAL after adding
  * every problem to diag. */
 int mgr_config_load(struct mgr_config *cfg, const char *file,
 		    char *const *sets, size_t nsets, mgr_getenv_fn getenv_fn,
-		    struct mgr_lines *diag);
+		    uint32_t target, struct mgr_lines *diag);
 void mgr_config_free(struct mgr_config *cfg);
 
 const struct mgr_devcfg *mgr_config_device(const struct mgr_config *cfg,

@@ -40,7 +40,8 @@ static struct mgr_resolved *resolve(struct mgt_session *s, struct mgr_lines *msg
 	struct mgr_config cfg;
 	int rc;
 
-	rc = mgr_config_load(&cfg, s->args->config, s->sets.lines, s->sets.n, env_lookup, msgs);
+	rc = mgr_config_load(&cfg, s->args->config, s->sets.lines, s->sets.n, env_lookup,
+			     MG_TARGET_UNIX, msgs);
 	if (rc == 0) { /* the path as the config says it now */
 		mgl_catalog_clear_dirs(&s->cat);
 		mgt_catalog_dirs(&s->cat, s->args, cfg.plugin_path, cfg.npath);

@@ -122,7 +122,8 @@ int mgt_setup_load(struct mgt_setup *s, const struct mgt_args *a)
 	memset(s, 0, sizeof *s);
 	mgl_catalog_init(&s->cat);
 	s->cat.target = a->target ? a->target : MG_TARGET_UNIX;
-	if (mgr_config_load(&s->cfg, a->config, a->sets, a->nsets, env_lookup, &s->diag) < 0)
+	if (mgr_config_load(&s->cfg, a->config, a->sets, a->nsets, env_lookup,
+			    a->target ? a->target : MG_TARGET_UNIX, &s->diag) < 0)
 		return -EINVAL;
 	mgt_catalog_dirs(&s->cat, a, s->cfg.plugin_path, s->cfg.npath);
 	return mgr_resolve(&s->cfg, &s->cat.base, a->target ? a->target : MG_TARGET_UNIX, &s->res,

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(sink);
 	memset(&cfg, 0, sizeof cfg);
 	memset(&diag, 0, sizeof diag);
-	if (mgr_config_load(&cfg, memfile_put(data, size), NULL, 0, fake_env, &diag) == 0) {
+	if (mgr_config_load(&cfg, memfile_put(data, size), NULL, 0, fake_env, MG_TARGET_UNIX, &diag) == 0) {
 		resolve(&cfg, MG_TARGET_UNIX, &diag);
 		resolve(&cfg, MG_TARGET_XEN, &diag);
 	}

@@ -80,7 +80,7 @@ static struct arraycat catalog;
 
 static const char *fake_env(const char *name)
 {
-	return !strcmp(name, "ROOT") ? "/from/env" : NULL;
+	return !strcmp(name, "ROOT") ? "/from/env" : !strcmp(name, "MODE") ? "big" : NULL;
 }
 
 /* State of one case: a config file in a fresh folder, then its result. */
@@ -115,7 +115,7 @@ static int resolve_sets(const char *text, uint32_t target, char *const *sets, si
 	ck_assert_ptr_nonnull(f);
 	fputs(text, f);
 	fclose(f);
-	if (mgr_config_load(&cfg, file, sets, nsets, fake_env, &diag) < 0)
+	if (mgr_config_load(&cfg, file, sets, nsets, fake_env, target, &diag) < 0)
 		return -EINVAL;
 	return mgr_resolve(&cfg, &catalog.base, target, &res, &diag);
 }
@@ -443,6 +443,45 @@ START_TEST(environment_variables_expand)
 }
 END_TEST
 
+/* when.MODE.big while MODE=big; when.target.xen for a Xen read only. */
+#define WHEN                                                                  \
+	"devices = {\n  fs = { impl = \"kv.fake\"; root = \"www\"; depth = 2; };\n"      \
+	"  main = { impl = \"greet.app\"; };\n};\n"                              \
+	"when = {\n  MODE = { small = { }; big = { fs = { root = \"big\"; };\n"     \
+	"    g = { impl = \"greeter.fake\"; }; }; };\n"                          \
+	"  UNSET = { x = { fs = { root = \"never\"; }; }; };\n"                  \
+	"  target = { xen = { fs = { impl = \"kv.layered\"; deps = { other = \"k2\"; }; };\n" \
+	"    k2 = { impl = \"kv.fake\"; root = \"x\"; }; }; };\n};\n"
+
+START_TEST(when_lays_groups_over_devices)
+{
+	ck_assert_msg(resolve(WHEN) == 0, "%s", diag.n ? diag.lines[0] : "?");
+	ck_assert_str_eq(device("fs")->params[0].s, strcat(strcpy((char[128]){ 0 }, dir), "/big"));
+	ck_assert_int_eq(device("fs")->params[1].i, 2); /* kept: only root was laid over */
+	ck_assert_str_eq(device("g")->plugin->name, "greeter.fake"); /* a device added */
+	ck_assert_int_lt(mgr_plan_find(&res.plan, "k2"), 0); /* target unix: no xen group */
+}
+END_TEST
+
+START_TEST(when_target_and_another_impl)
+{
+	/* Another impl drops the parameters of the one it replaces. */
+	ck_assert_int_eq(resolve_sets(WHEN, MG_TARGET_XEN, NULL, 0), 0);
+	ck_assert_str_eq(device("fs")->plugin->name, "kv.layered");
+	ck_assert_str_eq(res.plan.devices[device("fs")->deps[0]].name, "k2");
+}
+END_TEST
+
+START_TEST(when_value_not_listed)
+{
+	ck_assert_int_eq(resolve("devices = {\n  main = { impl = \"greet.app\"; };\n};\n"
+				 "when = {\n  MODE = { small = { }; tiny = { }; };\n};\n"),
+			 -EINVAL);
+	expect_error(5, "environment variable MODE is \"big\": expected one of small, tiny, or unset",
+		     NULL);
+}
+END_TEST
+
 START_TEST(unset_variable_without_default)
 {
 	ck_assert_int_eq(resolve("devices = {\n  fs = { impl = \"kv.fake\";\n    root = \"${NOPE}\"; };\n};\n"),
@@ -486,6 +525,9 @@ static Suite *resolver_suite(void)
 	tcase_add_test(tc, set_replaces_an_implementation_and_its_params);
 	tcase_add_test(tc, environment_variables_expand);
 	tcase_add_test(tc, unset_variable_without_default);
+	tcase_add_test(tc, when_lays_groups_over_devices);
+	tcase_add_test(tc, when_target_and_another_impl);
+	tcase_add_test(tc, when_value_not_listed);
 	suite_add_tcase(s, tc);
 	return s;
 }

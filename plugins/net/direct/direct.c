@@ -198,8 +198,8 @@ static void drop_timeouts(void)
 
 static void teardown(struct direct *st)
 {
+	dnetif_stop(st); /* first: DHCP's udp pcb is one of those drop_pcbs would free */
 	drop_pcbs();
-	dnetif_stop(st);
 	drop_timeouts();
 	if (st->tick)
 		st->time->ops->cancel(st->time, st->tick);

@@ -186,7 +186,11 @@ static void writable(struct dflow *f)
 {
 	if (f->shut && !f->shut_sent && f->pcb && tcp_shutdown(f->pcb, 0, 1) == ERR_OK)
 		f->shut_sent = 1;
-	if (!f->want_writable || !f->pcb || !tcp_sndbuf(f->pcb) || f->closed)
+	/* Space is back once a good part of the buffer is (lwIP's low-water
+	 * marks): a writer woken for every acknowledged segment would queue
+	 * segment-sized writes, and send segment-sized packets. */
+	if (!f->want_writable || !f->pcb || f->closed || tcp_sndbuf(f->pcb) <= TCP_SNDLOWAT ||
+	    tcp_sndqueuelen(f->pcb) >= TCP_SNDQUEUELOWAT)
 		return;
 	f->want_writable = 0;
 	f->busy++;

@@ -57,16 +57,17 @@ void direct_mem_free(void *p);
 #define MEMP_NUM_UDP_PCB 16
 #define MEMP_NUM_TCP_SEG 1024
 
-/* TCP: a 1460-byte MSS on Ethernet; a window of 32 segments (scaled) and
- * a send buffer that keeps a 1 MiB response streaming between tcp_sent
+/* TCP: lwIP caps its MSS by the device's MTU: 1460 on Ethernet and
+ * netfront, up to 8960 on a jumbo-frame tap (MTU 9000).  A scaled window and
+ * a send buffer of 256 KiB keep a 1 MiB response streaming between tcp_sent
  * callbacks. */
-#define TCP_MSS 1460
+#define TCP_MSS 8960
 #define LWIP_WND_SCALE 1
-#define TCP_RCV_SCALE 2
-#define TCP_WND (64 * TCP_MSS)
-#define TCP_SND_BUF (64 * TCP_MSS)
-#define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
-#define TCP_SNDLOWAT (TCP_SND_BUF / 2)
+#define TCP_RCV_SCALE 3
+#define TCP_WND (256 * 1024)
+#define TCP_SND_BUF (256 * 1024)
+#define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / 1460)
+#define TCP_SNDLOWAT (16 * 1024)
 #define TCP_OVERSIZE TCP_MSS
 #define TCP_QUEUE_OOSEQ 1
 #define LWIP_TCP_SACK_OUT 0

@@ -2,7 +2,7 @@
 # lwIP comes from Debian's source package (scripts/deps.sh lwip), unpacked
 # into $(LWIP_DIR) once; its objects are linked into the plugin, so the
 # pre-linked NAME.*.o keeps them local behind the descriptor.
-LWIP_DIR := build/src/lwip
+LWIP_DIR := $(BUILD)/src/lwip
 LWIP_STAMP := $(LWIP_DIR)/src/include/lwip/init.h
 LWIP_SRCS := $(addprefix $(LWIP_DIR)/src/core/,init.c def.c inet_chksum.c ip.c mem.c \
 	memp.c netif.c pbuf.c stats.c sys.c tcp.c tcp_in.c tcp_out.c timeouts.c udp.c \
@@ -10,12 +10,14 @@ LWIP_SRCS := $(addprefix $(LWIP_DIR)/src/core/,init.c def.c inet_chksum.c ip.c m
 	$(LWIP_DIR)/src/netif/ethernet.c
 DIRECT_SRCS := direct.c dnetif.c dtcp.c dudp.c daddr.c
 
-$(LWIP_STAMP): scripts/deps.sh | $(DEPS_STAMP)
+$(LWIP_STAMP): | $(DEPS_STAMP)
 	LWIP_DIR=$(LWIP_DIR) bash scripts/deps.sh lwip
-$(LWIP_SRCS): $(LWIP_STAMP) ;
+$(LWIP_SRCS): | $(LWIP_STAMP) ;
 
 $(call mg_plugin,net.direct,unix xen,$(DIRECT_SRCS) $(LWIP_SRCS),,\
 	-Iplugins/net/direct -isystem $(LWIP_DIR)/src/include)
-# Every object includes lwIP's headers: they must be unpacked first.
+# Every object includes lwIP's headers: they must be unpacked first.  And
+# lwIP's options: -MMD leaves them out, as included by -isystem headers.
 $(call mg_objs,net.direct,pic,$(DIRECT_SRCS) $(LWIP_SRCS)) \
-	$(call mg_objs,net.direct,xen,$(DIRECT_SRCS) $(LWIP_SRCS)): | $(LWIP_STAMP)
+	$(call mg_objs,net.direct,xen,$(DIRECT_SRCS) $(LWIP_SRCS)): \
+	plugins/net/direct/lwipopts.h plugins/net/direct/arch/cc.h | $(LWIP_STAMP)

@@ -141,6 +141,9 @@ static unsigned dev_mtu(const char *dev)
 	return mtu;
 }
 
+/* What to do when the kernel says no for want of privilege. */
+#define NEED_ADMIN "creating a tap device needs CAP_NET_ADMIN; as root, make one this user may attach to: ip tuntap add dev %s mode tap user $USER"
+
 static int open_tap(const struct mg_env *env, const char *dev)
 {
 	struct ifreq ifr = { 0 };
@@ -154,8 +157,12 @@ static int open_tap(const struct mg_env *env, const char *dev)
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
-		mg_log(env, MG_LOG_ERROR, "cannot open /dev/net/tun: %s%s", strerror(err),
-		       err == ENOENT ? " (no tun/tap support: modprobe tun)" : "");
+		if (err == EACCES || err == EPERM)
+			mg_log(env, MG_LOG_ERROR, "cannot open /dev/net/tun: %s; " NEED_ADMIN,
+			       strerror(err), dev);
+		else
+			mg_log(env, MG_LOG_ERROR, "cannot open /dev/net/tun: %s%s", strerror(err),
+			       err == ENOENT ? " (no tun/tap support: modprobe tun)" : "");
 		return -err;
 	}
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
@@ -165,7 +172,7 @@ static int open_tap(const struct mg_env *env, const char *dev)
 		close(fd);
 		if (err == EPERM)
 			mg_log(env, MG_LOG_ERROR,
-			       "cannot attach to tap device %s: it does not exist or belongs to another user, and creating it needs CAP_NET_ADMIN; as root: ip tuntap add dev %s mode tap user $USER",
+			       "cannot attach to tap device %s: it does not exist or is another user's, and " NEED_ADMIN,
 			       dev, dev);
 		else
 			mg_log(env, MG_LOG_ERROR, "cannot attach to tap device %s: %s%s", dev,
