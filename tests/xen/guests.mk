@@ -24,7 +24,8 @@ XEN_GUEST_IMAGES += $(XEN_PONG)
 
 # website.xen: configs/website.cfg frozen for Xen with NET=direct (net.direct,
 # lwIP over netif.xen) at 10.0.0.2/24, its files crunched in (the config's
-# when.MIRAGE_TARGET.xen), console lines stamped with the guest's uptime;
+# when.target.xen), its console console.xen with lines stamped with the
+# guest's uptime;
 # website-dhcp.xen: the same without IPV4, so it asks dom0's udhcpd (the vif
 # line has no ip=: vif-route.sh starts one).  website-client.sh fetches from
 # dom0 and checks the files' sha256; freeze's size report goes to NAME.size.
@@ -33,7 +34,8 @@ HTDOCS := apps/website/htdocs
 $(XEN_WEBSITES): $(BUILD)/xen-testbed/website%.xen: configs/website.cfg tests/xen/website-client.sh all
 	@mkdir -p $(@D)
 	NET=direct $(if $*,,IPV4=10.0.0.2/24) $(BUILD)/bin/mirage-freeze -v configs/website.cfg \
-		--target xen --set devices.console.uptime=true -o $@ >$(@:.xen=.size)
+		--target xen --set devices.console.impl=console.xen \
+		--set devices.console.uptime=true -o $@ >$(@:.xen=.size)
 	{ echo "ADDR=$(if $*,10.0.0.50,10.0.0.2)"; \
 	  echo "SUM_INDEX=$$(sha256sum $(HTDOCS)/index.html | cut -d' ' -f1)"; \
 	  echo "SUM_1M=$$(sha256sum $(HTDOCS)/files/1m.txt | cut -d' ' -f1)"; \
