@@ -40,6 +40,8 @@ struct netfront {
 	unsigned reads;   /* keys read so far */
 	unsigned writes;  /* xenstore writes in flight */
 	int backend_up;   /* the backend said Connected */
+	int said_state;   /* we wrote our state: disconnect says Closed */
+	int ran;          /* frames flowed: disconnect logs the counts */
 	struct mgx_xs_watch *watch;
 
 	/* rings.c */

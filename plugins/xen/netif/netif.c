@@ -55,6 +55,7 @@ static void check_ready(struct netfront *nf)
 	if (nf->phase != P_CONNECTING || nf->writes || !nf->backend_up)
 		return;
 	nf->phase = P_RUNNING;
+	nf->ran = 1;
 	nf_rings_start(nf);
 	mg_log(nf->env, MG_LOG_INFO,
 	       "netfront vif %u connected: mac %02x:%02x:%02x:%02x:%02x:%02x, backend %s, %u rx and %u tx buffers",
@@ -163,6 +164,7 @@ static void start_handshake(struct netfront *nf)
 	nf->phase = P_INITWAIT;
 	snprintf(value, sizeof value, "%d", XenbusStateInitialising);
 	snprintf(state, sizeof state, "%s/state", nf->back);
+	nf->said_state = 1;
 	if ((rc = write_key(nf, "state", value, NULL)) < 0 ||
 	    (rc = mgx_xs_watch(nf->env, state, on_backend_watch, nf, &nf->watch)) < 0)
 		fail(nf, rc, "cannot ask xenstore about %s: %s", state);
@@ -309,7 +311,7 @@ static void nf_disconnect(struct mg_device *dev)
 	char value[4];
 
 	mgx_xs_drop(nf->env);
-	if (nf->phase >= P_INITWAIT) {
+	if (nf->said_state) {
 		/* the backend unmaps the rings when it sees us close; the
 		 * platform ends those grants once it has (mgx_gnt_release) */
 		snprintf(value, sizeof value, "%d", XenbusStateClosing);
@@ -318,7 +320,7 @@ static void nf_disconnect(struct mg_device *dev)
 		write_key(nf, "state", value, NULL);
 	}
 	nf_rings_free(nf);
-	if (nf->phase >= P_RUNNING)
+	if (nf->ran)
 		mg_log(nf->env, MG_LOG_INFO,
 		       "netfront vif %u closed: rx %llu frames (%llu bytes, %llu dropped), tx %llu frames (%llu bytes, %llu errors)",
 		       nf->index, (unsigned long long)nf->st.rx_frames,
