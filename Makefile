@@ -25,8 +25,8 @@ LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 PLUGIN_CFLAGS := $(CFLAGS_BASE) -fPIC -fvisibility=hidden
 # `=`: pkg-config is asked when a recipe runs, after deps.sh installed it.
-HOST_CFLAGS = $(CFLAGS_BASE) -Ihost $(shell pkg-config --cflags libconfig libffi 2>/dev/null)
-HOST_LIBS = $(shell pkg-config --libs libconfig libffi 2>/dev/null) -ldl
+HOST_CFLAGS = $(CFLAGS_BASE) -Ihost $(shell pkg-config --cflags libconfig libffi libcrypto 2>/dev/null)
+HOST_LIBS = $(shell pkg-config --libs libconfig libffi libcrypto 2>/dev/null) -ldl
 
 ABI_HEADERS := $(wildcard abi/mirage/*.h)
 DEPS_STAMP := $(BUILD)/.deps-build

@@ -6,7 +6,7 @@
 #   runtime/  portable: devices, plans applied    (compiled per platform)
 #   unix/     the Unix platform: epoll loop, signals, frozen main
 #   xen/      the Xen platform (xen.mk); libc/ the images' libc
-#   tools/    mirage-host, mirage-freeze
+#   tools/    mirage-host, mirage-freeze, mirage-sign
 HOST_OBJ = $(patsubst host/%.c,$(BUILD)/obj/host/%.o,$(1))
 $(BUILD)/obj/host/%.o: host/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -27,12 +27,17 @@ TOOLS_SHARED_OBJ := $(call HOST_OBJ,host/tools/setup.c)
 MIRAGE_HOST_OBJ := $(call HOST_OBJ,host/tools/mirage-host.c host/tools/session.c \
 	host/tools/control.c host/tools/watch.c host/tools/ffistart.c host/tools/fault.c)
 MIRAGE_FREEZE_OBJ := $(call HOST_OBJ,host/tools/mirage-freeze.c host/tools/wiring.c host/tools/xl.c)
+MIRAGE_SIGN_OBJ := $(call HOST_OBJ,host/tools/mirage-sign.c)
 
-host: $(BUILD)/bin/mirage-host $(BUILD)/bin/mirage-crunch $(BUILD)/pkgconfig/mirage-plugin.pc freeze
+host: $(BUILD)/bin/mirage-host $(BUILD)/bin/mirage-crunch $(BUILD)/pkgconfig/mirage-plugin.pc freeze \
+	$(BUILD)/bin/mirage-sign
 $(BUILD)/bin/mirage-host: $(MIRAGE_HOST_OBJ) $(TOOLS_SHARED_OBJ) $(UNIX_RT_OBJ) $(LOAD_LIB) $(RESOLVE_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(HOST_LIBS) $(LDFLAGS_SAN)
 $(BUILD)/bin/mirage-freeze: $(MIRAGE_FREEZE_OBJ) $(TOOLS_SHARED_OBJ) $(LOAD_LIB) $(RESOLVE_LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(HOST_LIBS) $(LDFLAGS_SAN)
+$(BUILD)/bin/mirage-sign: $(MIRAGE_SIGN_OBJ) $(LOAD_LIB) $(RESOLVE_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(HOST_LIBS) $(LDFLAGS_SAN)
 

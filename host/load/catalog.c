@@ -82,24 +82,22 @@ static int open_plugin(struct mgl_catalog *c, const char *path, const char *file
 	return 0;
 }
 
-/* Copies src to dst; 0 or a negative errno. */
-static int copy_file(const char *src, const char *dst)
+/* Writes bytes to dst, a new file; 0 or a negative errno. */
+static int write_file(const char *dst, const unsigned char *bytes, size_t len)
 {
-	char buf[65536];
-	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
-	ssize_t n;
+	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700), rc = 0;
 
-	if (in < 0)
-		return -errno;
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
 	if (out < 0)
-		rc = -errno;
-	while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
-		if (n < 0 || write(out, buf, (size_t)n) != n)
+		return -errno;
+	for (size_t done = 0; rc == 0 && done < len;) {
+		ssize_t n = write(out, bytes + done, len - done);
+
+		if (n <= 0)
 			rc = -EIO;
+		else
+			done += (size_t)n;
 	}
-	close(in);
-	if (out >= 0 && close(out) < 0 && rc == 0)
+	if (close(out) < 0 && rc == 0)
 		rc = -EIO;
 	return rc;
 }
@@ -128,23 +126,43 @@ static int copies_dir(struct mgl_catalog *c, char *err, size_t cap)
 /* Opens a private copy of the file at path as the plugin at path: code
  * mapped from the plugin folder would change under the host when a file
  * there is rewritten in place (cp truncates it first: SIGBUS), and glibc
- * hands back the mapping it has for a path already open. */
+ * hands back the mapping it has for a path already open.
+ *
+ * The file is read once: its signature is checked against those bytes, and
+ * those bytes are what the copy holds and dlopen maps.  A file rewritten
+ * after the check changes nothing loaded.  The copy lies in a folder only
+ * this user may enter (mkdtemp), made new (O_EXCL): between the write and
+ * the dlopen only this user could change it, who can change this process
+ * anyway.  (A sealed memfd would do as well, but needs /proc and an exec
+ * permission for memfds that hardened systems take away.) */
 static int open_copy(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,
 		     char *err, size_t cap)
 {
-	char *copy;
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+	struct mgl_sig sig;
+	char *copy, why[1024];
 	int rc = copies_dir(c, err, cap);
 
+	if (rc == 0 && (rc = mgl_read_file(path, &bytes, &len)) < 0)
+		snprintf(err, cap, "%s: %s", path, strerror(-rc));
 	if (rc < 0)
 		return rc;
+	mgl_sig_check(path, bytes, len, NULL, 0, &sig);
+	if (c->trust.n && mgl_sig_trusted(&sig, &c->trust, why, sizeof why) < 0) {
+		snprintf(err, cap, "%s: refused: %s", path, why);
+		free(bytes);
+		return -EPERM;
+	}
 	/* unique: loaded entries are never removed, so their count only grows */
 	copy = mgr_strf("%s/%zu-%s", c->copies, c->nloaded,
 			strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
-	rc = copy_file(path, copy);
+	rc = write_file(copy, bytes, len);
+	free(bytes);
 	if (rc < 0)
 		snprintf(err, cap, "%s: %s", path, strerror(-rc));
-	else
-		rc = open_plugin(c, path, copy, out, err, cap);
+	else if ((rc = open_plugin(c, path, copy, out, err, cap)) == 0)
+		c->loaded[c->nloaded - 1].sig = sig;
 	unlink(copy); /* the mapping stays */
 	free(copy);
 	return rc;
@@ -153,9 +171,15 @@ static int open_copy(struct mgl_catalog *c, const char *path, const struct mgl_p
 int mgl_load_file(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,
 		  char *err, size_t cap)
 {
-	if ((*out = loaded_by_path(c, path)))
-		return 0;
-	return open_copy(c, path, out, err, cap);
+	char why[1024];
+
+	*out = loaded_by_path(c, path);
+	/* loaded before the keys changed (a config re-read): asked again */
+	if (*out && c->trust.n && mgl_sig_trusted(&(*out)->sig, &c->trust, why, sizeof why) < 0) {
+		snprintf(err, cap, "%s: refused: %s", path, why);
+		return -EPERM;
+	}
+	return *out ? 0 : open_copy(c, path, out, err, cap);
 }
 
 int mgl_reload_file(struct mgl_catalog *c, const char *path, char *err, size_t cap)
@@ -313,6 +337,7 @@ void mgl_catalog_free(struct mgl_catalog *c)
 	}
 	for (size_t i = 0; i < c->ndirs; i++)
 		free(c->dirs[i]);
+	mgl_keyring_free(&c->trust);
 	if (c->copies)
 		rmdir(c->copies); /* empty: each copy goes once it is mapped */
 	free(c->copies);

@@ -4,12 +4,14 @@
 #define MIRAGE_CATALOG_H
 
 #include "resolve/resolve.h"
+#include "trust.h"
 
 struct mgl_plugin {
 	char *path;
 	void *handle;
 	const struct mg_plugin *desc;
 	int stale; /* a newer copy of the file was loaded: kept for its users */
+	struct mgl_sig sig; /* what its PATH.sig said of the bytes loaded */
 };
 
 struct mgl_catalog {
@@ -25,6 +27,9 @@ struct mgl_catalog {
 	 * (a Xen one calling its platform), or any plugin when the target is
 	 * another, is only read: symbols unbound, descriptor used, never run. */
 	uint32_t target;
+	/* Keys a plugin file must be signed by (trust.h) before it is loaded;
+	 * none: any file loads, signed or not. */
+	struct mgl_keyring trust;
 };
 
 void mgl_catalog_init(struct mgl_catalog *c);
@@ -33,7 +38,8 @@ void mgl_catalog_add_dir(struct mgl_catalog *c, const char *dir);
  * stays loaded. */
 void mgl_catalog_clear_dirs(struct mgl_catalog *c);
 /* Loads the plugin file at path (no name check).  0 with *out, or a
- * negative errno with the reason in err. */
+ * negative errno with the reason in err (-EPERM: refused, its signature is
+ * missing, bad or by a key not trusted). */
 int mgl_load_file(struct mgl_catalog *c, const char *path, const struct mgl_plugin **out,
 		  char *err, size_t cap);
 /* Loads the file at path again, from a fresh copy (glibc would hand back

@@ -1,6 +1,7 @@
 /* elfread.h - the little of ELF that the host reads: section sizes for
  * mirage-freeze's size report, the global symbols of a pre-linked plugin
- * object, and whether a plugin file is whole before dlopen maps it. */
+ * object, whether a plugin file is whole before dlopen maps it, and the
+ * descriptor's strings without running or linking it (signatures). */
 #ifndef MIRAGE_ELFREAD_H
 #define MIRAGE_ELFREAD_H
 
@@ -32,5 +33,21 @@ struct mgl_elf_want {
  * -ENOENT when only the symbol is missing (looked for only when the file
  * has section headers); else a negative errno with the reason in why. */
 int mgl_elf_check_dso(const char *path, const struct mgl_elf_want *want, char *why, size_t cap);
+
+/* The whole file at path, malloc'd.  0 or a negative errno. */
+int mgl_read_file(const char *path, unsigned char **bytes, size_t *len);
+
+/* Reads a symbol's data from the 64-bit ELF file (shared object or
+ * relocatable) in bytes, without loading or linking it: n bytes at offset
+ * off of the symbol (defined, global).  0; -ENOENT: no such symbol;
+ * -ENOEXEC: not such a file, or the data lies outside it. */
+int mgl_elf_symbol_bytes(const void *bytes, size_t len, const char *symbol, uint64_t off,
+			 void *out, size_t n);
+/* The string the pointer at offset off of the symbol points to, as the
+ * loader (shared object: its relative relocation) or the linker
+ * (relocatable: the relocation against a section) would fill it in.  0
+ * with *out malloc'd (NULL for a null pointer), or as above. */
+int mgl_elf_symbol_string(const void *bytes, size_t len, const char *symbol, uint64_t off,
+			  char **out);
 
 #endif

@@ -18,7 +18,7 @@ struct loader {
 	const char *target; /* "unix" or "xen": what when.target matches */
 };
 
-static const char *const top_keys[] = { "name", "plugin_path", "devices", "when" };
+static const char *const top_keys[] = { "name", "plugin_path", "trust", "devices", "when" };
 
 static int is_var_char(char c, int first)
 {
@@ -151,32 +151,42 @@ static char *join_dir(const char *dir, const char *path)
 	return mgr_strf("%s/%s", dir, path);
 }
 
-static void add_path(struct mgr_config *cfg, char *path)
+static void add_path(struct mgr_config *cfg, char *path, int line)
 {
+	(void)line;
 	cfg->plugin_path = mgr_xrealloc(cfg->plugin_path, (cfg->npath + 1) * sizeof(char *));
 	cfg->plugin_path[cfg->npath++] = path;
 }
 
-static void read_plugin_path(struct loader *ld, const config_setting_t *s)
+static void add_key(struct mgr_config *cfg, char *path, int line)
+{
+	cfg->trust = mgr_xrealloc(cfg->trust, (cfg->ntrust + 1) * sizeof *cfg->trust);
+	cfg->trust[cfg->ntrust++] = (struct mgr_keyref){ path, line };
+}
+
+/* A list of paths (or one), each taken from the config's folder:
+ * plugin_path's folders, trust's keys. */
+static void read_paths(struct loader *ld, const config_setting_t *s, const char *what,
+		       void (*add)(struct mgr_config *cfg, char *path, int line))
 {
 	int scalar = config_setting_type(s) == CONFIG_TYPE_STRING;
 	int n = scalar ? 1 : config_setting_length(s);
+	char *entry = mgr_strf("%s entry", config_setting_name(s));
 
-	if (!scalar && !config_setting_is_aggregate(s)) {
+	if (!scalar && !config_setting_is_aggregate(s))
 		mgr_diag_add(ld->diag, ld->cfg->file, config_setting_source_line(s),
-			     "plugin_path: expected a list of folders [ \"...\" ], found %s",
-			     type_name(config_setting_type(s)));
-		return;
-	}
-	for (int i = 0; i < n; i++) {
+			     "%s: expected a list of %s [ \"...\" ], found %s", config_setting_name(s),
+			     what, type_name(config_setting_type(s)));
+	for (int i = 0; i < n && (scalar || config_setting_is_aggregate(s)); i++) {
 		const config_setting_t *e = scalar ? s : config_setting_get_elem(s, (unsigned)i);
-		char *p = read_string(ld, e, "plugin_path entry");
+		char *p = read_string(ld, e, entry);
 
 		if (p) {
-			add_path(ld->cfg, join_dir(ld->cfg->dir, p));
+			add(ld->cfg, join_dir(ld->cfg->dir, p), config_setting_source_line(e));
 			free(p);
 		}
 	}
+	free(entry);
 }
 
 static struct mgr_dep *add_dep(struct mgr_devcfg *d)
@@ -370,7 +380,9 @@ static void read_root(struct loader *ld, const config_setting_t *root)
 			free(ld->cfg->name);
 			ld->cfg->name = read_string(ld, e, "name");
 		} else if (!strcmp(key, "plugin_path")) {
-			read_plugin_path(ld, e);
+			read_paths(ld, e, "folders", add_path);
+		} else if (!strcmp(key, "trust")) {
+			read_paths(ld, e, "public key files", add_key);
 		} else if (!strcmp(key, "devices") && config_setting_type(e) == CONFIG_TYPE_GROUP) {
 			for (int j = 0; j < config_setting_length(e); j++)
 				read_device(ld, config_setting_get_elem(e, (unsigned)j));
@@ -388,7 +400,7 @@ static void read_root(struct loader *ld, const config_setting_t *root)
 			for (size_t k = 0; k < sizeof top_keys / sizeof top_keys[0]; k++)
 				mgr_suggest_add(&sg, top_keys[k]);
 			mgr_diag_add(ld->diag, ld->cfg->file, config_setting_source_line(e),
-				     "unknown setting '%s': expected name, plugin_path, devices or when%s",
+				     "unknown setting '%s': expected name, plugin_path, trust, devices or when%s",
 				     key, mgr_suggest_text(&sg, hint, sizeof hint));
 		}
 	}
@@ -454,7 +466,7 @@ static void apply_set(struct loader *ld, const char *set)
 		goto out;
 	}
 	if (path && !strcmp(path, "plugin_path")) {
-		add_path(cfg, mgr_strdup(eq + 1));
+		add_path(cfg, mgr_strdup(eq + 1), 0);
 		goto out;
 	}
 	if (path && !strncmp(path, "devices.", 8) && path[8] && !strchr(path + 8, '.')) {
@@ -563,6 +575,9 @@ void mgr_config_free(struct mgr_config *cfg)
 	for (size_t i = 0; i < cfg->npath; i++)
 		free(cfg->plugin_path[i]);
 	free(cfg->plugin_path);
+	for (size_t i = 0; i < cfg->ntrust; i++)
+		free(cfg->trust[i].path);
+	free(cfg->trust);
 	free(cfg->devs);
 	free(cfg->file);
 	free(cfg->dir);

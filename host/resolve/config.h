@@ -39,12 +39,20 @@ struct mgr_devcfg {
 	size_t ndeps;
 };
 
+/* A trusted key's file, as the config names it (read by the tools). */
+struct mgr_keyref {
+	char *path; /* absolute or relative to the current directory */
+	int line;
+};
+
 struct mgr_config {
 	char *file;   /* as given: prefixes every message */
 	char *dir;    /* the file's folder, for relative paths */
 	char *name;
 	char **plugin_path; /* absolute or relative to the current directory */
 	size_t npath;
+	struct mgr_keyref *trust; /* trust = [ "keys/release.pub" ]: plugins must be signed */
+	size_t ntrust;
 	struct mgr_devcfg *devs;
 	size_t ndevs;
 };

@@ -32,6 +32,9 @@ static const char usage[] =
 	"  --emit-c FILE        also write the generated wiring C to FILE\n"
 	"  --set PATH=VALUE     override a config value, as mirage-host --set\n"
 	"  --plugin-path DIR    search DIR for NAME.so first (repeatable)\n"
+	"  --trust NAME.pub     link only plugins signed by this key, NAME.so and\n"
+	"                       NAME.TARGET.o alike (repeatable); the config's\n"
+	"                       trust = [ \"NAME.pub\" ] adds keys\n"
 	"  -q, --quiet          no size report\n"
 	"  -v, -vv              the program logs more (info, debug)\n"
 	"  -h, --help           this text\n"
@@ -61,16 +64,35 @@ static char *root_dir(void)
 	return mgr_strf("%s/..", exe);
 }
 
+/* Adds the whitespace-separated words of text[0, len). */
+static void words_of(struct mgr_lines *v, const unsigned char *text, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		size_t n = 0;
+		char *w;
+
+		while (i < len && strchr(" \t\r\n", text[i]) && text[i])
+			i++;
+		while (i + n < len && !strchr(" \t\r\n", text[i + n]))
+			n++;
+		if (!n)
+			break;
+		w = mgr_strf("%.*s", (int)n, (const char *)text + i);
+		mgr_lines_push(v, w);
+		free(w);
+		i += n;
+	}
+}
+
 /* Adds the whitespace-separated words of file (absent: nothing). */
 static void words_from(struct mgr_lines *v, const char *file)
 {
-	FILE *f = fopen(file, "r");
-	char w[1024];
+	unsigned char *text;
+	size_t len;
 
-	while (f && fscanf(f, "%1023s", w) == 1)
-		mgr_lines_push(v, w);
-	if (f)
-		fclose(f);
+	if (mgl_read_file(file, &text, &len) == 0)
+		words_of(v, text, len);
+	free(text);
 }
 
 /* Runs argv in dir; 0 when it exited 0. */
@@ -114,6 +136,54 @@ static void check_global(void *arg, const char *name)
 	}
 }
 
+/* Writes bytes to a new file at path; 0 or a negative errno. */
+static int write_bytes(const char *path, const unsigned char *bytes, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	int rc;
+
+	if (!f)
+		return -errno;
+	rc = fwrite(bytes, 1, len, f) == len ? 0 : -EIO;
+	if (fclose(f) != 0)
+		rc = -EIO;
+	return rc;
+}
+
+/* The plugin object at obj, read once: its signature checked against the
+ * bytes read (when keys are trusted), those bytes written to in (in the
+ * work folder, where the tools take them from), its libraries added to
+ * libwords.  0, or -EINVAL after a message. */
+static int take_object(struct freeze *fz, unsigned k, const char *obj, const char *in,
+		       struct mgr_lines *libwords)
+{
+	unsigned char *bytes = NULL, *libs = NULL;
+	size_t len = 0, libs_len = 0;
+	struct mgl_sig sig;
+	char why[1024];
+	int rc = mgl_read_file(obj, &bytes, &len);
+
+	if (rc == 0)
+		rc = mgl_read_libs(obj, &libs, &libs_len);
+	if (rc < 0)
+		snprintf(why, sizeof why, "%s", strerror(-rc));
+	if (rc == 0 && fz->s.cat.trust.n) {
+		mgl_sig_check(obj, bytes, len, libs, libs_len, &sig);
+		if (mgl_sig_trusted(&sig, &fz->s.cat.trust, why, sizeof why) < 0)
+			rc = -EPERM;
+	}
+	if (rc == 0 && (rc = write_bytes(in, bytes, len)) < 0)
+		snprintf(why, sizeof why, "cannot copy it into the work folder: %s", strerror(-rc));
+	if (rc < 0)
+		mgr_diag_add(&fz->s.diag, fz->s.cfg.file, fz->s.res.info[k].line, "device '%s': %s: %s%s",
+			     fz->s.res.plan.devices[k].name, obj, rc == -EPERM ? "refused: " : "", why);
+	else
+		words_of(libwords, libs, libs_len);
+	free(libs);
+	free(bytes);
+	return rc < 0 ? -EINVAL : 0;
+}
+
 /* Copies device k's plugin object into tmp with its descriptor renamed, and
  * adds it and its libraries to the link.  0, or -EINVAL after a message. */
 static int add_plugin(struct freeze *fz, unsigned k)
@@ -124,11 +194,11 @@ static int add_plugin(struct freeze *fz, unsigned k)
 	/* absolute: the tools run in the temporary folder */
 	char *base = realpath(dir, NULL) ? : mgr_strdup(dir);
 	char *obj = mgr_strf("%s/%s.%s.o", base, d->plugin->name, fz->target);
-	char *libs = mgr_strf("%s/%s.%s.libs", base, d->plugin->name, fz->target);
+	char *in = mgr_strf("%s/%s.o.in", fz->tmp, d->plugin->name); /* no plugin's copy */
 	char *copy = mgr_strf("%s.o", d->plugin->name);
 	char sym[256], *redefine;
 	struct globals g = { obj, 0 };
-	struct mgr_lines oc = { 0 };
+	struct mgr_lines oc = { 0 }, libwords = { 0 };
 	int rc = 0;
 
 	mgt_descriptor_symbol(d->plugin->name, sym, sizeof sym);
@@ -138,22 +208,26 @@ static int add_plugin(struct freeze *fz, unsigned k)
 			     "device '%s': plugin '%s' has no object for target %s: expected %s (see abi/README.md, \"Freezing\")",
 			     d->name, d->plugin->name, fz->target, obj);
 		rc = -EINVAL;
-	} else if (mgl_elf_globals(obj, check_global, &g) < 0 || g.bad) {
+	} else if ((rc = take_object(fz, k, obj, in, &libwords)) < 0) {
+		/* said */
+	} else if (mgl_elf_globals(in, check_global, &g) < 0 || g.bad) {
 		rc = -EINVAL;
 	} else {
 		mgr_lines_push(&oc, "objcopy");
 		mgr_lines_push(&oc, "--redefine-sym");
 		mgr_lines_push(&oc, redefine);
-		mgr_lines_push(&oc, obj);
+		mgr_lines_push(&oc, in);
 		mgr_lines_push(&oc, copy);
 		rc = run(&oc, fz->tmp);
 		mgr_lines_push(&fz->objs, copy);
-		words_from(&fz->objs, libs);
+		for (size_t i = 0; i < libwords.n; i++)
+			mgr_lines_push(&fz->objs, libwords.lines[i]);
 	}
+	mgr_lines_free(&libwords);
 	mgr_lines_free(&oc);
 	free(redefine);
 	free(copy);
-	free(libs);
+	free(in);
 	free(obj);
 	free(base);
 	free(dir);

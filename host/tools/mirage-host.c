@@ -16,8 +16,9 @@ static const char usage[] =
 	"       mirage-host check APP.cfg [OPTION]...     resolve only: report every error\n"
 	"       mirage-host describe APP.cfg [--dot] [OPTION]...\n"
 	"                                                 print the wiring (Graphviz with --dot)\n"
-	"       mirage-host inspect [PLUGIN|FILE.so] [--plugin-path DIR]...\n"
+	"       mirage-host inspect [PLUGIN|FILE.so] [--plugin-path DIR]... [--trust NAME.pub]...\n"
 	"                                                 list plugins, or show one's descriptor\n"
+	"                                                 and signature\n"
 	"       mirage-host ctl SOCKET COMMAND...         control an app run with --control\n"
 	"\n"
 	"options:\n"
@@ -27,6 +28,8 @@ static const char usage[] =
 	"  --plugin-path DIR    search DIR for NAME.so first (repeatable); MIRAGE_PLUGIN_PATH\n"
 	"                       (colon-separated) comes next, then the config's plugin_path,\n"
 	"                       then the plugins folder beside this program\n"
+	"  --trust NAME.pub     load only plugins signed by this key (repeatable; mirage-sign\n"
+	"                       signs them); the config's trust = [ \"NAME.pub\" ] adds keys\n"
 	"  --target unix|xen    check or describe for a target (run is unix only)\n"
 	"  -v, -vv              log more (info, debug) on stderr\n"
 	"  --watch              run: re-read the config when it is saved, load a plugin again\n"
@@ -40,18 +43,32 @@ static const char usage[] =
 
 enum cmd { CMD_RUN, CMD_CHECK, CMD_DESCRIBE, CMD_INSPECT };
 
+/* Whether the bytes loaded were signed, and by whom. */
+static const char *signed_text(const struct mgl_plugin *lp, char *buf, size_t cap)
+{
+	if (lp->sig.state == MGL_SIGNED)
+		snprintf(buf, cap, "by key %s", lp->sig.signer);
+	else
+		snprintf(buf, cap, "%s%s%s", lp->sig.state == MGL_UNSIGNED ? "no (" : "no, bad signature: ",
+			 lp->sig.why, lp->sig.state == MGL_UNSIGNED ? ")" : "");
+	return buf;
+}
+
 static void list_one(void *arg, const char *name, const char *path)
 {
 	struct mgl_catalog *cat = arg;
 	const struct mgl_plugin *lp;
-	char err[512];
+	char err[1024], sig[700];
 
 	if (mgl_load_file(cat, path, &lp, err, sizeof err) < 0 ||
 	    mgr_plugin_check(lp->desc, err, sizeof err) < 0)
 		printf("%-18s (unusable: %s)\n", name, err);
 	else
-		printf("%-18s %-8s %s\n", name, lp->desc->provides.name,
-		       lp->desc->summary ? lp->desc->summary : "");
+		printf("%-18s %-8s %s [%s%s]\n", name, lp->desc->provides.name,
+		       lp->desc->summary ? lp->desc->summary : "",
+		       lp->sig.state == MGL_SIGNED ? "signed " : "",
+		       lp->sig.state == MGL_SIGNED ? signed_text(lp, sig, sizeof sig) :
+		       lp->sig.state == MGL_UNSIGNED ? "unsigned" : "bad signature");
 }
 
 static int cmd_inspect(const struct mgt_args *a, const char *what)
@@ -59,13 +76,17 @@ static int cmd_inspect(const struct mgt_args *a, const char *what)
 	struct mgl_catalog cat;
 	const struct mgl_plugin *lp = NULL;
 	const struct mg_plugin *p = NULL;
-	char err[512];
+	char err[1024], sig[700];
+	struct mgr_lines diag = { 0 };
 	int rc = 0;
 
 	mgl_catalog_init(&cat);
 	cat.target = a->target ? a->target : MG_TARGET_UNIX;
 	mgt_catalog_dirs(&cat, a, NULL, 0);
-	if (!what) {
+	if (mgt_catalog_trust(&cat, a, NULL, &diag) < 0) {
+		mgr_lines_print(&diag, stderr);
+		rc = -EINVAL;
+	} else if (!what) {
 		mgl_each_file(&cat, list_one, &cat);
 	} else {
 		if (strchr(what, '/'))
@@ -79,9 +100,12 @@ static int cmd_inspect(const struct mgt_args *a, const char *what)
 		}
 		if (rc == 0)
 			mgr_describe_plugin(p, lp ? lp->path : NULL, stdout);
-		else
+		if (rc == 0 && lp)
+			printf("  signed:   %s\n", signed_text(lp, sig, sizeof sig));
+		else if (rc < 0)
 			fprintf(stderr, "mirage-host: inspect: %s\n", err);
 	}
+	mgr_lines_free(&diag);
 	mgl_catalog_free(&cat);
 	return rc < 0;
 }

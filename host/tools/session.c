@@ -45,6 +45,7 @@ static struct mgr_resolved *resolve(struct mgt_session *s, struct mgr_lines *msg
 	if (rc == 0) { /* the path as the config says it now */
 		mgl_catalog_clear_dirs(&s->cat);
 		mgt_catalog_dirs(&s->cat, s->args, cfg.plugin_path, cfg.npath);
+		rc = mgt_catalog_trust(&s->cat, s->args, &cfg, msgs);
 	}
 	if (rc == 0)
 		rc = mgr_resolve(&cfg, &s->cat.base, MG_TARGET_UNIX, r, msgs);

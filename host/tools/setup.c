@@ -16,7 +16,8 @@ int mgt_args_take(struct mgt_args *a, int argc, char **argv, int *i, const char 
 {
 	const char *opt = argv[*i];
 	const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
-	int takes = !strcmp(opt, "--set") || !strcmp(opt, "--plugin-path") || !strcmp(opt, "--target");
+	int takes = !strcmp(opt, "--set") || !strcmp(opt, "--plugin-path") || !strcmp(opt, "--target") ||
+		    !strcmp(opt, "--trust");
 
 	if (!strcmp(opt, "-v") || !strcmp(opt, "--verbose")) {
 		a->verbose++;
@@ -52,6 +53,8 @@ int mgt_args_take(struct mgt_args *a, int argc, char **argv, int *i, const char 
 		push(&a->sets, &a->nsets, val);
 	} else if (!strcmp(opt, "--plugin-path")) {
 		push(&a->dirs, &a->ndirs, val);
+	} else if (!strcmp(opt, "--trust")) {
+		push(&a->trust, &a->ntrust, val);
 	} else if (!strcmp(val, "unix") || !strcmp(val, "xen")) {
 		a->target = !strcmp(val, "xen") ? MG_TARGET_XEN : MG_TARGET_UNIX;
 	} else {
@@ -67,8 +70,11 @@ void mgt_args_free(struct mgt_args *a)
 		free(a->sets[i]);
 	for (size_t i = 0; i < a->ndirs; i++)
 		free(a->dirs[i]);
+	for (size_t i = 0; i < a->ntrust; i++)
+		free(a->trust[i]);
 	free(a->sets);
 	free(a->dirs);
+	free(a->trust);
 }
 
 /* build/bin/TOOL -> build/plugins: the tree's own plugins need no flag. */
@@ -112,6 +118,34 @@ void mgt_catalog_dirs(struct mgl_catalog *cat, const struct mgt_args *a, char *c
 	free(builtin);
 }
 
+int mgt_catalog_trust(struct mgl_catalog *cat, const struct mgt_args *a,
+		      const struct mgr_config *cfg, struct mgr_lines *diag)
+{
+	struct mgl_keyring ring = { 0 };
+	char why[1024];
+	int rc = 0;
+
+	for (size_t i = 0; i < a->ntrust; i++)
+		if (mgl_keyring_add(&ring, a->trust[i], why, sizeof why) < 0) {
+			mgr_diag_add(diag, NULL, 0, "--trust %s", why);
+			rc = -EINVAL;
+		}
+	for (size_t i = 0; cfg && i < cfg->ntrust; i++)
+		if (mgl_keyring_add(&ring, cfg->trust[i].path, why, sizeof why) < 0) {
+			mgr_diag_add(diag, cfg->file, cfg->trust[i].line, "trust: %s", why);
+			rc = -EINVAL;
+		}
+	/* a key that cannot be read keeps the keys as they were: a config
+	 * re-read with a typo must not end the checks */
+	if (rc < 0) {
+		mgl_keyring_free(&ring);
+		return rc;
+	}
+	mgl_keyring_free(&cat->trust);
+	cat->trust = ring;
+	return 0;
+}
+
 static const char *env_lookup(const char *name)
 {
 	return getenv(name);
@@ -126,6 +160,8 @@ int mgt_setup_load(struct mgt_setup *s, const struct mgt_args *a)
 			    a->target ? a->target : MG_TARGET_UNIX, &s->diag) < 0)
 		return -EINVAL;
 	mgt_catalog_dirs(&s->cat, a, s->cfg.plugin_path, s->cfg.npath);
+	if (mgt_catalog_trust(&s->cat, a, &s->cfg, &s->diag) < 0)
+		return -EINVAL;
 	return mgr_resolve(&s->cfg, &s->cat.base, a->target ? a->target : MG_TARGET_UNIX, &s->res,
 			   &s->diag);
 }

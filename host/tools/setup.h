@@ -12,6 +12,8 @@ struct mgt_args {
 	size_t nsets;
 	char **dirs;    /* --plugin-path */
 	size_t ndirs;
+	char **trust;   /* --trust NAME.pub */
+	size_t ntrust;
 	uint32_t target;
 	int verbose;
 };
@@ -24,7 +26,7 @@ struct mgt_setup {
 };
 
 /* Takes argv[*i] (advancing *i past a value): an option every tool shares
- * (--set, --plugin-path, --target, -v), or the one positional argument
+ * (--set, --plugin-path, --trust, --target, -v), or the one positional argument
  * (a->config).  1 when taken, 0 after printing usage for -h/--help, -1
  * after printing a usage error (an unknown option, a second positional
  * argument). */
@@ -36,6 +38,11 @@ void mgt_args_free(struct mgt_args *a);
  * built-in one to cat. */
 void mgt_catalog_dirs(struct mgl_catalog *cat, const struct mgt_args *a, char *const *extra,
 		      size_t nextra);
+
+/* Makes --trust's keys, then cfg's trust list (cfg may be NULL), the keys
+ * cat's plugins must be signed by.  0, or -EINVAL with the reasons in diag. */
+int mgt_catalog_trust(struct mgl_catalog *cat, const struct mgt_args *a,
+		      const struct mgr_config *cfg, struct mgr_lines *diag);
 
 /* Loads, resolves; 0 or -EINVAL with s->diag filled. */
 int mgt_setup_load(struct mgt_setup *s, const struct mgt_args *a);

@@ -74,16 +74,24 @@ static void act(void *arg)
 	watch_all(w); /* a new config may use plugins from new folders */
 }
 
+/* A changed NAME.so.sig is a change of NAME.so: signing after the build
+ * (which the trusted keys refused) loads it then. */
 static void note(struct mgt_watcher *w, const char *path)
 {
-	size_t len = strlen(path);
+	size_t len = strlen(path), sig = strlen(".so" MGL_SIG_SUFFIX);
+	char *file;
+	size_t i = 0;
 
-	if (strcmp(path, w->config) && (len < 3 || strcmp(path + len - 3, ".so")))
+	if (len > sig && !strcmp(path + len - sig, ".so" MGL_SIG_SUFFIX))
+		len -= strlen(MGL_SIG_SUFFIX);
+	else if (strcmp(path, w->config) && (len < 3 || strcmp(path + len - 3, ".so")))
 		return;
-	for (size_t i = 0; i < w->changed.n; i++)
-		if (!strcmp(w->changed.lines[i], path))
-			return;
-	mgr_lines_push(&w->changed, path);
+	file = mgr_strf("%.*s", (int)len, path);
+	while (i < w->changed.n && strcmp(w->changed.lines[i], file))
+		i++;
+	if (i == w->changed.n)
+		mgr_lines_push(&w->changed, file);
+	free(file);
 }
 
 static void on_events(void *arg, unsigned events)

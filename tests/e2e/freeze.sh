@@ -47,13 +47,11 @@ responses() {
 	done >"$1"
 }
 for mode in hosted frozen; do
-	PORT=$((20000 + RANDOM % 40000))
 	if [ $mode = hosted ]; then
-		await_server "$HOST" configs/website.cfg --set devices.http.port=$PORT \
-			--set devices.main.access_log=false
+		serve_free_port "$HOST" configs/website.cfg --set devices.main.access_log=false
 	else
-		"$FREEZE" -q configs/website.cfg -o "$TMP/website" --set devices.http.port=$PORT \
-			--set devices.main.access_log=false && await_server "$TMP/website"
+		"$FREEZE" -q configs/website.cfg -o "$TMP/website" --set devices.main.access_log=false &&
+			serve_free_port "$TMP/website"
 	fi || not_ok "website $mode on port $PORT" "$(cat "$TMP/server.err")"
 	responses "$TMP/website.$mode"
 	stop_server
@@ -130,9 +128,8 @@ check "an implementation cannot change in a frozen program" bash -c '[ "$1" = 2 
 	grep -q "implementations cannot change in a frozen program (main is hello)" <<<"$2"' _ "$rc" "$out"
 check "--help lists the devices' parameters with their frozen values" \
 	bash -c '"$1" --help | grep -qx "    interval_ms = 200" && "$1" --help | grep -qx "  main (hello)"' _ "$TMP/hello"
-PORT=$((20000 + RANDOM % 40000))
 "$FREEZE" -q configs/website.cfg -o "$TMP/website-any" --set devices.main.access_log=false &&
-	await_server "$TMP/website-any" --set devices.http.port=$PORT
+	serve_free_port "$TMP/website-any"
 check "the frozen website serves on the port given by --set devices.http.port" \
 	cmp -s <(curl -s "http://127.0.0.1:$PORT/") apps/website/htdocs/index.html
 stop_server

@@ -28,19 +28,25 @@ await_server() {
 	return 1
 }
 
-# start_server CONFIG [PREFIX...]: runs [PREFIX...] mirage-host CONFIG
-# SERVER_ARGS... in the background on a free port (PORT) until it answers;
-# retries another port when one is taken.
-start_server() {
-	local cfg=$1
-	shift
+# serve_free_port CMD...: runs CMD... --set devices.http.port=PORT in the
+# background on a free port (PORT) until it answers; retries another port
+# when one is taken.
+serve_free_port() {
 	for _ in 1 2 3 4 5 6 7 8; do
 		PORT=$((20000 + RANDOM % 40000))
-		await_server "$@" "$HOST" "$cfg" --set devices.http.port=$PORT "${SERVER_ARGS[@]}" &&
-			return 0
+		await_server "$@" --set devices.http.port=$PORT && return 0
 		stop_server
 		grep -q "Address already in use" "$TMP/server.err" || break
 	done
+	return 1
+}
+
+# start_server CONFIG [PREFIX...]: serve_free_port [PREFIX...] mirage-host
+# CONFIG SERVER_ARGS...
+start_server() {
+	local cfg=$1
+	shift
+	serve_free_port "$@" "$HOST" "$cfg" "${SERVER_ARGS[@]}" && return 0
 	echo "cannot start $cfg: $(cat "$TMP/server.err")" >&2
 	return 1
 }

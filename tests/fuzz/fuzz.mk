@@ -9,7 +9,7 @@
 # test-asan does not run them a second time.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZ_ALL := fuzz_http_head fuzz_dechunk fuzz_http_conn fuzz_elf fuzz_config
+FUZZ_ALL := fuzz_http_head fuzz_dechunk fuzz_http_conn fuzz_elf fuzz_config fuzz_sig
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -30,6 +30,10 @@ $(FUZZ_DIR)/fuzz_http_head $(FUZZ_DIR)/fuzz_dechunk $(FUZZ_DIR)/fuzz_http_conn: 
 $(FUZZ_DIR)/fuzz_elf: tests/fuzz/fuzz_elf.c host/load/elfread.c $(FUZZ_HOST_DEPS) | $(TEST_STAMP)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ihost -o $@ $(filter %.c,$^)
+$(FUZZ_DIR)/fuzz_sig: tests/fuzz/fuzz_sig.c host/load/sigfile.c host/load/elfread.c host/resolve/diag.c \
+		$(FUZZ_HOST_DEPS) | $(TEST_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Ihost -o $@ $(filter %.c,$^) $(shell pkg-config --libs libcrypto)
 $(FUZZ_DIR)/fuzz_config: tests/fuzz/fuzz_config.c tests/fuzz/fuzzcat.c tests/fuzz/fuzzcat.h \
 		tests/unit/arraycat.c tests/unit/arraycat.h \
 		$(wildcard host/resolve/*.c) $(FUZZ_HOST_DEPS) | $(TEST_STAMP)
@@ -50,6 +54,7 @@ $(FUZZ_DIR)/seeds/elf: tests/fuzz/elf_seed.c | $(TEST_STAMP)
 	$(CC) -c -O1 -o $@/seed.o $<
 	$(CC) -c -O1 -g0 -ffunction-sections -o $@/seed-sections.o $<
 	strip -o $@/seed-stripped.o --strip-unneeded $@/seed.o
+	$(CC) -shared -fPIC -O1 -o $@/seed.so $<
 	touch $@
 
 FUZZ_BUILT := $(FUZZ_ALL:%=$(FUZZ_DIR)/%) $(FUZZ_DIR)/seeds/elf

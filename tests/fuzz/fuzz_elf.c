@@ -1,8 +1,10 @@
 /* fuzz_elf.c - the ELF reader of the plugin loader and mirage-freeze
  * (host/load/elfread.c) over arbitrary bytes: every entry point, every
- * symbol name read to its end. */
+ * symbol name read to its end, the descriptor's strings as signatures
+ * read them. */
 #include <elf.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "load/elfread.h"
@@ -30,5 +32,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(names < size || !names);
 	rc = mgl_elf_check_dso(path, &want, why, sizeof why);
 	FUZZ_ASSERT(rc == 0 || (rc < 0 && why[0]));
+	/* the descriptor's name and version (elf_seed.c lays them out so) */
+	for (uint64_t off = 0; off <= 40; off += 8) {
+		char *s = NULL;
+		uint32_t word;
+
+		rc = mgl_elf_symbol_string(data, size, "mirage_plugin", off, &s);
+		FUZZ_ASSERT(rc == 0 || rc == -ENOENT || rc == -ENOEXEC);
+		FUZZ_ASSERT(rc == 0 || !s);
+		FUZZ_ASSERT(!s || strlen(s) < size);
+		free(s);
+		rc = mgl_elf_symbol_bytes(data, size, "mirage_plugin", off, &word, sizeof word);
+		FUZZ_ASSERT(rc == 0 || rc == -ENOENT || rc == -ENOEXEC);
+	}
 	return 0;
 }
