@@ -26,7 +26,7 @@ UNIX_RT_OBJ := $(call HOST_OBJ,$(wildcard host/runtime/*.c) host/unix/loop.c hos
 TOOLS_SHARED_OBJ := $(call HOST_OBJ,host/tools/setup.c)
 MIRAGE_HOST_OBJ := $(call HOST_OBJ,host/tools/mirage-host.c host/tools/session.c \
 	host/tools/control.c host/tools/watch.c host/tools/ffistart.c host/tools/fault.c)
-MIRAGE_FREEZE_OBJ := $(call HOST_OBJ,host/tools/mirage-freeze.c host/tools/wiring.c)
+MIRAGE_FREEZE_OBJ := $(call HOST_OBJ,host/tools/mirage-freeze.c host/tools/wiring.c host/tools/xl.c)
 MIRAGE_SIGN_OBJ := $(call HOST_OBJ,host/tools/mirage-sign.c)
 
 host: $(BUILD)/bin/mirage-host $(BUILD)/bin/mirage-crunch $(BUILD)/pkgconfig/mirage-plugin.pc freeze \

@@ -59,6 +59,50 @@ void *malloc(size_t size)
 	return NULL;
 }
 
+/* Like malloc, with the payload at a multiple of align (a power of two, at
+ * least ALIGN): the block is cut out of the first free block that holds
+ * one, and what lies before and after it stays free.  free() takes it. */
+void *mgx_heap_aligned(size_t align, size_t size)
+{
+	struct block **p, *b;
+	size_t need;
+
+	if (align < ALIGN || (align & (align - 1)) || size > SIZE_MAX / 2)
+		return NULL;
+	need = (size + HDR + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	if (need < MIN_BLOCK)
+		need = MIN_BLOCK;
+	for (p = &free_list; (b = *p); p = &b->next) {
+		uintptr_t start = (uintptr_t)b, end = start + b->size;
+		uintptr_t pay = (start + HDR + align - 1) & ~(uintptr_t)(align - 1);
+		struct block *a, *next = b->next;
+		size_t rest;
+
+		/* a gap in front must be a block of its own */
+		if (pay - HDR != start && pay - HDR - start < MIN_BLOCK)
+			pay += align;
+		if (pay - HDR > end || end - (pay - HDR) < need)
+			continue;
+		a = (struct block *)(pay - HDR);
+		rest = end - (pay - HDR) - need;
+		a->size = rest < MIN_BLOCK ? need + rest : need;
+		if (rest >= MIN_BLOCK) {
+			struct block *r = (struct block *)((char *)a + need);
+
+			r->size = rest;
+			r->next = next;
+			next = r;
+		}
+		if (a != b) {
+			b->size = (uintptr_t)a - start;
+			p = &b->next;
+		}
+		*p = next;
+		return (char *)a + HDR;
+	}
+	return NULL;
+}
+
 static int touches(const struct block *a, const struct block *b)
 {
 	return (const char *)a + a->size == (const char *)b;

@@ -259,7 +259,7 @@ static void drop_params(struct mgr_devcfg *d)
 /* A value for d, replacing one of the same key (a `when` group's). */
 static void read_param(struct loader *ld, struct mgr_devcfg *d, const config_setting_t *e)
 {
-	struct mgr_value v = { 0 };
+	struct mgr_value v = { 0 }; /* from_set and the kind's unused fields: 0 */
 
 	if (read_value(ld, e, &v) < 0) {
 		free(v.key);

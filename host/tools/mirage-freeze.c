@@ -14,6 +14,7 @@
 #include "setup.h"
 #include "resolve/types.h"
 #include "wiring.h"
+#include "xl.h"
 
 extern char **environ;
 
@@ -361,24 +362,21 @@ static int distinct_symbols(struct freeze *fz)
 }
 
 /* The xl config that starts the image: `xl create OUT.xl`. */
-static int write_xl(const struct freeze *fz, const char *out)
+static int write_xl(struct freeze *fz, const char *out)
 {
 	char *path = mgr_strf("%s.xl", out);
 	FILE *f = fopen(path, "w");
-	int rc = 0;
+	int rc;
 
 	if (!f) {
 		fprintf(stderr, "mirage-freeze: %s: %s\n", path, strerror(errno));
 		rc = -errno;
 	} else {
-		fprintf(f, "# xl config of the unikernel \"%s\", written by mirage-freeze\n"
-			   "name = \"%s\"\nkernel = \"%s\"\ntype = \"pvh\"\nmemory = 32\nvcpus = 1\n"
-			   "on_poweroff = \"destroy\"\non_crash = \"destroy\"\n"
-			   /* Xen turns a triple fault into a reboot: never a restart loop */
-			   "on_reboot = \"destroy\"\n",
-			fz->s.res.plan.name, fz->s.res.plan.name, out);
-		if (fclose(f) != 0)
+		rc = mgt_write_xl(&fz->s.res, out, f, &fz->s.diag);
+		if (fclose(f) != 0 && rc == 0)
 			rc = -EIO;
+		if (rc < 0)
+			unlink(path);
 	}
 	free(path);
 	return rc;

@@ -162,6 +162,8 @@ int mgh_loop_run_once(struct mgh_loop *l)
 	if (!mgx_evtchn_pending() && (!l->head || l->head->deadline > mgh_now_ns()))
 		mgx_evtchn_wait(l->head ? l->head->deadline : 0);
 	mgx_evtchn_dispatch();
+	if (mgx_gnt_retry) /* linked only with a driver that grants */
+		mgx_gnt_retry();
 	run_timers(l);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* mgx.h - what the Xen platform exports to Xen plugins (console.xen,
- * clock.xen, xen.evtchn, xen.xenstore, the drivers).  Portable plugins never include it.
+ * clock.xen, xen.evtchn, xen.xenstore, the drivers: netif.xen, block.xen).  Portable plugins never include it.
  * These names are listed in host/xen/platform.symbols: a Xen-only plugin
  * may leave them undefined, the image defines them.
  *
@@ -38,12 +38,42 @@ void mgx_console_write(const char *buf, size_t len);
  * epoch (Xen's wall clock, else the CMOS clock read at boot). */
 uint64_t mgx_monotonic_ns(void);
 int64_t mgx_wall_ns(void);
+/* ns since the image's first instruction (the TSC then), for boot times. */
+uint64_t mgx_uptime_ns(void);
 
 /* Routes the events of a bound port to cb on the event loop; the port is
  * masked before cb runs (EVTCHNOP_unmask reopens it).  cb NULL: events are
  * dropped and the port's mask and pending bits cleared.  0, -EINVAL for a
  * port out of range, -ENOSYS without Xen. */
 int mgx_evtchn_route(uint32_t port, void (*cb)(void *arg, uint32_t port), void *arg);
+
+/* ---- pages (page.c) ----
+ * n contiguous zeroed pages from the heap, page aligned (frame number:
+ * address >> MGX_PAGE_SHIFT), for rings and the buffers drivers grant.
+ * NULL when the heap has no room.  mgx_page_free(NULL) does nothing. */
+void *mgx_page_alloc(size_t n);
+void mgx_page_free(void *pages);
+
+/* ---- grant table (gnttab.c) ----
+ * Grants domain domid access to the guest frame `frame` (readonly: the
+ * backend may only read it, as for transmit buffers); *ref is what the
+ * backend maps.  Frames of the table are mapped as needed.  0, -ENOSPC
+ * (Xen's table limit), -ENOMEM, -EINVAL (frame above 32 bits), -ENODEV
+ * without Xen. */
+int mgx_gnt_grant(uint16_t domid, uint64_t frame, int readonly, uint32_t *ref);
+/* Ends a grant; ref is free for the next mgx_gnt_grant.  -EBUSY while the
+ * backend still maps the page (the grant stays: the page must not be
+ * reused, try again after the backend closed), -EINVAL for a ref that is
+ * not granted. */
+int mgx_gnt_end(uint32_t ref);
+/* A driver letting go: ends the n grants of refs (0s are skipped), then
+ * frees pages (mgx_page_alloc's; NULL: none).  What the backend still maps
+ * (it unmaps a ring only after it saw the frontend close) is ended, and the
+ * pages freed, later: the platform retries at every round of its loop.
+ * Returns how many grants are left for later. */
+unsigned mgx_gnt_release(const uint32_t *refs, unsigned n, void *pages);
+/* Grants made and not ended (a driver's disconnect brings it back). */
+unsigned mgx_gnt_granted(void);
 
 /* ---- xenstore (xenstore.c) ----
  * An asynchronous client of the domain's xenstore ring (HVM params

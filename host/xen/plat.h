@@ -50,6 +50,10 @@ void mgx_xs_stop(struct mgh_loop *l);
 unsigned mgx_xs_waiting(void);
 /* The event-channel routes the client holds (0 or 1): the platform's own. */
 unsigned mgx_xs_routes(void);
+/* gnttab.c: ends the grants mgx_gnt_release left for later, where the
+ * backend let go (each round of the loop).  Weak: an image whose plugins
+ * grant nothing does not link the grant table. */
+__attribute__((weak)) void mgx_gnt_retry(void);
 /* control.c: the SCHEDOP_shutdown reason the toolstack asked for through
  * control/shutdown (SHUTDOWN_poweroff when it asked nothing). */
 unsigned mgx_shutdown_reason(void);

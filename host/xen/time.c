@@ -89,6 +89,11 @@ uint64_t mgx_tsc_to_ns(uint64_t ticks)
 	return scale(ticks, tsc_mul, 0);
 }
 
+uint64_t mgx_uptime_ns(void)
+{
+	return mgx_tsc_to_ns(rdtsc() - mgx_tsc_entry);
+}
+
 const char *mgx_time_source(void)
 {
 	return source;

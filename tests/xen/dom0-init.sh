@@ -11,10 +11,16 @@
 #   === guest NAME result xl-exit=RC first-console-ms=MS end-ms=MS timeout=0|1 restarted=0|1 [shutdown-ms=MS xl-shutdown-ms=MS] ===
 #   === testbed done ===
 #
+#   === client NAME ===  ...  === end client NAME ===  what its client printed
+#
 # A guest's .xl may hold the line "# testbed: shutdown after N": dom0 then
 # runs `xl shutdown NAME` N s after the guest's first console output;
 # shutdown-ms is the time from it until the domain was gone, xl-shutdown-ms
 # how long the `xl shutdown` command itself took of that.
+# "# testbed: client FILE" (run.sh puts FILE in /guests): dom0 runs
+# `sh FILE` once the guest has printed something, with GUEST (its name) and
+# LOG (its console log) set, and `xl shutdown NAME` when FILE has ended; the
+# result line gains client-exit=RC.
 export PATH=/usr/lib/xen-4.17/bin:/bin:/sbin:/usr/bin:/usr/sbin
 GUEST_TIMEOUT=60   # seconds per guest; /guests/testbed.conf may change these
 POLL_US=10000      # how often the console log is looked at while a guest runs
@@ -32,7 +38,7 @@ fail() { echo "=== testbed error: $* ==="; reboot -f; sleep 10; exit 1; }
 
 ln -s /run /var/run
 mkdir -p /run/xen /run/xenstored /var/lib/xen /var/lib/xenstored /var/log/xen/console
-for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc; do
+for m in xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-netback loop xen-blkback; do
 	insmod "/lib/modules/xen/$m.ko" || fail "insmod $m"
 done
 mount -t xenfs xenfs /proc/xen || fail "mount xenfs"
@@ -65,7 +71,8 @@ for cfg in /guests/*.xl; do
 	[ -n "$name" ] || name=$(basename "$cfg" .xl)
 	log=/var/log/xen/console/guest-$name.log
 	after=$(sed -n 's/^# testbed: shutdown after \([0-9][0-9]*\)$/\1/p' "$cfg")
-	asked="" shut="" took=""
+	client=$(sed -n 's/^# testbed: client \(.*\)$/\1/p' "$cfg")
+	asked="" shut="" took="" cpid="" crc=""
 	t0=$(now_ms)
 	xl create -F "$cfg" </dev/null >"/tmp/xl-$name.out" 2>&1 &
 	pid=$!
@@ -73,8 +80,16 @@ for cfg in /guests/*.xl; do
 	while kill -0 "$pid" 2>/dev/null; do
 		t=$(( $(now_ms) - t0 ))
 		if [ -z "$first" ] && [ -s "$log" ]; then first=$t; fi
-		if [ -n "$after" ] && [ -z "$asked" ] && [ -n "$first" ] &&
-			[ "$t" -ge $(( first + after * 1000 )) ]; then
+		if [ -n "$client" ] && [ -n "$first" ] && [ -z "$cpid" ]; then
+			GUEST=$name LOG=$log sh "$client" </dev/null >"/tmp/client-$name.out" 2>&1 &
+			cpid=$!
+		fi
+		if [ -n "$cpid" ] && [ -z "$crc" ] && ! kill -0 "$cpid" 2>/dev/null; then
+			wait "$cpid"
+			crc=$?
+		fi
+		if [ -z "$asked" ] && { [ -n "$crc" ] ||
+			{ [ -n "$after" ] && [ -n "$first" ] && [ "$t" -ge $(( first + after * 1000 )) ]; }; }; then
 			asked=$t
 			xl shutdown "$name" >"/tmp/xl-shutdown-$name.out" 2>&1
 			took=$(( $(now_ms) - t0 - asked ))
@@ -96,6 +111,12 @@ for cfg in /guests/*.xl; do
 	rc=$?
 	end=$(( $(now_ms) - t0 ))
 	[ -n "$asked" ] && shut=" shutdown-ms=$(( end - asked )) xl-shutdown-ms=$took"
+	if [ -n "$cpid" ] && [ -z "$crc" ]; then
+		kill "$cpid" 2>/dev/null
+		wait "$cpid"
+		crc=$?
+	fi
+	[ -n "$cpid" ] && shut="$shut client-exit=$crc"
 	# xenconsoled may write the last bytes just after the domain is gone.
 	size=-1 n=0
 	while [ $n -lt 20 ]; do
@@ -107,10 +128,20 @@ for cfg in /guests/*.xl; do
 	[ -z "$first" ] && [ -s "$log" ] && first="after-end"
 	echo "=== xl $name ==="
 	awk '{ print }' "/tmp/xl-$name.out"
+	# what the hotplug scripts did for this guest
+	if [ -s /var/log/xen/vif-route.log ]; then
+		sed 's/^/hotplug: /' /var/log/xen/vif-route.log
+		: >/var/log/xen/vif-route.log
+	fi
 	echo "=== end xl $name ==="
 	echo "=== guest $name console ==="
 	[ -e "$log" ] && awk '{ print }' "$log"
 	echo "=== end $name ==="
+	if [ -n "$cpid" ]; then
+		echo "=== client $name ==="
+		awk '{ print }' "/tmp/client-$name.out"
+		echo "=== end client $name ==="
+	fi
 	echo "=== guest $name result xl-exit=$rc first-console-ms=${first:-none} end-ms=$end timeout=$timedout restarted=$restarted$shut ==="
 done
 echo "=== testbed done ==="

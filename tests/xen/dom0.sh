@@ -4,7 +4,8 @@
 #   $BUILD/xen-testbed/vmlinuz        Debian's Linux 6.1, the PV dom0 kernel
 #   $BUILD/xen-testbed/vmlinux        the same, uncompressed (what run.sh boots)
 #   $BUILD/xen-testbed/dom0.cpio.gz   dom0 initramfs: busybox, the Xen tools and their
-#                                     libraries, the xen modules, /init (tests/xen/dom0-init.sh)
+#                                     libraries, the xen modules and backends, /init
+#                                     (tests/xen/dom0-init.sh), the vif hotplug script
 # Everything comes from Debian packages fetched with `apt-get download` and unpacked
 # with `dpkg-deb -x`; nothing is installed on the host.  A re-run reuses the result
 # while this script, dom0-init.sh and the package list are unchanged (dom0.stamp).
@@ -23,7 +24,11 @@ LIB_PKGS="libxenmisc4.17 libxenstore4 libxencall1 libxenevtchn1 libxenforeignmem
  libxengnttab1 libxentoollog1 libxendevicemodel1 libxenhypfs1 libxentoolcore1 libyajl2
  libncurses6 libtinfo6 libc6 libext2fs2 liblzma5 libuuid1 libzstd1 zlib1g libcom-err2
  libblkid1 libgcc-s1"
-MODULES="xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc"
+# the toolstack's, then the backends guests' vifs and disks use (loop: a
+# disk image as a block device)
+MODULES="xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-netback loop xen-blkback"
+# hotplug scripts in busybox sh (Xen's own need bash): source, name in /etc/xen/scripts
+HOTPLUG="$HERE/vif-route.sh:vif-route"
 
 for tool in apt-get apt-cache dpkg-deb cpio gzip xz readelf sha256sum flock; do
 	command -v "$tool" >/dev/null || die "'$tool' is missing on the host (run: bash scripts/deps.sh xen)"
@@ -48,7 +53,8 @@ mkdir -p "$OUT"
 exec 9>"$OUT/dom0.lock"
 flock 9 || die "cannot lock $OUT/dom0.lock"
 
-stamp=$( { cat "$0" "$HERE/dom0-init.sh"; echo "$PKGS"; } | sha256sum | cut -d' ' -f1)
+stamp=$( { cat "$0" "$HERE/dom0-init.sh"; for h in $HOTPLUG; do cat "${h%%:*}"; done; echo "$PKGS"; } |
+	sha256sum | cut -d' ' -f1)
 if [ -s "$OUT/dom0.cpio.gz" ] && [ -s "$OUT/xen" ] && [ -s "$OUT/vmlinuz" ] &&
 	[ "$(cat "$OUT/dom0.stamp" 2>/dev/null)" = "$stamp" ]; then
 	exit 0
@@ -92,7 +98,9 @@ done
 # Only the kernel image and the Xen driver modules of the kernel package.
 kdeb=$(compgen -G "$DEBS/${KPKG}_*.deb" | LC_ALL=C sort -V | tail -1)
 dpkg-deb --fsys-tarfile "$kdeb" |
-	tar -x -C "$KERN" --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/drivers/xen/*' ||
+	tar -x -C "$KERN" --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/drivers/xen/*' \
+		'./lib/modules/*/kernel/drivers/net/xen-netback/*' \
+		'./lib/modules/*/kernel/drivers/block/xen-blkback/*' './lib/modules/*/kernel/drivers/block/loop.ko*' ||
 	die "cannot unpack vmlinuz and modules from $kdeb"
 
 # The hypervisor, gunzipped: a 32-bit multiboot ELF that QEMU -kernel boots.
@@ -150,6 +158,8 @@ for a in $("$ROOT/bin/busybox" --list); do
 done
 mkdir -p "$ROOT/sbin" "$ROOT/dev" "$ROOT/proc" "$ROOT/sys" "$ROOT/run" "$ROOT/var" "$ROOT/tmp"
 install -m 755 "$HERE/dom0-init.sh" "$ROOT/init"
+mkdir -p "$ROOT/etc/xen/scripts"
+for h in $HOTPLUG; do install -m 755 "${h%%:*}" "$ROOT/etc/xen/scripts/${h#*:}"; done
 
 # Every shared library any program here needs must be in the root.
 missing=""

@@ -10,3 +10,35 @@ $(XEN_FOREVER): configs/hello.cfg tests/xen/forever.xl all
 	cp tests/xen/forever.xl $(@:.xen=.xl)
 	cp tests/xen/forever.xl $@.xl
 XEN_GUEST_IMAGES += $(XEN_FOREVER)
+
+# pong.xen: netfront (netif.xen) under a job that answers ARP and ping itself
+# (tests/xen/fixtures/pong); freeze's .xl gives it its vif, dom0 pings it
+# (pong-client.sh, run through the "testbed: client" line) and then stops it.
+XEN_PONG := $(BUILD)/xen-testbed/pong.xen
+$(XEN_PONG): tests/xen/fixtures/pong.cfg tests/xen/pong-client.sh all
+	@mkdir -p $(@D)
+	$(BUILD)/bin/mirage-freeze -q -v $< --plugin-path $(BUILD)/plugins --target xen -o $@
+	cp tests/xen/pong-client.sh $(@D)/pong.client.sh
+	echo "# testbed: client pong.client.sh" >>$@.xl
+XEN_GUEST_IMAGES += $(XEN_PONG)
+
+# website.xen: configs/website.cfg frozen for Xen with NET=direct (net.direct,
+# lwIP over netif.xen) at 10.0.0.2/24, its files crunched in (the config's
+# when.target.xen), its console console.xen with lines stamped with the
+# guest's uptime;
+# website-dhcp.xen: the same without IPV4, so it asks dom0's udhcpd (the vif
+# line has no ip=: vif-route.sh starts one).  website-client.sh fetches from
+# dom0 and checks the files' sha256; freeze's size report goes to NAME.size.
+XEN_WEBSITES := $(BUILD)/xen-testbed/website.xen $(BUILD)/xen-testbed/website-dhcp.xen
+HTDOCS := apps/website/htdocs
+$(XEN_WEBSITES): $(BUILD)/xen-testbed/website%.xen: configs/website.cfg tests/xen/website-client.sh all
+	@mkdir -p $(@D)
+	NET=direct $(if $*,,IPV4=10.0.0.2/24) $(BUILD)/bin/mirage-freeze -v configs/website.cfg \
+		--target xen --set devices.console.impl=console.xen \
+		--set devices.console.uptime=true -o $@ >$(@:.xen=.size)
+	{ echo "ADDR=$(if $*,10.0.0.50,10.0.0.2)"; \
+	  echo "SUM_INDEX=$$(sha256sum $(HTDOCS)/index.html | cut -d' ' -f1)"; \
+	  echo "SUM_1M=$$(sha256sum $(HTDOCS)/files/1m.txt | cut -d' ' -f1)"; \
+	  cat tests/xen/website-client.sh; } >$(@:.xen=.client.sh)
+	echo "# testbed: client $(notdir $(@:.xen=.client.sh))" >>$@.xl
+XEN_GUEST_IMAGES += $(XEN_WEBSITES)

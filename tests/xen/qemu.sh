@@ -97,10 +97,43 @@ fi
 echo "# sizes: hello.xen $(stat -c %s "$BUILD/hello.xen") bytes," \
 	"kv-crunch.xen $(stat -c %s "$BUILD/kv-crunch.xen") bytes"
 
+# A driver's devices in the .xl (host/tools/xl.c): netif.xen gets a vif entry
+# with the address of the stack (here the pong job) over it, none for DHCP;
+# indexes must make a list.
+FREEZE=$BUILD/bin/mirage-freeze
+pong=tests/xen/fixtures/pong.cfg
+freeze_pong() { "$FREEZE" -q "$pong" --plugin-path "$BUILD/plugins" --target xen -o "$TMP/pong.xen" "$@" 2>&1; }
+if freeze_pong >"$TMP/freeze.log" && grep -qx "vif = \[ 'ip=10.0.0.2,script=vif-route' \]" "$TMP/pong.xen.xl" &&
+   freeze_pong --set devices.main.ipv4=dhcp >>"$TMP/freeze.log" &&
+   grep -qx "vif = \[ 'script=vif-route' \]" "$TMP/pong.xen.xl"; then
+	ok "a netif.xen device gives the .xl a vif entry (ip= from the stack over it, none for DHCP)"
+else
+	not_ok "the .xl's vif line" "$(cat "$TMP/freeze.log" "$TMP/pong.xen.xl")"
+fi
+out=$(freeze_pong --set devices.net.index=1)
+if [ $? != 0 ] && grep -qF "$pong:6: device 'net': index 1 is out of range: the 1 vif device(s) of the image take indexes 0 to 0" <<<"$out"; then
+	ok "a vif index that leaves a hole in the list is refused at freeze, with the config's line"
+else
+	not_ok "freeze with netif.xen index=1 alone" "got: $out"
+fi
+# Without Xen the drivers say why they cannot connect, and the image fails.
+out=$(run_qemu "$TMP/pong.xen")
+if [ "$(cat "$TMP/rc")" = 3 ] && grep -qF "not running on Xen (no Xen CPUID leaves)" <<<"$out"; then
+	ok "pong.xen without Xen: its drivers say there is no Xen, the image fails (exit 3)"
+else
+	not_ok "netif.xen without Xen" "exit $(cat "$TMP/rc"), console:" "$out"
+fi
+
 if out=$(make -s xen-symbols 2>&1); then
 	ok "portable plugins use only the image's libc, Xen plugins also its platform"
 else
 	not_ok "undefined symbols of plugin objects" "$out"
+fi
+
+if out=$(make -s xen-test-libc 2>&1); then
+	ok "the image's vsnprintf matches glibc's; its heap (page-aligned blocks too) survives a random mix"
+else
+	not_ok "the image's libc (make xen-test-libc)" "$(tail -5 <<<"$out")"
 fi
 
 finish

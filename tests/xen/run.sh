@@ -8,9 +8,11 @@
 #   are replaced so they point at the image inside dom0.
 # Prints each guest's console log on stdout, between
 #   === guest NAME console ===   and   === end NAME ===
-# followed by "=== guest NAME result xl-exit=.. first-console-ms=.. end-ms=.. timeout=.. restarted=.. ===".
+# followed by "=== guest NAME result xl-exit=.. first-console-ms=.. end-ms=.. timeout=.. restarted=.. ===",
+# and what its client printed (an .xl line "# testbed: client FILE", FILE from
+# the .xl's folder: dom0-init.sh) between === client NAME === and === end client NAME ===.
 # The whole serial log (Xen, dom0, markers) goes to $XEN_LOG.
-# Env: BUILD (build), XEN_TIMEOUT (QEMU limit, s; 180), XEN_GUEST_TIMEOUT (per
+# Env: BUILD (build), XEN_TIMEOUT (QEMU limit, s; 360), XEN_GUEST_TIMEOUT (per
 # guest inside dom0, s; 60), XEN_POLL_US (how often dom0 looks at the console
 # log, us; 10000), XEN_LOG ($BUILD/xen-testbed/logs/run-DATE-PID.log).
 # Exit: 0 when QEMU exited by itself after dom0 printed "testbed done",
@@ -19,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 OUT=$BUILD/xen-testbed
-XEN_TIMEOUT=${XEN_TIMEOUT:-180}
+XEN_TIMEOUT=${XEN_TIMEOUT:-360}
 XEN_GUEST_TIMEOUT=${XEN_GUEST_TIMEOUT:-60}
 # one log per run (runs may overlap); $OUT/logs keeps the newest 20
 mkdir -p "$OUT/logs"
@@ -72,7 +74,15 @@ while [ $# -gt 0 ]; do
 		echo "name = \"$name\""
 		echo "kernel = \"/guests/$name.xen\""
 		if [ -n "$cfg" ]; then
-			grep -Ev '^[[:space:]]*(name|kernel)[[:space:]]*=' "$cfg" || true
+			grep -Ev '^[[:space:]]*(name|kernel)[[:space:]]*=|^# testbed: client ' "$cfg" || true
+			# a client script, named from the .xl's folder, goes along
+			client=$(sed -n 's/^# testbed: client \(.*\)$/\1/p' "$cfg" | head -1)
+			if [ -n "$client" ]; then
+				case $client in /*) ;; *) client=$(dirname "$cfg")/$client ;; esac
+				[ -f "$client" ] || die "$cfg: client script '$client' not found"
+				cp "$client" "$TMP/root/guests/$name.client"
+				echo "# testbed: client /guests/$name.client"
+			fi
 		else
 			default_config
 		fi
@@ -102,7 +112,7 @@ tr -d '\r' <"$XEN_LOG" >"$TMP/log" && cat "$TMP/log" >"$XEN_LOG"
 
 # The guests' sections, Xen's own lines (it shares the serial line) left out.
 awk '
-	/^=== guest .* console ===$/ { on = 1 }
+	/^=== guest .* console ===$/ || /^=== client .* ===$/ { on = 1 }
 	on && !/^\((XEN|d[0-9]+)\) / { print }
 	/^=== end .* ===$/ && !/^=== end xl / { on = 0 }
 	/^=== guest .* result / { print }

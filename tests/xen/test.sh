@@ -37,11 +37,13 @@ while IFS= read -r line || [ -n "$line" ]; do
 done <"$LIST"
 
 # check_guest IMAGE TEXT...: passes when the guest's console log holds every TEXT
-# and the guest shut down once, with reason poweroff (0), or crash (3) when a
-# TEXT is "shutdown=crash".  Reads the output of the run below ($TMP/out: the
-# sections run.sh extracted).
+# ("client: TEXT": what its dom0 client printed holds TEXT) and the guest shut
+# down once, with reason poweroff (0), or crash (3) when a TEXT is
+# "shutdown=crash".  Reads the output of the run below ($TMP/out: the sections
+# run.sh extracted).  Passing, it shows the first line matching each TEXT.
 check_guest() {
-	local img=$1 name section result xl t missing=() texts=() code=0 how=poweroff downs
+	local img=$1 name section client result xl t missing=() texts=() code=0 how=poweroff downs
+	local where line shown=""
 	shift
 	for t in "$@"; do
 		if [ "$t" = shutdown=crash ]; then code=3 how=crash; else texts+=("$t"); fi
@@ -52,12 +54,22 @@ check_guest() {
 		$0 == "=== guest " n " console ===" { on = 1; next }
 		$0 == "=== end " n " ===" { on = 0 }
 		on' "$TMP/out")
+	client=$(awk -v n="$name" '
+		$0 == "=== client " n " ===" { on = 1; next }
+		$0 == "=== end client " n " ===" { on = 0 }
+		on' "$TMP/out")
 	result=$(grep -m1 "^=== guest $name result " "$TMP/out")
 	result=${result#"=== guest $name result "}
 	result=${result% ===}
 	xl=$(awk -v n="$name" '$0 == "=== end xl " n " ===" { on = 0 } on; $0 == "=== xl " n " ===" { on = 1 }' "$XEN_LOG")
 	for t in "$@"; do
-		grep -qF -- "$t" <<<"$section" || missing+=("$t")
+		where=$section
+		[ "${t#client: }" != "$t" ] && where=$client
+		if line=$(grep -m1 -F -- "${t#client: }" <<<"$where"); then
+			shown+="$line"$'\n'
+		else
+			missing+=("$t")
+		fi
 	done
 	# SHUTDOWN_poweroff is reason 0, SHUTDOWN_crash 3; more than one
 	# shutdown: xl restarted the guest
@@ -69,10 +81,11 @@ check_guest() {
 		not_ok "guest $name ran on Xen" "no result line for it in $XEN_LOG"
 	elif [ ${#missing[@]} = 0 ]; then
 		ok "guest $name printed ${*@Q} on its Xen console and ended once by $how ($result)"
-		head -4 <<<"$section" | sed "s/^/#   $name console: /"
+		printf %s "$shown" | sed "s/^/#   $name: /"
 	else
 		not_ok "guest $name printed ${*@Q} on its Xen console and ended once by $how" \
 			"missing: ${missing[*]@Q}" "its console log:" "${section:-(empty)}" "$result" \
+			${client:+"its client printed:" "$client"} \
 			"xl create -F printed:" "$xl"
 	fi
 }

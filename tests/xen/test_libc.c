@@ -1,6 +1,7 @@
 /* test_libc.c - the image's vsnprintf against glibc's on the conversions the
  * project uses, and its heap under a random alloc/free/realloc mix (blocks
- * keep their bytes, the heap coalesces back to one free block).  The
+ * keep their bytes, page-aligned ones are, the heap coalesces back to one
+ * free block).  The
  * image's functions are compiled under mgx_test_* names (xen.mk). */
 #include <stdarg.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@ void *mgx_test_malloc(size_t size);
 void *mgx_test_realloc(void *p, size_t size);
 void mgx_test_free(void *p);
 void mgx_heap_add(void *start, size_t len);
+void *mgx_heap_aligned(size_t align, size_t size);
 
 static int failures;
 
@@ -59,6 +61,7 @@ static void test_heap(void)
 	srand(1);
 	for (int round = 0; round < 20000; round++) {
 		int i = rand() % 256;
+		uintptr_t align;
 
 		if (p[i]) {
 			for (size_t k = 0; k < len[i]; k++)
@@ -74,8 +77,11 @@ static void test_heap(void)
 			continue;
 		}
 		len[i] = (size_t)(rand() % 3000);
-		p[i] = p[i] ? mgx_test_realloc(p[i], len[i]) : mgx_test_malloc(len[i]);
-		if (!p[i] || ((uintptr_t)p[i] & 15)) {
+		/* a quarter of the new blocks as the page allocator asks */
+		align = p[i] || rand() % 4 ? 16 : 4096;
+		p[i] = p[i] ? mgx_test_realloc(p[i], len[i])
+			    : align == 16 ? mgx_test_malloc(len[i]) : mgx_heap_aligned(align, len[i]);
+		if (!p[i] || ((uintptr_t)p[i] & (align - 1))) {
 			printf("FAIL heap: %zu bytes gave %p\n", len[i], p[i]);
 			failures++;
 			return;

@@ -4,6 +4,7 @@
  * this plugin says so at connect and goes on there: the same image prints
  * wherever it boots.  The platform copies the whole text into the ring,
  * waiting for xenconsoled only when the 2 KiB ring is full. */
+#include <stdio.h>
 #include <string.h>
 
 #include "mirage/console.h"
@@ -17,6 +18,7 @@ struct xcons {
 	struct mg_console con;
 	const struct mg_env *env;
 	unsigned level; /* lines above it are dropped */
+	int uptime;     /* lines begin with the time since boot */
 };
 
 static long xcons_write(struct mg_console *c, const void *buf, size_t len)
@@ -32,6 +34,14 @@ static int xcons_log(struct mg_console *c, enum mg_log_level level, const char *
 
 	if ((unsigned)level > x->level)
 		return 0;
+	if (x->uptime) {
+		char at[32];
+		uint64_t us = mgx_uptime_ns() / 1000;
+		int n = snprintf(at, sizeof at, "[%llu.%06llu] ", (unsigned long long)(us / 1000000),
+				 (unsigned long long)(us % 1000000));
+
+		mgx_console_write(at, (size_t)n);
+	}
 	mgx_console_write(level_words[level], strlen(level_words[level]));
 	mgx_console_write(msg, len);
 	mgx_console_write("\n", 1);
@@ -62,6 +72,7 @@ static int xcons_connect(const struct mg_env *env, struct mg_device **out)
 	x->con.ops = &xcons_ops;
 	x->env = env;
 	x->level = level;
+	x->uptime = env->params[1].b;
 	if (!mgx_on_xen())
 		mg_log(env, MG_LOG_INFO, "not running on Xen: writing to the serial port 0x3f8 "
 		       "and port 0xe9 instead of the PV console");
@@ -79,9 +90,11 @@ static void xcons_disconnect(struct mg_device *dev)
 static const struct mg_param xcons_params[] = {
 	{ .name = "level", .type = MG_PARAM_ENUM, .def = "info",
 	  .choices = "error|warn|info|debug", .doc = "lowest level logged" },
+	{ .name = "uptime", .type = MG_PARAM_BOOL, .def = "false",
+	  .doc = "begin each line with the seconds since the image started, [s.us] (boot times)" },
 };
 
-MG_PLUGIN(.name = "console.xen", .version = "1.0",
+MG_PLUGIN(.name = "console.xen", .version = "1.1",
 	  .summary = "console on the Xen PV console ring (serial port without Xen)",
 	  .provides = MG_TYPE(CONSOLE, 0), .targets = MG_TARGET_XEN,
 	  .params = xcons_params, .nparams = MG_COUNTOF(xcons_params),

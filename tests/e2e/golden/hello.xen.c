@@ -12,6 +12,7 @@ extern const struct mg_plugin mg_plugin_hello;
 /* console: console.xen */
 static const union mg_value params_0[] = {
 	/* level */ { .s = "info" },
+	/* uptime */ { .b = 0 },
 };
 
 /* time: time.loop */

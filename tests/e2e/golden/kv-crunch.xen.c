@@ -14,6 +14,7 @@ extern const struct mg_plugin mg_plugin_kvcat;
 /* console: console.xen */
 static const union mg_value params_1[] = {
 	/* level */ { .s = "info" },
+	/* uptime */ { .b = 0 },
 };
 
 /* main: kvcat */
