@@ -56,6 +56,7 @@ struct mg_http_exchange {
 	int keep_alive;
 	mg_http_body_cb cb;
 	void *cb_arg;
+	int paused;     /* cb said -EAGAIN: no pulling until resume */
 	size_t consumed; /* request bytes at the front of c->in */
 	size_t arena_used;
 	_Alignas(16) char arena[HTTP_ARENA];

@@ -99,14 +99,18 @@ static int by_key(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-const struct tar_entry *tar_index_find(const struct tar_index *x, const char *key)
+/* The entry whose key is the first len bytes of key, or NULL. */
+static struct tar_entry *find_n(const struct tar_index *x, const char *key, size_t len)
 {
 	uint32_t lo = 0, hi = x->n;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(x->v[mid].key, key);
+		const char *k = x->v[mid].key;
+		int c = strncmp(k, key, len);
 
+		if (c == 0 && k[len])
+			c = 1; /* longer: after the prefix */
 		if (c == 0)
 			return &x->v[mid];
 		if (c < 0)
@@ -117,18 +121,17 @@ const struct tar_entry *tar_index_find(const struct tar_index *x, const char *ke
 	return NULL;
 }
 
-/* The entry of key's folder (the root for a top-level key). */
-static struct tar_entry *parent_of(struct tar_index *x, char *key)
+const struct tar_entry *tar_index_find(const struct tar_index *x, const char *key)
 {
-	char *slash = strrchr(key, '/');
-	struct tar_entry *p;
+	return find_n(x, key, strlen(key));
+}
 
-	if (!slash)
-		return &x->v[0];
-	*slash = '\0';
-	p = (struct tar_entry *)tar_index_find(x, key);
-	*slash = '/';
-	return p;
+/* The entry of key's folder (the root for a top-level key). */
+static struct tar_entry *parent_of(struct tar_index *x, const char *key)
+{
+	const char *slash = strrchr(key, '/');
+
+	return slash ? find_n(x, key, (size_t)(slash - key)) : &x->v[0];
 }
 
 int tar_index_finish(struct tar_index *x, char *why, size_t cap)

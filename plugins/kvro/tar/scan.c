@@ -31,6 +31,14 @@ static uint64_t round_up(uint64_t n)
 	return (n + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
 }
 
+static void report(void *arg)
+{
+	struct tar *t = arg;
+
+	t->report = NULL;
+	t->env->host->connected(t->env, t->status);
+}
+
 static void done(struct tar_scan *s, int rc)
 {
 	struct tar *t = s->t;
@@ -56,7 +64,11 @@ static void done(struct tar_scan *s, int rc)
 	mg_free(env, s->win);
 	mg_free(env, s);
 	t->scan = NULL;
-	env->host->connected(env, rc);
+	/* Told from a callback of kvro.tar's own: a failed connect makes the
+	 * host disconnect the disk too, which must not be inside its own. */
+	t->status = rc;
+	if (env->host->timer_start(env, 0, report, t, &t->report) < 0)
+		env->host->connected(env, rc);
 }
 
 static void on_window(void *arg, int err);
@@ -189,17 +201,17 @@ static void on_window(void *arg, int err)
 	struct tar_scan *s = arg;
 	const struct mg_env *env = s->t->env;
 	uint64_t t0 = env->host->now_ns(), dt;
-	int rc = err;
+	int rc = err, more = 0;
 
 	if (err < 0)
 		mg_log(env, MG_LOG_ERROR, "cannot read the disk at offset %llu: %s",
 		       (unsigned long long)s->at, strerror(-err));
 	else if ((rc = parse(s)) == 1)
-		rc = next_window(s);
+		more = (rc = next_window(s)) == 0;
 	dt = env->host->now_ns() - t0;
 	if (dt > s->longest)
 		s->longest = dt;
-	if (rc <= 0)
+	if (!more)
 		done(s, rc);
 }
 
@@ -258,6 +270,9 @@ void tar_scan_stop(struct tar *t)
 {
 	struct tar_scan *s = t->scan;
 
+	if (t->report)
+		t->env->host->timer_cancel(t->report);
+	t->report = NULL;
 	if (!s)
 		return;
 	if (s->timer)

@@ -20,6 +20,8 @@ struct tar {
 	uint64_t disk_bytes;
 	struct tar_index index;  /* complete once the scan is done */
 	struct tar_scan *scan;   /* while connecting */
+	struct mg_timer *report; /* then, until the host hears how it went */
+	int status;
 	struct tar_read *reads;  /* in flight */
 };
 
