@@ -58,6 +58,7 @@ test-run: test-build
 	BUILD=$(BUILD) bash tests/e2e/freeze.sh
 	BUILD=$(BUILD) bash tests/e2e/golden.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/swap.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/disk.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostrel.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostile.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/attack.sh

@@ -68,6 +68,12 @@ int tar_header_parse(const unsigned char *b, struct tar_hdr *h, char *why, size_
 	int posix = memcmp(b + H_MAGIC, "ustar\0" "00", 8) == 0;
 	size_t n;
 
+	/* The name first: a message about a bad header shows it.  GNU's old
+	 * format keeps times where POSIX has the prefix. */
+	n = posix ? field(h->name, b + H_PREFIX, 155) : 0;
+	if (n)
+		h->name[n++] = '/';
+	field(h->name + n, b + H_NAME, 100);
 	for (unsigned i = 0; i < TAR_BLOCK; i++) {
 		unsigned char c = i >= H_CHKSUM && i < H_CHKSUM + 8 ? ' ' : b[i];
 
@@ -106,11 +112,6 @@ int tar_header_parse(const unsigned char *b, struct tar_hdr *h, char *why, size_
 	default:
 		h->type = TAR_SKIP;
 	}
-	/* GNU's old format keeps times where POSIX has the prefix. */
-	n = posix ? field(h->name, b + H_PREFIX, 155) : 0;
-	if (n)
-		h->name[n++] = '/';
-	field(h->name + n, b + H_NAME, 100);
 	return 0;
 }
 

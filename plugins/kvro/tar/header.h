@@ -29,7 +29,8 @@ struct tar_hdr {
 int tar_block_zero(const unsigned char *b);
 
 /* Reads header b into *h.  -EINVAL with the reason in why (cap bytes)
- * when its checksum, magic or a number field is wrong. */
+ * when its checksum, magic or a number field is wrong; h->name is set
+ * even then. */
 int tar_header_parse(const unsigned char *b, struct tar_hdr *h, char *why, size_t cap);
 
 /* Makes a member's name its key in place: "./" prefixes and one trailing

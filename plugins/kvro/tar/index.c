@@ -171,7 +171,7 @@ int tar_index_finish(struct tar_index *x, char *why, size_t cap)
 		e->name = slash ? slash + 1 : e->key;
 		e->kids = e->nkids = 0;
 		if (p && p->kind != MG_KV_DICTIONARY) {
-			snprintf(why, cap, "member at offset %llu (%.200s) is inside %.200s, a file",
+			snprintf(why, cap, "archive member at offset %llu (%.200s): it is inside %.200s, which is a file",
 				 (unsigned long long)e->hdr, e->key, p->key);
 			mg_free(x->env, fill);
 			return -EINVAL;

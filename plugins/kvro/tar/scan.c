@@ -111,7 +111,7 @@ static int member(struct tar_scan *s, struct tar_hdr *h)
 {
 	struct tar *t = s->t;
 	uint64_t hdr = s->longname ? s->longname_hdr : s->pos;
-	char *name = s->longname ? s->name : h->name, why[128];
+	char *name = s->longname ? s->name : h->name, why[128], raw[256];
 	int rc;
 
 	s->longname = 0;
@@ -125,8 +125,10 @@ static int member(struct tar_scan *s, struct tar_hdr *h)
 		s->skipped++;
 		return 0;
 	}
+	memcpy(raw, name, sizeof raw - 1);
+	raw[sizeof raw - 1] = '\0';
 	if (tar_name_key(name, why, sizeof why) < 0)
-		return refuse(s, hdr, name, why);
+		return refuse(s, hdr, raw, why); /* as the archive spells it */
 	rc = tar_index_add(&t->index, name, h->type == TAR_DIR ? MG_KV_DICTIONARY : MG_KV_VALUE,
 			   hdr, s->pos + TAR_BLOCK, h->type == TAR_DIR ? 0 : h->size, h->mtime);
 	return rc;
@@ -164,7 +166,7 @@ static int parse(struct tar_scan *s)
 			       (unsigned long long)(s->pos - TAR_BLOCK));
 		s->zeros = 0;
 		if (tar_header_parse(b, &h, why, sizeof why) < 0)
-			return refuse(s, s->pos, "", why);
+			return refuse(s, s->pos, s->longname ? s->name : h.name, why);
 		end = s->pos + TAR_BLOCK + round_up(h.size);
 		if (h.size > t->disk_bytes) {
 			snprintf(why, sizeof why, "its size, %llu bytes, is past the disk's %llu",
