@@ -71,6 +71,7 @@ run-hello: all
 bench: all
 	bash scripts/deps.sh bench
 	BUILD=$(BUILD) bash bench/http.sh
+	BUILD=$(BUILD) bash bench/disk.sh
 	BUILD=$(BUILD) bash bench/swap.sh
 	BUILD=$(BUILD) bash bench/freeze.sh
 

@@ -13,10 +13,12 @@ void tar_index_init(struct tar_index *x, const struct mg_env *env)
 void tar_index_free(struct tar_index *x)
 {
 	for (uint32_t i = 0; i < x->n; i++)
-		mg_free(x->env, x->v[i].key);
+		if (x->stage != TAR_DEDUPE || i < x->kept || i >= x->k) /* others moved, or freed */
+			mg_free(x->env, x->v[i].key);
 	mg_free(x->env, x->v);
 	mg_free(x->env, x->kids);
 	mg_free(x->env, x->last);
+	mg_free(x->env, x->tmp);
 	tar_index_init(x, x->env);
 }
 
@@ -126,7 +128,8 @@ const struct tar_entry *tar_index_find(const struct tar_index *x, const char *ke
 	return find_n(x, key, strlen(key));
 }
 
-/* The entry of key's folder (the root for a top-level key). */
+/* The entry of key's folder (the root for a top-level key); every
+ * folder above a key has an entry. */
 static struct tar_entry *parent_of(struct tar_index *x, const char *key)
 {
 	const char *slash = strrchr(key, '/');
@@ -134,61 +137,131 @@ static struct tar_entry *parent_of(struct tar_index *x, const char *key)
 	return slash ? find_n(x, key, (size_t)(slash - key)) : &x->v[0];
 }
 
-int tar_index_finish(struct tar_index *x, char *why, size_t cap)
+/* Has the step's time run out?  Asked every 64 operations. */
+static int spent(struct tar_index *x, unsigned *ops, uint64_t until)
 {
-	uint32_t kept = 0, *fill;
+	return (++*ops & 63) == 0 && x->env->host->now_ns() >= until;
+}
 
-	if (!x->n) {
-		struct tar_entry root = { .kind = MG_KV_DICTIONARY, .implied = 1 };
+/* One pass after another of a bottom-up merge sort, from v into tmp and
+ * back, each merge resumable; 1 while not sorted. */
+static int sort_some(struct tar_index *x, uint64_t until)
+{
+	unsigned ops = 0;
 
-		if (push(x, "", 0, &root) < 0)
-			return -ENOMEM;
-	}
-	qsort(x->v, x->n, sizeof *x->v, by_key);
-	for (uint32_t i = 0; i < x->n; i++) {
-		if (i + 1 < x->n && !strcmp(x->v[i].key, x->v[i + 1].key)) {
-			mg_free(x->env, x->v[i].key);
-			continue;
+	while (x->width < x->n) {
+		if (!x->merging) {
+			x->mid = x->lo + x->width < x->n ? x->lo + x->width : x->n;
+			x->hi = x->mid + x->width < x->n ? x->mid + x->width : x->n;
+			x->p = x->o = x->lo;
+			x->q = x->mid;
+			x->merging = 1;
 		}
-		x->v[kept++] = x->v[i];
-	}
-	x->n = kept;
-	if (x->v[0].key[0] || x->v[0].kind != MG_KV_DICTIONARY) {
-		snprintf(why, cap, "the archive's root is no folder");
-		return -EINVAL;
-	}
-	x->kids = mg_alloc(x->env, (x->n + 1) * sizeof *x->kids);
-	fill = mg_zalloc(x->env, (x->n + 1) * sizeof *fill);
-	if (!x->kids || !fill) {
-		mg_free(x->env, fill);
-		return -ENOMEM;
-	}
-	/* count each folder's entries, then place them in key order */
-	for (uint32_t i = 0; i < x->n; i++) {
-		struct tar_entry *e = &x->v[i], *p = i ? parent_of(x, e->key) : NULL;
-		const char *slash = strrchr(e->key, '/');
+		while (x->o < x->hi) {
+			if (x->p < x->mid && (x->q >= x->hi || by_key(&x->v[x->p], &x->v[x->q]) <= 0))
+				x->tmp[x->o++] = x->v[x->p++];
+			else
+				x->tmp[x->o++] = x->v[x->q++];
+			if (spent(x, &ops, until))
+				return 1;
+		}
+		x->merging = 0;
+		x->lo = x->hi;
+		if (x->lo >= x->n) { /* a pass is done: the runs doubled */
+			struct tar_entry *t = x->v;
 
-		e->name = slash ? slash + 1 : e->key;
-		e->kids = e->nkids = 0;
-		if (p && p->kind != MG_KV_DICTIONARY) {
-			snprintf(why, cap, "archive member at offset %llu (%.200s): it is inside %.200s, which is a file",
-				 (unsigned long long)e->hdr, e->key, p->key);
-			mg_free(x->env, fill);
+			x->v = x->tmp;
+			x->tmp = t;
+			x->width *= 2;
+			x->lo = 0;
+		}
+	}
+	return 0;
+}
+
+int tar_index_finish(struct tar_index *x, uint64_t until, char *why, size_t cap)
+{
+	unsigned ops = 0;
+
+	switch (x->stage) {
+	case TAR_COLLECT:
+		if (!x->n) {
+			struct tar_entry root = { .kind = MG_KV_DICTIONARY, .implied = 1 };
+
+			if (push(x, "", 0, &root) < 0)
+				return -ENOMEM;
+		}
+		x->tmp = mg_alloc(x->env, x->cap * sizeof *x->tmp);
+		if (!x->tmp)
+			return -ENOMEM;
+		x->width = 1;
+		x->stage = TAR_SORT;
+		/* fall through */
+	case TAR_SORT:
+		if (sort_some(x, until))
+			return 1;
+		x->stage = TAR_DEDUPE;
+		x->k = x->kept = 0;
+		/* fall through */
+	case TAR_DEDUPE:
+		for (; x->k < x->n; x->k++) {
+			if (spent(x, &ops, until))
+				return 1;
+			if (x->k + 1 < x->n && !strcmp(x->v[x->k].key, x->v[x->k + 1].key))
+				mg_free(x->env, x->v[x->k].key);
+			else
+				x->v[x->kept++] = x->v[x->k];
+		}
+		x->n = x->kept;
+		if (x->v[0].key[0] || x->v[0].kind != MG_KV_DICTIONARY) {
+			snprintf(why, cap, "the archive's root is no folder");
 			return -EINVAL;
 		}
-		if (p)
+		x->v[0].name = x->v[0].key;
+		x->stage = TAR_LINK;
+		x->k = 1;
+		/* fall through */
+	case TAR_LINK:
+		/* each entry's folder, counting the folders' entries */
+		for (; x->k < x->n; x->k++) {
+			struct tar_entry *e = &x->v[x->k], *p;
+			const char *slash = strrchr(e->key, '/');
+
+			if (spent(x, &ops, until))
+				return 1;
+			p = parent_of(x, e->key);
+			e->name = slash ? slash + 1 : e->key;
+			if (!p || p->kind != MG_KV_DICTIONARY) {
+				snprintf(why, cap, "archive member at offset %llu (%.200s): it is inside %.200s, which is a file",
+					 (unsigned long long)e->hdr, e->key, p ? p->key : "?");
+				return -EINVAL;
+			}
+			e->parent = (uint32_t)(p - x->v);
 			p->nkids++;
+		}
+		x->stage = TAR_PLACE;
+		return 1; /* placing is a step of its own */
+	case TAR_PLACE:
+		break;
+	case TAR_DONE:
+		return 0;
 	}
+	/* place them, in key order: a walk without lookups */
+	x->kids = mg_alloc(x->env, (x->n + 1) * sizeof *x->kids);
+	if (!x->kids)
+		return -ENOMEM;
 	for (uint32_t i = 0, at = 0; i < x->n; i++) {
 		x->v[i].kids = at;
 		at += x->v[i].nkids;
+		x->v[i].nkids = 0;
 	}
 	for (uint32_t i = 1; i < x->n; i++) {
-		struct tar_entry *p = parent_of(x, x->v[i].key);
-		uint32_t pi = (uint32_t)(p - x->v);
+		struct tar_entry *p = &x->v[x->v[i].parent];
 
-		x->kids[p->kids + fill[pi]++] = i;
+		x->kids[p->kids + p->nkids++] = i;
 	}
-	mg_free(x->env, fill);
+	mg_free(x->env, x->tmp);
+	x->tmp = NULL;
+	x->stage = TAR_DONE;
 	return 0;
 }

@@ -16,8 +16,12 @@ struct tar_entry {
 	uint64_t data, size; /* where the value's bytes are, and how many */
 	int64_t mtime_ns;
 	uint32_t seq;        /* archive order: a later member replaces */
+	uint32_t parent;     /* its folder's entry */
 	uint32_t kids, nkids; /* a folder's entries: index.kids[kids ..] */
 };
+
+/* Where tar_index_finish is: it works in steps of bounded time. */
+enum tar_stage { TAR_COLLECT, TAR_SORT, TAR_DEDUPE, TAR_LINK, TAR_PLACE, TAR_DONE };
 
 struct tar_index {
 	const struct mg_env *env;
@@ -26,6 +30,11 @@ struct tar_index {
 	uint32_t *kids;
 	/* the last key added, whose folders are already candidates */
 	char *last;
+	/* finishing: a bottom-up merge sort into tmp, then a walk at k */
+	enum tar_stage stage;
+	struct tar_entry *tmp;
+	uint32_t width, lo, mid, hi, p, q, o, k, kept;
+	int merging;
 };
 
 void tar_index_init(struct tar_index *x, const struct mg_env *env);
@@ -35,9 +44,11 @@ void tar_index_free(struct tar_index *x);
 int tar_index_add(struct tar_index *x, const char *key, enum mg_kv_kind kind, uint64_t hdr,
 		  uint64_t data, uint64_t size, int64_t mtime);
 /* Sorts, keeps the last member of each key, links folders to their
- * entries.  -EINVAL (a member under a name that is a value; why in
- * why) or -ENOMEM. */
-int tar_index_finish(struct tar_index *x, char *why, size_t cap);
+ * entries, working until the host's clock passes `until` (ns): 1 when
+ * there is more to do (call again, from a later callback), 0 when done,
+ * -EINVAL (a member under a name that is a value; why in why) or
+ * -ENOMEM. */
+int tar_index_finish(struct tar_index *x, uint64_t until, char *why, size_t cap);
 /* The entry of a well-formed key, or NULL. */
 const struct tar_entry *tar_index_find(const struct tar_index *x, const char *key);
 

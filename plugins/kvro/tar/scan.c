@@ -22,7 +22,7 @@ struct tar_scan {
 	uint64_t longname_hdr;
 	unsigned zeros, skipped;
 	uint64_t t0, longest; /* when it began; its longest callback (ns) */
-	unsigned windows;
+	unsigned windows, steps;
 	struct mg_timer *timer; /* an empty disk's end, from the loop */
 };
 
@@ -43,21 +43,10 @@ static void done(struct tar_scan *s, int rc)
 {
 	struct tar *t = s->t;
 	const struct mg_env *env = t->env;
-	char why[512];
 
-	if (rc == 0) {
-		uint64_t t1 = env->host->now_ns();
-
-		rc = tar_index_finish(&t->index, why, sizeof why);
-		if (rc == -EINVAL)
-			mg_log(env, MG_LOG_ERROR, "%s", why);
-		t1 = env->host->now_ns() - t1;
-		if (t1 > s->longest)
-			s->longest = t1;
-	}
 	if (rc == 0)
-		mg_log(env, MG_LOG_INFO, "%u entries indexed in %.3f ms (%u reads; longest step %.3f ms)",
-		       t->index.n, (double)(env->host->now_ns() - s->t0) / 1e6, s->windows,
+		mg_log(env, MG_LOG_INFO, "%u entries indexed in %.3f ms (%u reads, %u steps; longest step %.3f ms)",
+		       t->index.n, (double)(env->host->now_ns() - s->t0) / 1e6, s->windows, s->steps,
 		       (double)s->longest / 1e6);
 	else
 		tar_index_free(&t->index);
@@ -69,6 +58,37 @@ static void done(struct tar_scan *s, int rc)
 	t->status = rc;
 	if (env->host->timer_start(env, 0, report, t, &t->report) < 0)
 		env->host->connected(env, rc);
+}
+
+/* How long one step of the scan may take at most (a window parsed, a
+ * slice of the index's sort). */
+#define STEP_NS 500000u
+
+static void took(struct tar_scan *s, uint64_t t0)
+{
+	uint64_t dt = s->t->env->host->now_ns() - t0;
+
+	s->steps++;
+	if (dt > s->longest)
+		s->longest = dt;
+}
+
+/* The index is sorted and linked a slice at a time, from timers. */
+static void on_finish(void *arg)
+{
+	struct tar_scan *s = arg;
+	const struct mg_env *env = s->t->env;
+	uint64_t t0 = env->host->now_ns();
+	char why[512];
+	int rc = tar_index_finish(&s->t->index, t0 + STEP_NS, why, sizeof why);
+
+	s->timer = NULL;
+	took(s, t0);
+	if (rc == 1 && env->host->timer_start(env, 0, on_finish, s, &s->timer) == 0)
+		return;
+	if (rc == -EINVAL)
+		mg_log(env, MG_LOG_ERROR, "%s", why);
+	done(s, rc == 1 ? -ENOMEM : rc);
 }
 
 static void on_window(void *arg, int err);
@@ -202,7 +222,7 @@ static void on_window(void *arg, int err)
 {
 	struct tar_scan *s = arg;
 	const struct mg_env *env = s->t->env;
-	uint64_t t0 = env->host->now_ns(), dt;
+	uint64_t t0 = env->host->now_ns();
 	int rc = err, more = 0;
 
 	if (err < 0)
@@ -210,9 +230,9 @@ static void on_window(void *arg, int err)
 		       (unsigned long long)s->at, strerror(-err));
 	else if ((rc = parse(s)) == 1)
 		more = (rc = next_window(s)) == 0;
-	dt = env->host->now_ns() - t0;
-	if (dt > s->longest)
-		s->longest = dt;
+	else if (rc == 0) /* the archive's end: the index next */
+		more = (rc = env->host->timer_start(env, 0, on_finish, s, &s->timer)) == 0;
+	took(s, t0);
 	if (!more)
 		done(s, rc);
 }
