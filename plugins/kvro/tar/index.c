@@ -13,8 +13,10 @@ void tar_index_init(struct tar_index *x, const struct mg_env *env)
 void tar_index_free(struct tar_index *x)
 {
 	for (uint32_t i = 0; i < x->n; i++)
-		if (x->stage != TAR_DEDUPE || i < x->kept || i >= x->k) /* others moved, or freed */
+		if (x->stage != TAR_DEDUPE || i < x->kept || i >= x->k) { /* others moved, or freed */
 			mg_free(x->env, x->v[i].key);
+			mg_free(x->env, x->v[i].cache);
+		}
 	mg_free(x->env, x->v);
 	mg_free(x->env, x->kids);
 	mg_free(x->env, x->last);

@@ -18,6 +18,7 @@ struct tar_entry {
 	uint32_t seq;        /* archive order: a later member replaces */
 	uint32_t parent;     /* its folder's entry */
 	uint32_t kids, nkids; /* a folder's entries: index.kids[kids ..] */
+	unsigned char *cache; /* the value's bytes once read, when kept */
 };
 
 /* Where tar_index_finish is: it works in steps of bounded time. */

@@ -10,6 +10,8 @@
 
 struct tar_read {
 	struct tar *t;
+	struct tar_entry *e;
+	uint64_t offset;          /* in the value, where the read began */
 	mg_kv_read_cb cb;
 	void *arg;
 	char *buf;
@@ -60,12 +62,27 @@ static void unlink_read(struct tar_read *r)
 	mg_free(t->env, r);
 }
 
+/* A small value read whole is kept, for reads that then finish at once. */
+static void keep(struct tar_read *r)
+{
+	struct tar *t = r->t;
+	struct tar_entry *e = r->e;
+
+	if (e->cache || r->offset || r->got != e->size || e->size > TAR_CACHE_VALUE ||
+	    e->size > t->cache_left || !(e->cache = mg_alloc(t->env, e->size ? e->size : 1)))
+		return;
+	memcpy(e->cache, r->buf, r->got);
+	t->cache_left -= e->size;
+}
+
 static void finish(struct tar_read *r, int err)
 {
 	mg_kv_read_cb cb = r->cb;
 	void *arg = r->arg;
 	size_t got = r->got;
 
+	if (err == 0)
+		keep(r);
 	unlink_read(r);
 	cb(arg, err, got);
 }
@@ -125,7 +142,7 @@ static void on_chunk(void *arg, int err)
 		finish(r, 0);
 }
 
-int tar_read_start(struct tar *t, const struct tar_entry *e, uint64_t offset, void *buf,
+int tar_read_start(struct tar *t, struct tar_entry *e, uint64_t offset, void *buf,
 		   size_t len, mg_kv_read_cb cb, void *arg)
 {
 	struct tar_read *r = mg_zalloc(t->env, sizeof *r);
@@ -133,8 +150,8 @@ int tar_read_start(struct tar *t, const struct tar_entry *e, uint64_t offset, vo
 
 	if (!r)
 		return -ENOMEM;
-	*r = (struct tar_read){ .t = t, .cb = cb, .arg = arg, .buf = buf, .len = len,
-				.pos = e->data + offset };
+	*r = (struct tar_read){ .t = t, .e = e, .offset = offset, .cb = cb, .arg = arg, .buf = buf,
+				.len = len, .pos = e->data + offset };
 	r->bounce = mg_alloc(t->env, bounce_cap(t, len));
 	if (!r->bounce) {
 		mg_free(t->env, r);
@@ -176,10 +193,14 @@ int tar_read_sync(struct tar *t, const struct tar_entry *e, uint64_t offset, voi
 	unsigned char *bounce;
 	int rc = 0;
 
-	if (!MG_OPS_HAS(t->disk->ops, read_sync))
-		return -EIO; /* a 1.0 disk only reads asynchronously: use read */
 	if (!len)
 		return 0;
+	if (e->cache) {
+		memcpy(buf, e->cache + offset, len);
+		return 0;
+	}
+	if (!MG_OPS_HAS(t->disk->ops, read_sync))
+		return -EIO; /* a 1.0 disk only reads asynchronously: use read */
 	bounce = mg_alloc(t->env, cap);
 	if (!bounce)
 		return -ENOMEM;

@@ -155,13 +155,15 @@ static int tar_read(struct mg_kv_ro *kv, const char *key, uint64_t offset, void 
 	if (rc < 0)
 		return rc;
 	len = clip(e, offset, len);
-	if (len == 0) {
-		*got = 0;
+	if (len == 0 || e->cache) {
+		if (len)
+			memcpy(buf, e->cache + offset, len);
+		*got = len;
 		return 1;
 	}
 	if (!cb)
 		return -EINPROGRESS;
-	return tar_read_start(tar_of(kv), e, offset, buf, len, cb, arg);
+	return tar_read_start(tar_of(kv), (struct tar_entry *)e, offset, buf, len, cb, arg);
 }
 
 static void tar_cancel(struct mg_kv_ro *kv, mg_kv_read_cb cb, void *arg)
@@ -212,6 +214,7 @@ static int tar_connect(const struct mg_env *env, struct mg_device **out)
 	t->disk = disk;
 	disk->ops->info(disk, &t->info);
 	t->disk_bytes = t->info.sectors * t->info.sector_size;
+	t->cache_left = (uint64_t)env->params[0].i << 10;
 	rc = tar_scan_start(t);
 	if (rc < 0) {
 		mg_free(env, t);
@@ -225,8 +228,14 @@ static const struct mg_slot tar_slots[] = {
 	{ .name = "disk", .type = MG_TYPE(BLOCK, 0), .doc = "the disk holding the archive" },
 };
 
+static const struct mg_param tar_params[] = {
+	{ .name = "cache_kb", .type = MG_PARAM_INT, .def = "8192", .min = 0, .max = 1 << 20,
+	  .doc = "values of at most 64 KiB are kept in memory once read whole, up to this many KiB in all" },
+};
+
 MG_PLUGIN(.name = "kvro.tar", .version = "1.0",
 	  .summary = "kv_ro over a ustar/GNU tar archive on a block device, read on demand",
 	  .provides = MG_TYPE(KV_RO, 1), .targets = MG_TARGET_ANY,
 	  .slots = tar_slots, .nslots = MG_COUNTOF(tar_slots),
+	  .params = tar_params, .nparams = MG_COUNTOF(tar_params),
 	  .connect = tar_connect, .disconnect = tar_disconnect);

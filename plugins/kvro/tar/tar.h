@@ -23,7 +23,12 @@ struct tar {
 	struct mg_timer *report; /* then, until the host hears how it went */
 	int status;
 	struct tar_read *reads;  /* in flight */
+	uint64_t cache_left;     /* bytes values may still keep in memory */
 };
+
+/* Values up to this size are kept once read whole, while cache_left lasts:
+ * the archive does not change while it is served. */
+#define TAR_CACHE_VALUE (64u << 10)
 
 /* Starts reading the archive's headers; host->connected follows. */
 int tar_scan_start(struct tar *t);
@@ -31,7 +36,7 @@ int tar_scan_start(struct tar *t);
 void tar_scan_stop(struct tar *t);
 
 /* kv_ro read: 0 when started, or a negative errno. */
-int tar_read_start(struct tar *t, const struct tar_entry *e, uint64_t offset, void *buf,
+int tar_read_start(struct tar *t, struct tar_entry *e, uint64_t offset, void *buf,
 		   size_t len, mg_kv_read_cb cb, void *arg);
 void tar_read_cancel(struct tar *t, mg_kv_read_cb cb, void *arg);
 /* get_partial through the disk's read_sync; -EIO without it. */
