@@ -59,7 +59,7 @@ struct served {
 	struct served *next;
 };
 
-#define STREAM_BUF (64u << 10) /* a stream's own buffer, for a store that reads later */
+#define STREAM_BUF (256u << 10) /* a stream's own buffer, for a store that reads later */
 
 /* One streamed response: the rest of a value, read as the client reads. */
 struct stream {

@@ -19,6 +19,7 @@ struct tar_read {
 	uint64_t pos;             /* disk offset of the next byte wanted */
 	unsigned char *bounce;
 	size_t skip, span;        /* the request in flight: bytes before pos, bytes read */
+	int direct;               /* it reads into buf, not the bounce */
 	struct mg_timer *timer;   /* a retry while the disk's queue is full */
 	struct tar_read *prev, *next;
 };
@@ -96,9 +97,23 @@ static int issue(struct tar_read *r)
 {
 	struct tar *t = r->t;
 	uint64_t sector;
-	uint32_t count = plan(t, r->pos, r->len - r->got, bounce_cap(t, r->len), &sector, &r->skip);
+	uint64_t ss = t->info.sector_size, most = (uint64_t)t->info.max_count * ss;
+	size_t want = r->len - r->got;
+	uint32_t count;
 
-	r->span = (size_t)count * t->info.sector_size;
+	/* Whole sectors that start where the wanted bytes do go straight
+	 * into the caller's buffer; the rest through the bounce. */
+	r->direct = r->pos % ss == 0 && want >= ss;
+	if (r->direct) {
+		uint64_t n = want / ss * ss;
+
+		r->skip = 0;
+		r->span = (size_t)(n < most ? n : most / ss * ss);
+		return t->disk->ops->read(t->disk, r->pos / ss, r->buf + r->got,
+					  (uint32_t)(r->span / ss), on_chunk, r);
+	}
+	count = plan(t, r->pos, want, bounce_cap(t, r->len), &sector, &r->skip);
+	r->span = (size_t)count * ss;
 	return t->disk->ops->read(t->disk, sector, r->bounce, count, on_chunk, r);
 }
 
@@ -133,7 +148,8 @@ static void on_chunk(void *arg, int err)
 	}
 	if (n > r->len - r->got)
 		n = r->len - r->got;
-	memcpy(r->buf + r->got, r->bounce + r->skip, n);
+	if (!r->direct)
+		memcpy(r->buf + r->got, r->bounce + r->skip, n);
 	r->got += n;
 	r->pos += n;
 	if (r->got < r->len)
