@@ -33,7 +33,7 @@ ABI_HEADERS := $(wildcard abi/mirage/*.h)
 DEPS_STAMP := $(BUILD)/.deps-build
 
 .PHONY: all run test test-asan clean deps plugins host freeze
-all: $(DEPS_STAMP) host plugins xen-freeze
+all: $(DEPS_STAMP) host plugins xen-freeze $(BUILD)/site.tar
 
 # Debian packages; the stamp keeps deps.sh off the hot path.  Every compile
 # rule has it as an order-only prerequisite, so `make -j` on a fresh machine
@@ -52,6 +52,11 @@ include $(sort $(wildcard plugins/*/*/plugin.mk apps/*/plugin.mk))
 include tests/build.mk
 
 plugins: $(PLUGIN_OUTPUTS)
+
+# the website's files as a disk image, for configs/website-disk.cfg
+$(BUILD)/site.tar: $(shell find apps/website/htdocs)
+	@mkdir -p $(@D)
+	tar --format=ustar -cf $@ -C apps/website/htdocs .
 
 # ---- running -----------------------------------------------------------
 # the seed's website on http://127.0.0.1:8080/ (Ctrl-C stops it)
@@ -77,6 +82,7 @@ bench: all
 	BUILD=$(BUILD) bash bench/http.sh
 	BUILD=$(BUILD) bash bench/direct.sh
 	BUILD=$(BUILD) bash bench/tls.sh
+	BUILD=$(BUILD) bash bench/disk.sh
 	BUILD=$(BUILD) bash bench/swap.sh
 	BUILD=$(BUILD) bash bench/freeze.sh
 

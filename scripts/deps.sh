@@ -6,7 +6,7 @@
 #   repository)
 set -eu
 
-pkgs_build="gcc make pkg-config libconfig-dev libffi-dev libssl-dev libxen-dev binutils"
+pkgs_build="gcc make pkg-config libconfig-dev libffi-dev libssl-dev libxen-dev binutils liburing-dev"
 pkgs_test="check valgrind strace curl graphviz qemu-system-x86 clang libclang-rt-14-dev openssl python3 wrk iproute2 iputils-ping busybox"
 pkgs_bench="wrk nginx-light"
 # xen: also the Xen testbed (tests/xen/), whose dom0 packages are fetched with

@@ -7,7 +7,7 @@ CHECK_FLAGS = $(shell pkg-config --cflags --libs check 2>/dev/null)
 TEST_STAMP := $(BUILD)/.deps-test
 FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,$(wildcard tests/fixtures/*.c)) \
 	$(BUILD)/tests/fixtures/notelf.so
-UNIT_TESTS := resolver catalog loop swap kvro http_parser http_response
+UNIT_TESTS := resolver catalog loop swap kvro kvconform http_parser http_response
 TESTS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 $(TEST_STAMP): scripts/deps.sh
@@ -32,6 +32,8 @@ $(BUILD)/tests/test_catalog: $(call TEST_OBJ,catalog) $(LOAD_LIB) $(RESOLVE_LIB)
 $(BUILD)/tests/test_loop: $(call TEST_OBJ,loop) $(call HOST_OBJ,host/unix/loop.c)
 $(BUILD)/tests/test_swap: $(call TEST_OBJ,swap) $(UNIX_RT_OBJ)
 $(BUILD)/tests/test_kvro: $(call TEST_OBJ,kvro) $(BUILD)/tests/obj/fakehost.o
+# kvro.dir, kvro.crunch.htdocs and kvro.tar over $(BUILD)/site.tar, the same answers
+$(BUILD)/tests/test_kvconform: $(call TEST_OBJ,kvconform) $(BUILD)/tests/obj/fakehost.o
 $(BUILD)/tests/test_http_parser: $(call TEST_OBJ,http_parser) \
 	$(call mg_objs,http.server,pic,parser.c date.c)
 # http.server's connection and response code over a fake flow
@@ -46,7 +48,8 @@ test-build: all $(TESTS) $(FIXTURES)
 # Each suite prints its own summary; the scripts print "N passed, N failed".
 test-run: test-build
 	@set -e; for t in $(TESTS); do echo "== $$t"; \
-		FIXTURE_DIR=$(BUILD)/tests/fixtures MIRAGE_PLUGIN_DIR=$(BUILD)/plugins $$t; done
+		FIXTURE_DIR=$(BUILD)/tests/fixtures MIRAGE_PLUGIN_DIR=$(BUILD)/plugins \
+		SITE_TAR=$(BUILD)/site.tar $$t; done
 	bash tests/unit/layers.sh
 	bash scripts/libc-list.sh --check && echo "ok - abi/README.md lists what host/libc/libc.symbols exports"
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/e2e.sh
@@ -57,6 +60,7 @@ test-run: test-build
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/swap.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/sign.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/tls.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/disk.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostrel.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostile.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/attack.sh

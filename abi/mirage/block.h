@@ -19,7 +19,9 @@
  * - The completion's err is 0 or a negative errno (-EIO); a read that
  *   failed leaves buf's contents undefined.
  * - Requests in flight complete in any order; a flush covers the writes
- *   whose cb came before it was issued. */
+ *   whose cb came before it was issued.
+ * read_sync (1.1) is the one exception: it blocks, for callers whose own
+ * interface is synchronous (kv_ro 1.0's get over a disk). */
 #ifndef MIRAGE_BLOCK_H
 #define MIRAGE_BLOCK_H
 
@@ -60,8 +62,16 @@ struct mg_block_ops {
 	 * returns.  A dependent calls it before it disconnects or frees a
 	 * buffer it lent; requests of other callers go on. */
 	void (*cancel)(struct mg_block *b, mg_block_cb cb, void *arg);
+
+	/* ---- 1.1 ---- */
+	/* Reads count sectors from `sector` into buf and returns when they
+	 * are there (0) or failed (-EIO), blocking the loop meanwhile; the
+	 * requests in flight go on and complete as usual.  -EINVAL as read.
+	 * Only for a synchronous caller: prefer read. */
+	int (*read_sync)(struct mg_block *b, uint64_t sector, void *buf, uint32_t count);
 };
 MG_OPS_PIN(struct mg_block_ops, cancel, 5); /* 1.0 */
+MG_OPS_PIN(struct mg_block_ops, read_sync, 6); /* 1.1 */
 
 struct mg_block {
 	const struct mg_block_ops *ops;

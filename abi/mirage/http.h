@@ -47,7 +47,8 @@ typedef void (*mg_http_handler)(void *arg, struct mg_http_exchange *ex,
 
 /* Produces more body bytes for a streamed response: at most cap (> 0)
  * into buf, returns the count, 0 at the end, a negative errno to abort
- * (the server then closes the connection). */
+ * (the server then closes the connection).  With a 1.2 server, -EAGAIN
+ * says "nothing yet": the server pulls again after resume (see there). */
 typedef long (*mg_http_body_cb)(void *arg, void *buf, size_t cap);
 
 struct mg_http_ops {
@@ -92,9 +93,18 @@ struct mg_http_ops {
 	 * neither side knows when the other one leaves. */
 	int (*serve_owned)(struct mg_http *h, mg_http_handler handler, void *arg,
 			   void (*release)(void *arg));
+
+	/* ---- 1.2 ---- */
+	/* The producer of a stream whose callback returned -EAGAIN has more
+	 * (a read from a disk completed): the server pulls again.  Called
+	 * from a later callback, never from inside the body callback.
+	 * -EINVAL when ex is not streaming (it ended, or the connection
+	 * died: the body callback then had its call with buf NULL). */
+	int (*resume)(struct mg_http_exchange *ex);
 };
 MG_OPS_PIN(struct mg_http_ops, alloc, 7); /* 1.0 */
 MG_OPS_PIN(struct mg_http_ops, serve_owned, 8); /* 1.1 */
+MG_OPS_PIN(struct mg_http_ops, resume, 9); /* 1.2 */
 
 struct mg_http {
 	const struct mg_http_ops *ops;

@@ -6,8 +6,12 @@
  * refuses a malformed key with -EINVAL, and a key whose lookup would leave
  * the store (a symlink out of a served folder, say) with -EACCES.
  *
- * Ops are synchronous: implementations serve from memory or local storage
- * and must not wait on the network.  All buffers belong to the caller. */
+ * The 1.0 ops are synchronous: implementations serve from memory or local
+ * storage and must not wait on the network; a store over a block device
+ * may block the loop in get and get_partial while the disk reads.  1.1
+ * adds `read`, which never does, and `stat`, one lookup for what a server
+ * asks of every request.  A caller checks MG_OPS_HAS before using them.
+ * Buffers belong to the caller, except a read's until it completes. */
 #ifndef MIRAGE_KV_RO_H
 #define MIRAGE_KV_RO_H
 
@@ -33,6 +37,19 @@ struct mg_kv_ro;
  * during the call.  Return 0 to go on, anything else stops list, which then
  * returns that value. */
 typedef int (*mg_kv_list_cb)(void *arg, const char *name, enum mg_kv_kind kind);
+
+/* What stat tells of a key (1.1). */
+struct mg_kv_stat {
+	enum mg_kv_kind kind;
+	uint32_t reserved;        /* 0 */
+	uint64_t size;            /* a value's length; 0 for a dictionary */
+	int64_t mtime_ns;         /* as last_modified */
+	char digest[MG_KV_DIGEST_MAX]; /* as digest; "" for a dictionary */
+};
+
+/* A read (1.1) finished: err is 0 or a negative errno (-EIO); got bytes
+ * are in the buffer, fewer than asked only at the value's end. */
+typedef void (*mg_kv_read_cb)(void *arg, int err, size_t got);
 
 struct mg_kv_ro_ops {
 	struct mg_ops_hdr hdr;
@@ -60,8 +77,35 @@ struct mg_kv_ro_ops {
 	 * value changes, NUL-terminated in buf; cap >= MG_KV_DIGEST_MAX is
 	 * always enough.  -ENOSPC, -ENOENT, -EISDIR. */
 	int (*digest)(struct mg_kv_ro *kv, const char *key, char *buf, size_t cap);
+
+	/* ---- 1.1 ---- */
+	/* exists, size, last_modified and digest in one lookup.  -ENOENT. */
+	int (*stat)(struct mg_kv_ro *kv, const char *key, struct mg_kv_stat *st);
+	/* get_partial that never waits on a device:
+	 * - 1: done at once (a store in memory or on a local file system);
+	 *   *got is set and cb is not called.
+	 * - 0: started; cb(arg, err, got) follows exactly once, later, from
+	 *   the event loop, never from inside read.  Until then (or until
+	 *   read_cancel returns) buf is the store's: the caller keeps it
+	 *   valid and does not touch it.  *got is not set.
+	 * - a negative errno, and nothing started: -ENOENT, -EISDIR, -EINVAL,
+	 *   -EACCES as get_partial; -EAGAIN when too many reads are in flight
+	 *   (retry after one of the caller's completions, or from a timer).
+	 * With cb NULL the read only finishes at once: a store that would
+	 * have to wait returns -EINPROGRESS and starts nothing, so a caller
+	 * may offer a buffer it cannot lend (the server's own). */
+	int (*read)(struct mg_kv_ro *kv, const char *key, uint64_t offset, void *buf,
+		    size_t len, size_t *got, mg_kv_read_cb cb, void *arg);
+	/* Drops every read in flight issued with this cb and arg: their
+	 * callbacks are never called and their buffers are free when it
+	 * returns.  A caller calls it before it frees a buffer it lent or
+	 * lets go of the store (a swapped store is disconnected after its
+	 * dependents heard of its successor). */
+	void (*read_cancel)(struct mg_kv_ro *kv, mg_kv_read_cb cb, void *arg);
 };
 MG_OPS_PIN(struct mg_kv_ro_ops, digest, 7); /* 1.0 */
+MG_OPS_PIN(struct mg_kv_ro_ops, read_cancel, 10); /* 1.1 */
+_Static_assert(sizeof(struct mg_kv_stat) == 24 + MG_KV_DIGEST_MAX, "struct mg_kv_stat changed");
 
 struct mg_kv_ro {
 	const struct mg_kv_ro_ops *ops;

@@ -2,6 +2,11 @@
  * index.html for folders, Content-Type by extension, ETags and 304, single
  * byte ranges, and an access-log line per request on the console.
  *
+ * A store that reads from a disk (kv_ro 1.1's read, answering later) is
+ * read into a buffer of the stream's own while the server serves other
+ * connections; the stream tells the server (http 1.2's resume) when bytes
+ * are there.  A store that answers at once reads into the server's buffer.
+ *
  * Hot swap: a replaced console, kv_ro or http is taken over in place
  * (dep_replaced), so the site keeps running; a replaced site (a rebuilt
  * website.so) lets its successor serve and retires once the downloads it
@@ -39,6 +44,7 @@ struct site {
 struct anchor {
 	struct site *s;
 	unsigned streams;       /* begun and not ended */
+	struct stream *reading; /* streams with a read in flight */
 };
 
 /* The handler's argument for one http server.  A replaced server still
@@ -53,6 +59,8 @@ struct served {
 	struct served *next;
 };
 
+#define STREAM_BUF (256u << 10) /* a stream's own buffer, for a store that reads later */
+
 /* One streamed response: the rest of a value, read as the client reads. */
 struct stream {
 	struct anchor *a;
@@ -60,6 +68,18 @@ struct stream {
 	unsigned fs_gen;        /* of fs: the site's may have moved on */
 	const char *key;
 	uint64_t off, left, size;
+	struct mg_http_exchange *ex;
+	const struct mg_http_ops *http; /* the server's: resume, when 1.2 */
+	/* A store that reads later reads into buf: bytes [at, at + have) of
+	 * it are the value's from off; one read at most is in flight.  Plain
+	 * malloc: the stream may outlive the site (see struct anchor). */
+	char *buf;
+	size_t at, have;
+	int later;              /* the store said it reads later */
+	int reading;            /* a read is in flight on fs */
+	int err;                /* how the last read failed */
+	struct stream *prev, *next; /* in a->reading */
+	struct stream *again;   /* see streams_reread */
 };
 
 /* The site's fs was replaced while st streamed: st goes on from the new
@@ -80,6 +100,69 @@ static int stream_refresh(struct site *s, struct stream *st)
 	return 0;
 }
 
+static void reading_unlink(struct stream *st)
+{
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		st->a->reading = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	st->prev = st->next = NULL;
+	st->reading = 0;
+}
+
+/* Drops st's read in flight, if any: its buffer is st's again. */
+static void stream_cancel(struct stream *st);
+
+static void on_read(void *arg, int err, size_t got)
+{
+	struct stream *st = arg;
+
+	reading_unlink(st);
+	if (err == 0 && got == 0)
+		err = -EIO; /* the value shrank under us */
+	st->err = err;
+	st->at = 0;
+	st->have = err ? 0 : got;
+	st->http->resume(st->ex); /* a no-op unless the server waits */
+}
+
+static void stream_cancel(struct stream *st)
+{
+	if (!st->reading)
+		return;
+	st->fs->ops->read_cancel(st->fs, on_read, st);
+	reading_unlink(st);
+}
+
+/* Starts reading the next bytes into st->buf; -EAGAIN when they come
+ * later (on_read), 0 when they are there. */
+static int stream_fetch(struct site *s, struct stream *st)
+{
+	size_t want = st->left < STREAM_BUF ? (size_t)st->left : STREAM_BUF, got;
+	int rc;
+
+	if (st->fs_gen != s->fs_gen && (rc = stream_refresh(s, st)) < 0)
+		return rc;
+	if (!st->buf && !(st->buf = malloc(want)))
+		return -ENOMEM;
+	rc = st->fs->ops->read(st->fs, st->key, st->off, st->buf, want, &got, on_read, st);
+	if (rc == 1) {
+		st->at = 0;
+		st->have = got;
+		return got ? 0 : -EIO;
+	}
+	if (rc < 0)
+		return rc;
+	st->reading = 1;
+	st->next = st->a->reading;
+	if (st->next)
+		st->next->prev = st;
+	st->a->reading = st;
+	return -EAGAIN;
+}
+
 static long stream_read(struct site *s, struct stream *st, void *buf, size_t cap)
 {
 	size_t want = st->left < cap ? (size_t)st->left : cap, got;
@@ -87,16 +170,57 @@ static long stream_read(struct site *s, struct stream *st, void *buf, size_t cap
 
 	if (want == 0)
 		return 0;
-	if (st->fs_gen != s->fs_gen && (rc = stream_refresh(s, st)) < 0)
-		return rc;
-	rc = st->fs->ops->get_partial(st->fs, st->key, st->off, buf, want, &got);
-	if (rc < 0)
-		return rc;
-	if (got == 0)
-		return -EIO; /* the value shrank under us */
+	if (st->reading)
+		return -EAGAIN;
+	if (st->err)
+		return st->err;
+	if (!st->have && st->later) {
+		rc = stream_fetch(s, st);
+		if (rc < 0)
+			return rc;
+	}
+	if (st->have) {
+		got = st->have < want ? st->have : want;
+		memcpy(buf, st->buf + st->at, got);
+		st->at += got;
+		st->have -= got;
+	} else {
+		if (st->fs_gen != s->fs_gen && (rc = stream_refresh(s, st)) < 0)
+			return rc;
+		if (MG_OPS_HAS(st->fs->ops, read) && MG_OPS_HAS(st->http, resume)) {
+			rc = st->fs->ops->read(st->fs, st->key, st->off, buf, want, &got, NULL, NULL);
+			if (rc == -EINPROGRESS) { /* the store reads later: into st's own buffer */
+				st->later = 1;
+				return stream_read(s, st, buf, cap);
+			}
+		} else {
+			rc = st->fs->ops->get_partial(st->fs, st->key, st->off, buf, want, &got);
+		}
+		if (rc < 0)
+			return rc;
+		if (got == 0)
+			return -EIO; /* the value shrank under us */
+	}
 	st->off += got;
 	st->left -= got;
+	/* the next bytes come while the server writes these */
+	if (st->later && !st->have && st->left && (rc = stream_fetch(s, st)) < 0 && rc != -EAGAIN)
+		st->err = rc;
 	return (long)got;
+}
+
+/* A stream ended (or a hold of the count, see streams_reread, ended):
+ * the last one frees a gone site's anchor, or lets a retiring site go. */
+static void anchor_put(struct anchor *a)
+{
+	struct site *s = a->s;
+
+	if (--a->streams)
+		return;
+	if (!s)
+		free(a);
+	else if (s->retiring)
+		s->job.env->host->retired(s->job.env);
 }
 
 /* The server pulls the body; 0 or an error ends the stream, and so does
@@ -109,13 +233,32 @@ static long stream_more(void *arg, void *buf, size_t cap)
 	struct site *s = a->s;
 	long n = !buf ? 0 : s ? stream_read(s, st, buf, cap) : -ECANCELED;
 
-	if (n > 0 || --a->streams)
+	if (n > 0 || n == -EAGAIN)
 		return n;
-	if (!s)
-		free(a);
-	else if (s->retiring)
-		s->job.env->host->retired(s->job.env);
+	stream_cancel(st);
+	free(st->buf);
+	st->buf = NULL;
+	anchor_put(a);
 	return n;
+}
+
+/* The reads in flight on the site's fs are dropped (the store is going),
+ * and their servers pull again: the streams read anew, from the site's
+ * fs, or end when the site is gone.  The caller holds a stream count, so
+ * the anchor stays. */
+static void streams_reread(struct anchor *a)
+{
+	struct stream *again = NULL, *st;
+
+	while ((st = a->reading)) {
+		stream_cancel(st); /* unlinks it */
+		st->again = again;
+		again = st;
+	}
+	while ((st = again)) {
+		again = st->again; /* st may be gone after its resume */
+		st->http->resume(st->ex);
+	}
 }
 
 static void access_log(struct site *s, const struct mg_http_request *req, int status,
@@ -144,9 +287,11 @@ static void reply_text(const struct served *sv, struct mg_http_exchange *ex,
 	ops->end(ex);
 }
 
-/* Serves value `key` of `size` bytes: 200, 206, 304 or 416. */
+/* Serves value `key` of `size` bytes: 200, 206, 304 or 416.  digest is
+ * the store's for it (from stat), or NULL: then it is asked. */
 static void serve_value(const struct served *sv, struct mg_http_exchange *ex,
-			const struct mg_http_request *req, const char *key, uint64_t size)
+			const struct mg_http_request *req, const char *key, uint64_t size,
+			const char *digest)
 {
 	struct site *s = sv->s;
 	const struct mg_http_ops *ops = sv->http->ops;
@@ -165,7 +310,8 @@ static void serve_value(const struct served *sv, struct mg_http_exchange *ex,
 		reply_text(sv, ex, req, 500, "Internal Server Error\n", NULL, 0);
 		return;
 	}
-	if (s->fs->ops->digest(s->fs, key, etag + 1, MG_KV_DIGEST_MAX) == 0) {
+	if (digest ? (strcpy(etag + 1, digest), *digest != '\0')
+		   : s->fs->ops->digest(s->fs, key, etag + 1, MG_KV_DIGEST_MAX) == 0) {
 		size_t n = strlen(etag + 1);
 
 		etag[0] = etag[n + 1] = '"';
@@ -192,7 +338,7 @@ static void serve_value(const struct served *sv, struct mg_http_exchange *ex,
 		return;
 	}
 	*st = (struct stream){ .a = s->anchor, .fs = s->fs, .fs_gen = s->fs_gen, .key = key,
-			       .off = r.start, .left = r.len, .size = size };
+			       .off = r.start, .left = r.len, .size = size, .ex = ex, .http = ops };
 	access_log(s, req, status, r.len);
 	if (ops->respond(ex, status, h, nh, (int64_t)r.len) == 0) {
 		s->anchor->streams++; /* until stream_more ends it */
@@ -209,6 +355,7 @@ static void handle(void *arg, struct mg_http_exchange *ex, const struct mg_http_
 	struct site *s = sv->s;
 	const struct mg_http_ops *ops = sv->http->ops;
 	const char *index;
+	struct mg_kv_stat *st = NULL;
 	enum mg_kv_kind kind;
 	uint64_t size;
 	char *key;
@@ -226,8 +373,14 @@ static void handle(void *arg, struct mg_http_exchange *ex, const struct mg_http_
 		return;
 	}
 	key = site_key(ops->alloc(ex, strlen(req->path) + strlen(index) + 2), req->path, index);
-	rc = !key ? -EINVAL : !s->dotfiles && site_key_hidden(key) ? -ENOENT
-							       : s->fs->ops->exists(s->fs, key, &kind);
+	rc = !key ? -EINVAL : !s->dotfiles && site_key_hidden(key) ? -ENOENT : 0;
+	if (rc == 0 && MG_OPS_HAS(s->fs->ops, stat)) { /* one lookup for all */
+		st = ops->alloc(ex, sizeof *st);
+		rc = !st ? -ENOMEM : s->fs->ops->stat(s->fs, key, st);
+		kind = st ? st->kind : 0;
+	} else if (rc == 0) {
+		rc = s->fs->ops->exists(s->fs, key, &kind);
+	}
 	if (rc == 0 && kind == MG_KV_DICTIONARY) {
 		/* A folder asked without its slash: relative links need it. */
 		size_t n = strlen(req->path);
@@ -242,10 +395,12 @@ static void handle(void *arg, struct mg_http_exchange *ex, const struct mg_http_
 		}
 		rc = -ENOMEM;
 	}
-	if (rc == 0)
+	if (rc == 0 && st)
+		size = st->size;
+	else if (rc == 0)
 		rc = s->fs->ops->size(s->fs, key, &size);
 	if (rc == 0)
-		serve_value(sv, ex, req, key, size);
+		serve_value(sv, ex, req, key, size, st ? st->digest : NULL);
 	else if (rc == -EINVAL)
 		reply_text(sv, ex, req, 400, "Bad Request\n", NULL, 0);
 	else if (rc == -ENOENT || rc == -EACCES || rc == -EISDIR || rc == -ENOTDIR)
@@ -313,6 +468,9 @@ static void site_dep_replaced(struct mg_device *self, uint32_t slot, struct mg_d
 	case S_FS:
 		s->fs = (struct mg_kv_ro *)dep;
 		s->fs_gen++;
+		s->anchor->streams++;
+		streams_reread(s->anchor); /* the old store goes after this call */
+		anchor_put(s->anchor);
 		break;
 	case S_HTTP:
 		rc = serve_on(s, (struct mg_http *)dep);
@@ -346,7 +504,7 @@ static int site_connect(const struct mg_env *env, struct mg_device **out)
 		mg_free(env, s);
 		return -ENOMEM;
 	}
-	*s->anchor = (struct anchor){ s, 0 };
+	*s->anchor = (struct anchor){ s, 0, NULL };
 	s->job.ops = &site_ops;
 	s->job.env = env;
 	*out = MG_DEVICE(&s->job);
@@ -360,10 +518,10 @@ static void site_disconnect(struct mg_device *dev)
 	/* the servers still hold these: they answer 503 until let go */
 	for (struct served *sv = s->served; sv; sv = sv->next)
 		sv->s = NULL;
-	if (s->anchor->streams)
-		s->anchor->s = NULL; /* the last stream frees it */
-	else
-		free(s->anchor);
+	s->anchor->s = NULL; /* the last stream frees it */
+	s->anchor->streams++;
+	streams_reread(s->anchor); /* they end now: no read outlives the site */
+	anchor_put(s->anchor);
 	mg_free(s->job.env, s);
 }
 

@@ -1,5 +1,6 @@
 /* fakehost.c - see fakehost.h. */
 #include <dlfcn.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,22 +120,97 @@ int fakehost_run(struct fakehost *h, int max)
 	return n;
 }
 
+struct mg_watch {
+	struct fakehost *host;
+	int fd;
+	unsigned events;
+	mg_watch_cb cb;
+	void *arg;
+	struct mg_watch *next;
+};
+
 static int fake_fd_watch(const struct mg_env *env, int fd, unsigned events,
 			 mg_watch_cb cb, void *arg, struct mg_watch **out)
 {
-	(void)env, (void)fd, (void)events, (void)cb, (void)arg, (void)out;
-	return -ENOSYS;
+	struct fakehost *h = host_of(env);
+	struct mg_watch *w = malloc(sizeof *w);
+
+	if (!w)
+		return -ENOMEM;
+	*w = (struct mg_watch){ .host = h, .fd = fd, .events = events, .cb = cb, .arg = arg,
+				.next = h->watches };
+	h->watches = w;
+	if (out)
+		*out = w;
+	return 0;
 }
 
 static int fake_fd_update(struct mg_watch *w, unsigned events)
 {
-	(void)w, (void)events;
-	return -ENOSYS;
+	w->events = events;
+	return 0;
 }
 
 static void fake_fd_unwatch(struct mg_watch *w)
 {
-	(void)w;
+	struct mg_watch **p = &w->host->watches;
+
+	while (*p != w)
+		p = &(*p)->next;
+	*p = w->next;
+	free(w);
+}
+
+static int watched(struct fakehost *h, const struct mg_watch *w)
+{
+	for (const struct mg_watch *i = h->watches; i; i = i->next)
+		if (i == w)
+			return 1;
+	return 0;
+}
+
+int fakehost_poll(struct fakehost *h, int timeout_ms)
+{
+	struct pollfd fds[16];
+	struct mg_watch *ws[16];
+	uint64_t now = fake_now_ns();
+	nfds_t n = 0;
+	int calls = 0;
+
+	for (struct mg_watch *w = h->watches; w && n < 16; w = w->next, n++) {
+		fds[n] = (struct pollfd){ .fd = w->fd,
+					  .events = (short)((w->events & MG_EV_READ ? POLLIN : 0) |
+							    (w->events & MG_EV_WRITE ? POLLOUT : 0)) };
+		ws[n] = w;
+	}
+	for (struct mg_timer *t = h->timers; t; t = t->next)
+		if (t->at <= now)
+			timeout_ms = 0;
+	if (poll(fds, n, timeout_ms) > 0)
+		for (nfds_t i = 0; i < n; i++)
+			if (fds[i].revents && watched(h, ws[i])) {
+				ws[i]->cb(ws[i]->arg, (fds[i].revents & POLLIN ? MG_EV_READ : 0) |
+							      (fds[i].revents & POLLOUT ? MG_EV_WRITE : 0) |
+							      (fds[i].revents & (POLLERR | POLLHUP) ? MG_EV_ERROR : 0));
+				calls++;
+			}
+	/* the timers due now, not the later ones */
+	now = fake_now_ns();
+	for (;;) {
+		struct mg_timer *t = h->timers, cur;
+
+		for (struct mg_timer *i = h->timers; i; i = i->next)
+			if (i->at < t->at)
+				t = i;
+		if (!t || t->at > now)
+			break;
+		unlink_timer(t);
+		cur = *t;
+		free(t);
+		cur.cb(cur.arg);
+		calls++;
+	}
+	return calls;
 }
 
 static void fake_job_done(const struct mg_env *env, int status)
@@ -148,6 +224,14 @@ static void fake_job_done(const struct mg_env *env, int status)
 static void fake_stop(const struct mg_env *env, int status)
 {
 	note(host_of(env), "stop(%d)", status);
+}
+
+static void fake_connected(const struct mg_env *env, int status)
+{
+	struct fakehost *h = host_of(env);
+
+	h->nconnected++;
+	h->connected = status;
 }
 
 void fakehost_init(struct fakehost *h)
@@ -167,6 +251,7 @@ void fakehost_init(struct fakehost *h)
 			.fd_unwatch = fake_fd_unwatch,
 			.job_done = fake_job_done,
 			.stop = fake_stop,
+			.connected = fake_connected,
 		},
 	};
 }
@@ -237,8 +322,10 @@ int fakedev_connect(struct fakedev *d, struct fakehost *h, const char *path,
 				  .params = d->params };
 	if (d->plugin->connect) {
 		rc = d->plugin->connect(&d->env, &d->dev);
-		if (rc < 0)
+		if (rc < 0 && rc != -EINPROGRESS)
 			goto fail;
+		if (rc == -EINPROGRESS)
+			return rc; /* the caller polls until h->connected */
 	} else {
 		d->plain = (struct mg_job){ .ops = &plain_ops, .env = &d->env };
 		d->dev = MG_DEVICE(&d->plain);

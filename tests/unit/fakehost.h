@@ -14,12 +14,17 @@ struct fakehost {
 	long alloc_calls;    /* alloc calls, all told */
 	int ndone, status;   /* job_done calls and the last status */
 	struct mg_timer *timers; /* pending, in start order */
+	struct mg_watch *watches; /* fd watches, polled by fakehost_poll */
+	int nconnected, connected; /* host->connected calls and the last status */
 };
 
 void fakehost_init(struct fakehost *h);
 /* Fires pending timers, earliest deadline first (no real waiting), until
  * none is left or `max` have fired.  Returns the count fired. */
 int fakehost_run(struct fakehost *h, int max);
+/* Waits up to timeout_ms for a watched fd, calls the ready ones' callbacks
+ * and then the timers that are due.  Returns the count of callbacks. */
+int fakehost_poll(struct fakehost *h, int timeout_ms);
 /* Writes "$MIRAGE_PLUGIN_DIR/NAME.so" (default dir: build/plugins) to buf. */
 const char *fakehost_plugin_path(char *buf, size_t cap, const char *name);
 

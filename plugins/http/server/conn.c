@@ -130,14 +130,16 @@ void http_conn_pump(struct http_conn *c)
 	while (c->flow) {
 		long n;
 
-		if (c->ex.state == EX_STREAM && c->out_len - c->out_sent < c->out_cap / 2) {
+		int pull = c->ex.state == EX_STREAM && !c->ex.paused;
+
+		if (pull && c->out_len - c->out_sent < c->out_cap / 2) {
 			http_stream_fill(c);
 			if (!c->flow)
 				return; /* the body failed: the connection is gone */
 		}
 		if (c->out_sent == c->out_len) {
 			c->out_sent = c->out_len = 0;
-			if (c->ex.state == EX_STREAM)
+			if (c->ex.state == EX_STREAM && !c->ex.paused)
 				continue;
 			return;
 		}

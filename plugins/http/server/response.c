@@ -208,6 +208,7 @@ static int ex_body_stream(struct mg_http_exchange *ex, mg_http_body_cb cb, void 
 	http_conn_enter(c);
 	ex->cb = cb;
 	ex->cb_arg = arg;
+	ex->paused = 0;
 	if (!c->flow || ex->no_body) {
 		http_stream_abandon(ex);
 		finish(ex);
@@ -247,6 +248,10 @@ void http_stream_fill(struct http_conn *c)
 	room = c->out_cap - c->out_len - frame;
 	at = c->out + c->out_len + (ex->chunked ? CHUNK_HEAD : 0);
 	n = ex->cb(ex->cb_arg, at, room);
+	if (n == -EAGAIN) {
+		ex->paused = 1; /* until resume */
+		return;
+	}
 	if (n < 0 || (size_t)n > room) {
 		mg_log(c->srv->env, MG_LOG_WARN, "%s %s: the body failed (%ld); closing",
 		       ex->req->method, ex->req->target, n);
@@ -268,6 +273,20 @@ void http_stream_fill(struct http_conn *c)
 	c->out_len += (size_t)n;
 	if (ex->left >= 0)
 		ex->left -= ex->left > n ? n : ex->left;
+}
+
+static int ex_resume(struct mg_http_exchange *ex)
+{
+	struct http_conn *c = ex->c;
+
+	if (ex->state != EX_STREAM)
+		return -EINVAL;
+	if (!ex->paused)
+		return 0;
+	ex->paused = 0;
+	http_conn_enter(c);
+	http_conn_leave(c); /* leave pumps, and pulls */
+	return 0;
 }
 
 static void *ex_alloc(struct mg_http_exchange *ex, size_t size)
@@ -311,7 +330,7 @@ void http_respond_error(struct http_conn *c, int status)
 }
 
 const struct mg_http_ops http_ops = {
-	.hdr = MG_OPS_HDR(struct mg_http_ops, 1, 1),
+	.hdr = MG_OPS_HDR(struct mg_http_ops, 1, 2),
 	.serve = http_serve,
 	.header = ex_header,
 	.respond = ex_respond,
@@ -320,4 +339,5 @@ const struct mg_http_ops http_ops = {
 	.end = ex_end,
 	.alloc = ex_alloc,
 	.serve_owned = http_serve_owned,
+	.resume = ex_resume,
 };

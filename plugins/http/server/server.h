@@ -70,6 +70,7 @@ struct mg_http_exchange {
 	unsigned char keep_alive;
 	mg_http_body_cb cb;
 	void *cb_arg;
+	int paused;     /* cb said -EAGAIN: no pulling until resume */
 	size_t consumed; /* request bytes at the front of c->in */
 	int64_t left;    /* body bytes still to pull, -1 when unknown */
 	size_t arena_used;

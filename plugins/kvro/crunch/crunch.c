@@ -139,8 +139,37 @@ static int crunch_digest(struct mg_kv_ro *kv, const char *key, char *buf, size_t
 	return 0;
 }
 
+static int crunch_stat(struct mg_kv_ro *kv, const char *key, struct mg_kv_stat *st)
+{
+	const struct mg_crunch_entry *e;
+	int rc = lookup(kv, key, &e);
+
+	if (rc < 0)
+		return rc;
+	*st = (struct mg_kv_stat){ .kind = e->kind, .size = e->size, .mtime_ns = e->mtime_ns };
+	if (strlen(e->digest) >= sizeof st->digest)
+		return -ENOSPC;
+	strcpy(st->digest, e->digest);
+	return 0;
+}
+
+/* The bytes are in memory: always at once. */
+static int crunch_read(struct mg_kv_ro *kv, const char *key, uint64_t offset, void *buf,
+		       size_t len, size_t *got, mg_kv_read_cb cb, void *arg)
+{
+	int rc = crunch_get_partial(kv, key, offset, buf, len, got);
+
+	(void)cb, (void)arg;
+	return rc < 0 ? rc : 1;
+}
+
+static void crunch_read_cancel(struct mg_kv_ro *kv, mg_kv_read_cb cb, void *arg)
+{
+	(void)kv, (void)cb, (void)arg; /* no read is ever in flight */
+}
+
 static const struct mg_kv_ro_ops crunch_ops = {
-	.hdr = MG_OPS_HDR(struct mg_kv_ro_ops, 1, 0),
+	.hdr = MG_OPS_HDR(struct mg_kv_ro_ops, 1, 1),
 	.exists = crunch_exists,
 	.get = crunch_get,
 	.get_partial = crunch_get_partial,
@@ -148,6 +177,9 @@ static const struct mg_kv_ro_ops crunch_ops = {
 	.size = crunch_size,
 	.last_modified = crunch_last_modified,
 	.digest = crunch_digest,
+	.stat = crunch_stat,
+	.read = crunch_read,
+	.read_cancel = crunch_read_cancel,
 };
 
 int mg_crunch_connect(const struct mg_env *env, struct mg_device **out)

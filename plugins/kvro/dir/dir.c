@@ -264,22 +264,62 @@ static int kvdir_last_modified(struct mg_kv_ro *kv, const char *key, int64_t *ns
 }
 
 /* Like nginx's ETag: changes with the file's identity, size or mtime. */
+static int digest_of(const struct stat *st, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "%" PRIx64 "-%" PRIx64 "-%" PRIx64 ".%lx",
+			 (uint64_t)st->st_ino, (uint64_t)st->st_size,
+			 (uint64_t)st->st_mtim.tv_sec, (unsigned long)st->st_mtim.tv_nsec);
+
+	return n < 0 || (size_t)n >= cap ? -ENOSPC : 0;
+}
+
 static int kvdir_digest(struct mg_kv_ro *kv, const char *key, char *buf, size_t cap)
 {
 	struct stat st;
-	int n, fd, rc = lookup_value(kvdir_of(kv), key, O_PATH, &fd, &st);
+	int fd, rc = lookup_value(kvdir_of(kv), key, O_PATH, &fd, &st);
 
 	if (rc < 0)
 		return rc;
 	close(fd);
-	n = snprintf(buf, cap, "%" PRIx64 "-%" PRIx64 "-%" PRIx64 ".%lx",
-		     (uint64_t)st.st_ino, (uint64_t)st.st_size,
-		     (uint64_t)st.st_mtim.tv_sec, (unsigned long)st.st_mtim.tv_nsec);
-	return n < 0 || (size_t)n >= cap ? -ENOSPC : 0;
+	return digest_of(&st, buf, cap);
+}
+
+/* One openat2 and one fstat for all four answers. */
+static int kvdir_stat(struct mg_kv_ro *kv, const char *key, struct mg_kv_stat *out)
+{
+	enum mg_kv_kind kind;
+	struct stat st;
+	int fd, rc = lookup(kvdir_of(kv), key, O_PATH, &fd, &st, &kind);
+
+	if (rc < 0)
+		return rc;
+	close(fd);
+	*out = (struct mg_kv_stat){ .kind = kind,
+				    .mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec };
+	if (kind != MG_KV_VALUE)
+		return 0;
+	out->size = (uint64_t)st.st_size;
+	return digest_of(&st, out->digest, sizeof out->digest);
+}
+
+/* A local file system: pread answers at once (from the page cache, or
+ * after the disk, as get_partial does). */
+static int kvdir_read(struct mg_kv_ro *kv, const char *key, uint64_t offset, void *buf,
+		      size_t len, size_t *got, mg_kv_read_cb cb, void *arg)
+{
+	int rc = kvdir_get_partial(kv, key, offset, buf, len, got);
+
+	(void)cb, (void)arg;
+	return rc < 0 ? rc : 1;
+}
+
+static void kvdir_read_cancel(struct mg_kv_ro *kv, mg_kv_read_cb cb, void *arg)
+{
+	(void)kv, (void)cb, (void)arg; /* no read is ever in flight */
 }
 
 static const struct mg_kv_ro_ops kvdir_ops = {
-	.hdr = MG_OPS_HDR(struct mg_kv_ro_ops, 1, 0),
+	.hdr = MG_OPS_HDR(struct mg_kv_ro_ops, 1, 1),
 	.exists = kvdir_exists,
 	.get = kvdir_get,
 	.get_partial = kvdir_get_partial,
@@ -287,6 +327,9 @@ static const struct mg_kv_ro_ops kvdir_ops = {
 	.size = kvdir_size,
 	.last_modified = kvdir_last_modified,
 	.digest = kvdir_digest,
+	.stat = kvdir_stat,
+	.read = kvdir_read,
+	.read_cancel = kvdir_read_cancel,
 };
 
 static int kvdir_connect(const struct mg_env *env, struct mg_device **out)
@@ -329,8 +372,8 @@ static const struct mg_param kvdir_params[] = {
 	  .doc = "folder to serve; keys are paths below it" },
 };
 
-MG_PLUGIN(.name = "kvro.dir", .version = "1.0",
+MG_PLUGIN(.name = "kvro.dir", .version = "1.1",
 	  .summary = "kv_ro serving a directory (openat2, RESOLVE_BENEATH)",
-	  .provides = MG_TYPE(KV_RO, 0), .targets = MG_TARGET_UNIX,
+	  .provides = MG_TYPE(KV_RO, 1), .targets = MG_TARGET_UNIX,
 	  .params = kvdir_params, .nparams = MG_COUNTOF(kvdir_params),
 	  .connect = kvdir_connect, .disconnect = kvdir_disconnect);

@@ -1,0 +1,269 @@
+/* index.c - see index.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index.h"
+
+void tar_index_init(struct tar_index *x, const struct mg_env *env)
+{
+	*x = (struct tar_index){ .env = env };
+}
+
+void tar_index_free(struct tar_index *x)
+{
+	for (uint32_t i = 0; i < x->n; i++)
+		if (x->stage != TAR_DEDUPE || i < x->kept || i >= x->k) { /* others moved, or freed */
+			mg_free(x->env, x->v[i].key);
+			mg_free(x->env, x->v[i].cache);
+		}
+	mg_free(x->env, x->v);
+	mg_free(x->env, x->kids);
+	mg_free(x->env, x->last);
+	mg_free(x->env, x->tmp);
+	tar_index_init(x, x->env);
+}
+
+static char *dup_n(const struct mg_env *env, const char *s, size_t n)
+{
+	char *d = mg_alloc(env, n + 1);
+
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+static int push(struct tar_index *x, const char *key, size_t len, const struct tar_entry *e)
+{
+	struct tar_entry *v = x->v;
+
+	if (x->n == x->cap) {
+		uint32_t cap = x->cap ? 2 * x->cap : 256;
+
+		v = mg_alloc(x->env, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		if (x->n)
+			memcpy(v, x->v, x->n * sizeof *v);
+		mg_free(x->env, x->v);
+		x->v = v;
+		x->cap = cap;
+	}
+	v[x->n] = *e;
+	v[x->n].key = dup_n(x->env, key, len);
+	if (!v[x->n].key)
+		return -ENOMEM;
+	x->n++;
+	return 0;
+}
+
+int tar_index_add(struct tar_index *x, const char *key, enum mg_kv_kind kind, uint64_t hdr,
+		  uint64_t data, uint64_t size, int64_t mtime)
+{
+	struct tar_entry e = { .kind = kind, .hdr = hdr, .data = data, .size = size,
+			       .mtime_ns = mtime * 1000000000, .seq = x->n + 1 };
+	struct tar_entry dir = { .kind = MG_KV_DICTIONARY, .implied = 1 };
+	size_t len = strlen(key), shared = 0;
+	int rc;
+
+	/* Folders above the key, but not the ones the last key had: the
+	 * members of a folder come together, so few repeat. */
+	if (x->last)
+		while (x->last[shared] && x->last[shared] == key[shared])
+			shared++;
+	else if ((rc = push(x, "", 0, &dir)) < 0)
+		return rc;
+	for (size_t i = 0; i < len; i++) {
+		if (key[i] != '/' || i < shared || (i == shared && x->last && !x->last[i]))
+			continue;
+		rc = push(x, key, i, &dir);
+		if (rc < 0)
+			return rc;
+	}
+	mg_free(x->env, x->last);
+	x->last = dup_n(x->env, key, len);
+	if (!x->last)
+		return -ENOMEM;
+	return push(x, key, len, &e);
+}
+
+/* By key; of equal keys the one to keep (a member over an implied
+ * folder, a later member over an earlier one) comes last. */
+static int by_key(const void *a, const void *b)
+{
+	const struct tar_entry *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c)
+		return c;
+	if (x->implied != y->implied)
+		return x->implied ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The entry whose key is the first len bytes of key, or NULL. */
+static struct tar_entry *find_n(const struct tar_index *x, const char *key, size_t len)
+{
+	uint32_t lo = 0, hi = x->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const char *k = x->v[mid].key;
+		int c = strncmp(k, key, len);
+
+		if (c == 0 && k[len])
+			c = 1; /* longer: after the prefix */
+		if (c == 0)
+			return &x->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct tar_entry *tar_index_find(const struct tar_index *x, const char *key)
+{
+	return find_n(x, key, strlen(key));
+}
+
+/* The entry of key's folder (the root for a top-level key); every
+ * folder above a key has an entry. */
+static struct tar_entry *parent_of(struct tar_index *x, const char *key)
+{
+	const char *slash = strrchr(key, '/');
+
+	return slash ? find_n(x, key, (size_t)(slash - key)) : &x->v[0];
+}
+
+/* Has the step's time run out?  Asked every 64 operations. */
+static int spent(struct tar_index *x, unsigned *ops, uint64_t until)
+{
+	return (++*ops & 63) == 0 && x->env->host->now_ns() >= until;
+}
+
+/* One pass after another of a bottom-up merge sort, from v into tmp and
+ * back, each merge resumable; 1 while not sorted. */
+static int sort_some(struct tar_index *x, uint64_t until)
+{
+	unsigned ops = 0;
+
+	while (x->width < x->n) {
+		if (!x->merging) {
+			x->mid = x->lo + x->width < x->n ? x->lo + x->width : x->n;
+			x->hi = x->mid + x->width < x->n ? x->mid + x->width : x->n;
+			x->p = x->o = x->lo;
+			x->q = x->mid;
+			x->merging = 1;
+		}
+		while (x->o < x->hi) {
+			if (x->p < x->mid && (x->q >= x->hi || by_key(&x->v[x->p], &x->v[x->q]) <= 0))
+				x->tmp[x->o++] = x->v[x->p++];
+			else
+				x->tmp[x->o++] = x->v[x->q++];
+			if (spent(x, &ops, until))
+				return 1;
+		}
+		x->merging = 0;
+		x->lo = x->hi;
+		if (x->lo >= x->n) { /* a pass is done: the runs doubled */
+			struct tar_entry *t = x->v;
+
+			x->v = x->tmp;
+			x->tmp = t;
+			x->width *= 2;
+			x->lo = 0;
+		}
+	}
+	return 0;
+}
+
+int tar_index_finish(struct tar_index *x, uint64_t until, char *why, size_t cap)
+{
+	unsigned ops = 0;
+
+	switch (x->stage) {
+	case TAR_COLLECT:
+		if (!x->n) {
+			struct tar_entry root = { .kind = MG_KV_DICTIONARY, .implied = 1 };
+
+			if (push(x, "", 0, &root) < 0)
+				return -ENOMEM;
+		}
+		x->tmp = mg_alloc(x->env, x->cap * sizeof *x->tmp);
+		if (!x->tmp)
+			return -ENOMEM;
+		x->width = 1;
+		x->stage = TAR_SORT;
+		/* fall through */
+	case TAR_SORT:
+		if (sort_some(x, until))
+			return 1;
+		x->stage = TAR_DEDUPE;
+		x->k = x->kept = 0;
+		/* fall through */
+	case TAR_DEDUPE:
+		for (; x->k < x->n; x->k++) {
+			if (spent(x, &ops, until))
+				return 1;
+			if (x->k + 1 < x->n && !strcmp(x->v[x->k].key, x->v[x->k + 1].key))
+				mg_free(x->env, x->v[x->k].key);
+			else
+				x->v[x->kept++] = x->v[x->k];
+		}
+		x->n = x->kept;
+		if (x->v[0].key[0] || x->v[0].kind != MG_KV_DICTIONARY) {
+			snprintf(why, cap, "the archive's root is no folder");
+			return -EINVAL;
+		}
+		x->v[0].name = x->v[0].key;
+		x->stage = TAR_LINK;
+		x->k = 1;
+		/* fall through */
+	case TAR_LINK:
+		/* each entry's folder, counting the folders' entries */
+		for (; x->k < x->n; x->k++) {
+			struct tar_entry *e = &x->v[x->k], *p;
+			const char *slash = strrchr(e->key, '/');
+
+			if (spent(x, &ops, until))
+				return 1;
+			p = parent_of(x, e->key);
+			e->name = slash ? slash + 1 : e->key;
+			if (!p || p->kind != MG_KV_DICTIONARY) {
+				snprintf(why, cap, "archive member at offset %llu (%.200s): it is inside %.200s, which is a file",
+					 (unsigned long long)e->hdr, e->key, p ? p->key : "?");
+				return -EINVAL;
+			}
+			e->parent = (uint32_t)(p - x->v);
+			p->nkids++;
+		}
+		x->stage = TAR_PLACE;
+		return 1; /* placing is a step of its own */
+	case TAR_PLACE:
+		break;
+	case TAR_DONE:
+		return 0;
+	}
+	/* place them, in key order: a walk without lookups */
+	x->kids = mg_alloc(x->env, (x->n + 1) * sizeof *x->kids);
+	if (!x->kids)
+		return -ENOMEM;
+	for (uint32_t i = 0, at = 0; i < x->n; i++) {
+		x->v[i].kids = at;
+		at += x->v[i].nkids;
+		x->v[i].nkids = 0;
+	}
+	for (uint32_t i = 1; i < x->n; i++) {
+		struct tar_entry *p = &x->v[x->v[i].parent];
+
+		x->kids[p->kids + p->nkids++] = i;
+	}
+	mg_free(x->env, x->tmp);
+	x->tmp = NULL;
+	x->stage = TAR_DONE;
+	return 0;
+}

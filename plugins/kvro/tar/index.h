@@ -1,0 +1,56 @@
+/* index.h - the members of an archive as a kv_ro tree: collected in
+ * archive order while the headers are read, then sorted by key once, with
+ * the folders that names imply and each folder's entries in name order. */
+#ifndef MIRAGE_KVRO_TAR_INDEX_H
+#define MIRAGE_KVRO_TAR_INDEX_H
+
+#include "mirage/host.h"
+#include "mirage/kv_ro.h"
+
+struct tar_entry {
+	char *key;           /* "" for the root */
+	const char *name;    /* its last segment, in key */
+	enum mg_kv_kind kind;
+	int implied;         /* a folder no header names */
+	uint64_t hdr;        /* the header's byte offset on the disk */
+	uint64_t data, size; /* where the value's bytes are, and how many */
+	int64_t mtime_ns;
+	uint32_t seq;        /* archive order: a later member replaces */
+	uint32_t parent;     /* its folder's entry */
+	uint32_t kids, nkids; /* a folder's entries: index.kids[kids ..] */
+	unsigned char *cache; /* the value's bytes once read, when kept */
+};
+
+/* Where tar_index_finish is: it works in steps of bounded time. */
+enum tar_stage { TAR_COLLECT, TAR_SORT, TAR_DEDUPE, TAR_LINK, TAR_PLACE, TAR_DONE };
+
+struct tar_index {
+	const struct mg_env *env;
+	struct tar_entry *v;
+	uint32_t n, cap;
+	uint32_t *kids;
+	/* the last key added, whose folders are already candidates */
+	char *last;
+	/* finishing: a bottom-up merge sort into tmp, then a walk at k */
+	enum tar_stage stage;
+	struct tar_entry *tmp;
+	uint32_t width, lo, mid, hi, p, q, o, k, kept;
+	int merging;
+};
+
+void tar_index_init(struct tar_index *x, const struct mg_env *env);
+void tar_index_free(struct tar_index *x);
+/* Adds a member (key as tar_name_key made it), and a candidate for each
+ * folder above it.  -ENOMEM. */
+int tar_index_add(struct tar_index *x, const char *key, enum mg_kv_kind kind, uint64_t hdr,
+		  uint64_t data, uint64_t size, int64_t mtime);
+/* Sorts, keeps the last member of each key, links folders to their
+ * entries, working until the host's clock passes `until` (ns): 1 when
+ * there is more to do (call again, from a later callback), 0 when done,
+ * -EINVAL (a member under a name that is a value; why in why) or
+ * -ENOMEM. */
+int tar_index_finish(struct tar_index *x, uint64_t until, char *why, size_t cap);
+/* The entry of a well-formed key, or NULL. */
+const struct tar_entry *tar_index_find(const struct tar_index *x, const char *key);
+
+#endif
