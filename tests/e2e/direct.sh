@@ -101,7 +101,8 @@ start_in_ns() {
 	done
 	return 1
 }
-same() { cmp -s <(in_ns curl -s --max-time 10 "http://$1:8080$2") "$ROOT$3"; }
+# same ADDRESS PATH FILE [CURL ARGS...]: the response's body is FILE's bytes
+same() { cmp -s <(in_ns curl -s --max-time 10 "${@:4}" "http://$1:8080$2") "$ROOT$3"; }
 
 # ---- the website at 10.0.0.2 ------------------------------------------------------
 if start_in_ns 10.0.0.2 env NET=direct IPV4=10.0.0.2/24 "$HOST" configs/website.cfg -vv \
@@ -117,6 +118,9 @@ check "the static address is logged" grep -q "net: static: address 10.0.0.2/24, 
 check "ping 10.0.0.2 answers (ICMP echo, ARP)" in_ns ping -q -c 3 -W 5 10.0.0.2 >/dev/null
 check "curl gets / byte for byte" same 10.0.0.2 / /index.html
 check "curl gets files/1m.txt byte for byte" same 10.0.0.2 /files/1m.txt /files/1m.txt
+# the server closes as soon as such a response is written (busybox wget's way)
+check "with Connection: close too (closed, not reset)" \
+	same 10.0.0.2 /files/1k.txt /files/1k.txt -H "Connection: close"
 
 paths=(/ /about.html /style.css /files/1k.txt /docs/ /docs/running.html /files/1m.txt /about.html)
 files=(index.html about.html style.css files/1k.txt docs/index.html docs/running.html files/1m.txt about.html)

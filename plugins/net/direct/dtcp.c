@@ -144,6 +144,12 @@ static void deliver(struct dflow *f)
 		struct pbuf *q = f->rxq;
 		u16_t len = q->len;
 
+		/* Counted as read before the call: a handler that closes the
+		 * flow in it has read these bytes, and lwIP resets instead of
+		 * closing a connection with bytes not taken (the response
+		 * just written would be lost). */
+		if (f->pcb && len)
+			tcp_recved(f->pcb, len);
 		if (len)
 			f->h->on_data(f->arg, q->payload, len);
 		if (f->closed)
@@ -152,8 +158,6 @@ static void deliver(struct dflow *f)
 		if (f->rxq)
 			pbuf_ref(f->rxq);
 		pbuf_free(q);
-		if (f->pcb && len)
-			tcp_recved(f->pcb, len);
 	}
 	if (f->reading && !f->closed && !f->rxq && f->fin && !f->fin_done) {
 		f->fin_done = 1;
