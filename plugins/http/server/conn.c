@@ -234,7 +234,6 @@ static void dispatch(struct http_conn *c, const char *body, size_t body_len, siz
 	ex->no_body = h->is_head;
 	/* a retiring server's clients reconnect, to its successor */
 	ex->keep_alive = h->keep_alive && !c->srv->retiring;
-	c->peer_closes = !h->keep_alive;
 	ex->consumed = consumed;
 	ex->arena_used = 0;
 	if (c->srv->handler)
@@ -337,9 +336,11 @@ static void settle(struct http_conn *c)
 	if (idle && c->eof)
 		c->closing = 1;
 	if (idle && flushed && c->closing) {
-		/* A client that said its request was the last sends nothing
-		 * more (RFC 9112 9.6): no linger for it. */
-		if (c->eof || (c->peer_closes && !c->in_len)) {
+		/* Even a client that said its request was the last gets the
+		 * staged close of RFC 9112 9.6: a stack that resets a closed
+		 * connection with bytes in flight (lwIP does) would lose the
+		 * answer. */
+		if (c->eof) {
 			http_conn_drop(c);
 			return;
 		}

@@ -109,7 +109,6 @@ struct http_conn {
 	unsigned char continued; /* "100 Continue" sent for this request */
 	unsigned char fresh;   /* no request yet: the header timeout runs from the accept */
 	unsigned char reading, eof, closing, shut;
-	unsigned char peer_closes; /* the last request said it is the last */
 };
 
 /* server.c */
