@@ -111,14 +111,26 @@ static struct kvdir *kvdir_of(struct mg_kv_ro *kv)
 	return mg_container_of(kv, struct kvdir, kv);
 }
 
-static int kvdir_exists(struct mg_kv_ro *kv, const char *key, enum mg_kv_kind *kind)
+/* lookup for metadata only: the descriptor is closed at once. */
+static int meta(struct mg_kv_ro *kv, const char *key, struct stat *st, enum mg_kv_kind *kind)
 {
-	struct stat st;
-	int fd, rc = lookup(kvdir_of(kv), key, O_PATH, &fd, &st, kind);
+	int fd, rc = lookup(kvdir_of(kv), key, O_PATH, &fd, st, kind);
 
 	if (rc == 0)
 		close(fd);
 	return rc;
+}
+
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+static int kvdir_exists(struct mg_kv_ro *kv, const char *key, enum mg_kv_kind *kind)
+{
+	struct stat st;
+
+	return meta(kv, key, &st, kind);
 }
 
 /* Reads up to len bytes at off; *got < len only at the end of the file. */
@@ -254,13 +266,11 @@ static int kvdir_last_modified(struct mg_kv_ro *kv, const char *key, int64_t *ns
 {
 	enum mg_kv_kind kind;
 	struct stat st;
-	int fd, rc = lookup(kvdir_of(kv), key, O_PATH, &fd, &st, &kind);
+	int rc = meta(kv, key, &st, &kind);
 
-	if (rc < 0)
-		return rc;
-	*ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-	close(fd);
-	return 0;
+	if (rc == 0)
+		*ns = mtime_ns(&st);
+	return rc;
 }
 
 /* Like nginx's ETag: changes with the file's identity, size or mtime. */
@@ -289,13 +299,11 @@ static int kvdir_stat(struct mg_kv_ro *kv, const char *key, struct mg_kv_stat *o
 {
 	enum mg_kv_kind kind;
 	struct stat st;
-	int fd, rc = lookup(kvdir_of(kv), key, O_PATH, &fd, &st, &kind);
+	int rc = meta(kv, key, &st, &kind);
 
 	if (rc < 0)
 		return rc;
-	close(fd);
-	*out = (struct mg_kv_stat){ .kind = kind,
-				    .mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec };
+	*out = (struct mg_kv_stat){ .kind = kind, .mtime_ns = mtime_ns(&st) };
 	if (kind != MG_KV_VALUE)
 		return 0;
 	out->size = (uint64_t)st.st_size;
