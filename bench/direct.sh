@@ -12,6 +12,7 @@ if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
 	exit 0
 fi
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 BUILD=${BUILD:-build}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
@@ -21,21 +22,17 @@ TMP=$(mktemp -d)
 pids=()
 NS=mgbench$$
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	stop_pids
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-for tool in wrk curl ip; do
-	command -v "$tool" >/dev/null || { echo "bench/direct.sh: $tool is missing: bash scripts/deps.sh bench" >&2; exit 1; }
-done
+need wrk curl ip
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ] || ! ip netns add "$NS" 2>/dev/null; then
 	echo "skip - net.direct over a tap: needs root, /dev/net/tun and ip netns"
 	exit 0
 fi
-
-free_port() { echo $((20000 + RANDOM % 40000)); }
 
 # wait_up PORT: until the server answers (5 s at most)
 wait_up() {
@@ -57,11 +54,6 @@ start_ours() {
 	done
 	echo "bench/direct.sh: the website did not start: $(cat "$TMP/ours.log")" >&2
 	exit 1
-}
-
-# to_ms "1.23ms" | "456.00us" | "1.02s"
-to_ms() {
-	awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; printf "%.3f", n }'
 }
 
 # run PORT FILE [ADDRESS [PREFIX...]] -> "REQS P99MS"

@@ -10,6 +10,7 @@
 #   DURATION=5s CONNS=64 THREADS=2 MEMBERS=10000 bash bench/disk.sh
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 BUILD=${BUILD:-build}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
@@ -18,23 +19,21 @@ MEMBERS=${MEMBERS:-10000}
 HOST=$PWD/$BUILD/bin/mirage-host
 TMP=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$TMP"; }
+cleanup() { stop_pids; rm -rf "$TMP"; }
 trap cleanup EXIT
 
 if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
 	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 fi
-for tool in wrk curl python3; do
-	command -v "$tool" >/dev/null || { echo "bench/disk.sh: $tool is missing: bash scripts/deps.sh bench" >&2; exit 1; }
-done
+need wrk curl python3
 
 # start NAME CONFIG [ARGS...]: the website on a free port (PORT_NAME)
 start() {
 	local name=$1 cfg=$2 port
 	shift 2
 	for _ in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 40000))
+		port=$(free_port)
 		SITE_TAR=$PWD/$BUILD/site.tar "$HOST" "$cfg" --set devices.http.port="$port" \
 			--set devices.main.access_log=false "$@" >"$TMP/$name.log" 2>&1 &
 		pids+=($!)
@@ -48,10 +47,6 @@ start() {
 	done
 	echo "bench/disk.sh: $cfg did not start: $(cat "$TMP/$name.log")" >&2
 	exit 1
-}
-
-to_ms() {
-	awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; printf "%.3f", n }'
 }
 
 # run PORT FILE [DURATION] -> "REQS P99MS MAXMS"

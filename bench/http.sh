@@ -24,6 +24,7 @@ if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
 	exit 0
 fi
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 BUILD=${BUILD:-build}
 DURATION=${DURATION:-5s}
 RUNS=${RUNS:-3}
@@ -48,17 +49,9 @@ ALL_CASES="
 "
 CASES=${CASES:-$(awk -F'|' 'NF { printf "%s ", $1 }' <<<"$ALL_CASES")}
 
-stop_all() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	pids=()
-}
-trap 'stop_all; rm -rf "$TMP"' EXIT
+trap 'stop_pids; rm -rf "$TMP"' EXIT
 
-for tool in wrk nginx curl strace cc; do
-	command -v "$tool" >/dev/null || { echo "bench/http.sh: $tool is missing: bash scripts/deps.sh bench" >&2; exit 1; }
-done
-
-free_port() { echo $((20000 + RANDOM % 40000)); }
+need wrk nginx curl strace cc
 
 # wait_up PORT: until the server answers (5 s at most)
 wait_up() {
@@ -130,11 +123,6 @@ CONF
 	done
 	echo "bench/http.sh: nginx did not start: $(cat "$TMP/nginx.log" "$TMP/nginx/error.log" 2>/dev/null)" >&2
 	exit 1
-}
-
-# to_ms "1.23ms" | "456.00us" | "1.02s"
-to_ms() {
-	awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; printf "%.3f", n }'
 }
 
 # bench PORT PATH CONNS CLOSE -> "REQS P99MS ERRORS"
@@ -212,7 +200,7 @@ for name in $CASES; do
 	if [ "$log" = true ]; then # every request of ours logged a line
 		echo "  $name: ours logged $(wc -l <"$TMP/hosted.out") lines, nginx $(wc -l <"$TMP/nginx/access.log")" >>"$TMP/notes.txt"
 	fi
-	stop_all
+	stop_pids
 	col() { awk -v k="$1" '{ print $k }' "$TMP/runs" | median; }
 	ratio() { awk -v a="$1" -v b="$2" '{ print ($b > 0 ? $a / $b : 0) }' "$TMP/runs" | median; }
 	printf '%-10s %5s %9.0f %9.0f %6.2fx %7.2fms %7.2fms %6.2fx %8s %9s %6s' "$name" "$conns" \
@@ -246,15 +234,15 @@ idle_bytes() { # PID PORT -> bytes per idle connection
 if [ "$IDLE" -gt 0 ]; then
 	start_ours hosted website false
 	ob=$(idle_bytes "$PID" "$PORT")
-	stop_all
+	stop_pids
 	if [ -n "$BASE" ]; then
 		start_ours base website false
 		echo "memory per idle keep-alive connection, base: $(idle_bytes "$PID" "$PORT") bytes" >>"$TMP/notes.txt"
-		stop_all
+		stop_pids
 	fi
 	start_nginx plain
 	nb=$(idle_bytes "$PID" "$PORT")
-	stop_all
+	stop_pids
 	printf 'memory per idle keep-alive connection (%d connections): ours %d bytes, nginx %d bytes, ratio %s\n' \
 		"$IDLE" "$ob" "$nb" "$(awk -v o="$ob" -v n="$nb" 'BEGIN { printf (n > 0 ? "%.2fx" : "-"), o / n }')"
 fi

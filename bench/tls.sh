@@ -14,7 +14,12 @@
 #   bash bench/tls.sh            (make bench; deps: bash scripts/deps.sh bench)
 #   DURATION=5s ROUNDS=3 CONNS=64 THREADS=2 bash bench/tls.sh
 set -u
+if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
+	sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"
+	exit 0
+fi
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 BUILD=${BUILD:-build}
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-3}
@@ -23,18 +28,14 @@ THREADS=${THREADS:-2}
 ROOT=$PWD/apps/website/htdocs
 TMP=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$TMP"; }
+cleanup() { stop_pids; rm -rf "$TMP"; }
 trap cleanup EXIT
 
-for tool in wrk nginx curl openssl; do
-	command -v "$tool" >/dev/null || { echo "bench/tls.sh: $tool is missing: bash scripts/deps.sh bench" >&2; exit 1; }
-done
+need wrk nginx curl openssl
 make -s all >/dev/null || exit 1
 bash scripts/tls-cert.sh "$TMP/certs" server || exit 1
 CERT=$TMP/certs/server.pem KEY=$TMP/certs/server.key
 TLS12_CIPHERS="ECDHE+AESGCM:ECDHE+CHACHA20" # tls.openssl's (plugins/tls/openssl/ctx.c)
-
-free_port() { echo $((20000 + RANDOM % 40000)); }
 
 # wait_up PORT: until the server answers over HTTPS (5 s at most)
 wait_up() {
@@ -96,11 +97,6 @@ CONF
 	done
 	echo "bench/tls.sh: nginx did not start: $(cat "$TMP/nginx.log" "$TMP/nginx/error.log" 2>/dev/null)" >&2
 	exit 1
-}
-
-# to_ms "1.23ms" | "456.00us" | "1.02s"
-to_ms() {
-	awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; printf "%.3f", n }'
 }
 
 # wrk_run PORT PATH [WRK ARGS...] -> "REQS P99MS"
