@@ -101,11 +101,7 @@ kernel=$OUT/vmlinux
 [ -s "$kernel" ] || kernel=$OUT/vmlinuz
 start=$(date +%s%N)
 rc=0
-# No AVX/AVX2 in the emulated CPU: dom0's static busybox (glibc picks its
-# string routines by CPUID) was seen dying of SIGSEGV now and then, the
-# client's shell included, and AVX is the newest part of QEMU 7.2's TCG;
-# suspected, not proven: two runs without it were clean.
-timeout "$XEN_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max,-smap,-avx,-avx2 -m 1536 -smp 1 \
+timeout "$XEN_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max,-smap -m 1536 -smp 1 \
 	-nographic -no-reboot -monitor none \
 	-kernel "$OUT/xen" \
 	-append 'console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=512M' \
