@@ -33,13 +33,24 @@ again() {
 	done
 	return 1
 }
+# retry_out CMD...: CMD's output, CMD run again (3 times at most) when it
+# crashed (busybox's wc and sha256sum die now and then as wget does)
+retry_out() {
+	for try in 1 2 3; do
+		out=$("$@") && { echo "$out"; return 0; }
+		[ $? = 139 ] || return 1
+		crashes=$((crashes + 1))
+	done
+	return 1
+}
+sum_of() { retry_out sha256sum "$1" | cut -d' ' -f1; }
 get() { again wget -q -O "$2" "$url$1"; } # PATH FILE
 fetch() { # PATH FILE SUM
 	t0=$(now_ms)
 	get "$1" "$2" || { echo "wget $url$1 failed"; return 1; }
 	ms=$(( $(now_ms) - t0 ))
-	got=$(sha256sum "$2" | cut -d' ' -f1)
-	size=$(wc -c <"$2")
+	got=$(sum_of "$2")
+	size=$(retry_out wc -c "$2" | cut -d' ' -f1)
 	if [ "$got" = "$3" ]; then
 		echo "fetched $1: $size bytes in $ms ms, sha256 matches"
 	else
