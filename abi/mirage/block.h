@@ -21,7 +21,8 @@
  * - Requests in flight complete in any order; a flush covers the writes
  *   whose cb came before it was issued.
  * read_sync (1.1) is the one exception: it blocks, for callers whose own
- * interface is synchronous (kv_ro 1.0's get over a disk). */
+ * interface is synchronous (kv_ro 1.0's get over a disk).  read_nowait
+ * (1.2) neither blocks nor calls back: it reads only what is at hand. */
 #ifndef MIRAGE_BLOCK_H
 #define MIRAGE_BLOCK_H
 
@@ -69,9 +70,19 @@ struct mg_block_ops {
 	 * requests in flight go on and complete as usual.  -EINVAL as read.
 	 * Only for a synchronous caller: prefer read. */
 	int (*read_sync)(struct mg_block *b, uint64_t sector, void *buf, uint32_t count);
+
+	/* ---- 1.2 ---- */
+	/* Reads count sectors from `sector` into buf at once if no wait on the
+	 * device is needed (a Unix file whose bytes are in the page cache):
+	 * 0 when they are there; -EAGAIN when they are not all at hand (buf's
+	 * contents then undefined: use read); -EINVAL as read; -EIO.  It
+	 * never blocks, calls no callback and keeps no hold on buf.  Optional:
+	 * a device that always waits leaves it NULL. */
+	int (*read_nowait)(struct mg_block *b, uint64_t sector, void *buf, uint32_t count);
 };
 MG_OPS_PIN(struct mg_block_ops, cancel, 5); /* 1.0 */
 MG_OPS_PIN(struct mg_block_ops, read_sync, 6); /* 1.1 */
+MG_OPS_PIN(struct mg_block_ops, read_nowait, 7); /* 1.2 */
 
 struct mg_block {
 	const struct mg_block_ops *ops;

@@ -62,20 +62,34 @@ check "the survey saw the 1 MiB file and a 304" \
 	bash -c 'grep -q "^/files/1m.txt HTTP/1.1 200" "$1" && grep -q "304: 304 0" "$1"' _ "$TMP/disk.survey"
 
 # ---- a hundred concurrent downloads -----------------------------------------------
-pids=()
-for i in $(seq 100); do
-	curl -s --max-time 60 -o "$TMP/dl.$i" "$(URL /files/1m.txt)" &
-	pids+=($!)
-done
-wait "${pids[@]}"
-bad=0
-for i in $(seq 100); do cmp -s "$TMP/dl.$i" "$ROOT/files/1m.txt" || bad=$((bad + 1)); done
-check "100 concurrent downloads of the 1 MiB member are intact ($bad differ)" test $bad = 0
-rm -f "$TMP"/dl.*
+# downloads WHAT: a hundred at once of the 1 MiB member, every byte checked
+downloads() {
+	local pids=() bad=0 i
+	for i in $(seq 100); do
+		curl -s --max-time 60 -o "$TMP/dl.$i" "$(URL /files/1m.txt)" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in $(seq 100); do cmp -s "$TMP/dl.$i" "$ROOT/files/1m.txt" || bad=$((bad + 1)); done
+	check "100 concurrent downloads of the 1 MiB member are intact, $1 ($bad differ)" test $bad = 0
+	rm -f "$TMP"/dl.*
+}
+downloads "read at once from the page cache"
 stop_server
 check "the disk site stops cleanly" [ "$SERVER_RC" = 0 ]
 check "no device left memory, timers or watches behind" \
 	test -z "$(grep -E 'left [0-9]+ (bytes|timers|fd)' "$TMP/server.err")"
+# the same with every read through io_uring and the loop's completions
+SERVER_ARGS+=(--set devices.disk.cached_reads=false)
+if start_server configs/website-disk.cfg env SITE_TAR="$TAR"; then
+	downloads "every read through io_uring (cached_reads=false)"
+	stop_server
+	check "no device left memory, timers or watches behind (cached_reads=false)" \
+		test -z "$(grep -E 'left [0-9]+ (bytes|timers|fd)' "$TMP/server.err")"
+else
+	not_ok "website-disk.cfg starts with cached_reads=false" "$(cat "$TMP/server.err")"
+fi
+SERVER_ARGS=(--set devices.main.access_log=false)
 
 # ---- a slow disk --------------------------------------------------------------------
 # every read of the disk takes 300 ms: the 1 MiB download needs 16 of them

@@ -1,5 +1,6 @@
 /* test_kvconform.c - one kv_ro conformance suite run against kvro.dir,
- * kvro.crunch and kvro.tar (over block.file) holding the same files: the
+ * kvro.crunch and kvro.tar (over block.file, reading at once from the page
+ * cache, and with every read through io_uring) holding the same files: the
  * website's htdocs as a folder, crunched into kvro.crunch.htdocs and
  * archived in $(BUILD)/site.tar.  Each store's answers to the same checks
  * are written into a transcript, and the transcripts must be equal; some
@@ -22,11 +23,12 @@
 #define BAD_KEYS { "..", "/index.html", "docs//index.html", "./index.html", "docs/", ".", \
 		   "docs/../index.html" }
 
-enum { DIR_KV, CRUNCH_KV, TAR_KV, NSTORES };
-static const char *const store_names[NSTORES] = { "kvro.dir", "kvro.crunch.htdocs", "kvro.tar" };
+enum { DIR_KV, CRUNCH_KV, TAR_KV, TAR_RING_KV, NSTORES };
+static const char *const store_names[NSTORES] = { "kvro.dir", "kvro.crunch.htdocs", "kvro.tar",
+						  "kvro.tar (cached_reads=false)" };
 
 static struct fakehost host;
-static struct fakedev devs[NSTORES], disk;
+static struct fakedev devs[NSTORES], disks[2];
 static struct mg_kv_ro *stores[NSTORES];
 
 /* Runs the loop until host.connected was called (or 5 s passed). */
@@ -45,14 +47,17 @@ static struct mg_kv_ro *connect_store(int which)
 	int rc;
 
 	ck_assert_ptr_nonnull(realpath(HTDOCS, root));
-	if (which == TAR_KV) {
-		const char *dparams[1] = { tar && *tar ? tar : "build/site.tar" };
+	if (which >= TAR_KV) {
+		/* path, read_only, queue, cached_reads */
+		const char *dparams[4] = { tar && *tar ? tar : "build/site.tar", NULL, NULL,
+					   which == TAR_KV ? "true" : "false" };
+		struct fakedev *disk = &disks[which - TAR_KV];
 
-		ck_assert_int_eq(fakedev_connect(&disk, &host, fakehost_plugin_path(path, sizeof path, "block.file"),
-						 dparams, 1, NULL, 0), 0);
+		ck_assert_int_eq(fakedev_connect(disk, &host, fakehost_plugin_path(path, sizeof path, "block.file"),
+						 dparams, 4, NULL, 0), 0);
 		host.nconnected = 0;
 		rc = fakedev_connect(&devs[which], &host, fakehost_plugin_path(path, sizeof path, "kvro.tar"),
-				     NULL, 0, &disk.dev, 1);
+				     NULL, 0, &disk->dev, 1);
 		ck_assert_int_eq(rc, -EINPROGRESS);
 		ck_assert_int_eq(await_connected(), 0);
 	} else {
@@ -75,7 +80,8 @@ static void teardown(void)
 {
 	for (int i = 0; i < NSTORES; i++)
 		fakedev_disconnect(&devs[i]);
-	fakedev_disconnect(&disk);
+	for (int i = 0; i < 2; i++)
+		fakedev_disconnect(&disks[i]);
 	ck_assert_int_eq(host.allocs, 0);
 }
 
@@ -371,6 +377,25 @@ START_TEST(read_cancel)
 }
 END_TEST
 
+/* kvro.tar over a disk with read_nowait (block 1.2) reads what the page
+ * cache holds at once, into the caller's buffer, sector edges and all;
+ * without it, or with cached_reads=false, it reads later. */
+START_TEST(read_at_once)
+{
+	static char want[300000], buf[sizeof want];
+	struct mg_kv_ro *kv = stores[TAR_KV], *ring = stores[TAR_RING_KV];
+	size_t got = 0, len = 0;
+
+	ck_assert_int_eq(kv->ops->get_partial(kv, "files/1m.txt", 1001, want, sizeof want, &len), 0);
+	ck_assert_uint_eq(len, sizeof want); /* the archive is in the page cache now */
+	ck_assert_int_eq(kv->ops->read(kv, "files/1m.txt", 1001, buf, sizeof buf, &got, NULL, NULL), 1);
+	ck_assert_uint_eq(got, sizeof want);
+	ck_assert(memcmp(buf, want, sizeof want) == 0);
+	ck_assert_int_eq(ring->ops->read(ring, "files/1m.txt", 1001, buf, sizeof buf, &got, NULL, NULL),
+			 -EINPROGRESS);
+}
+END_TEST
+
 static Suite *conform_suite(void)
 {
 	Suite *s = suite_create("kvconform");
@@ -380,6 +405,7 @@ static Suite *conform_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, same_answers);
 	tcase_add_test(tc, read_cancel);
+	tcase_add_test(tc, read_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

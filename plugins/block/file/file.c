@@ -13,12 +13,13 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "mirage/block.h"
 #include "mirage/host.h"
 
-enum { P_PATH, P_READ_ONLY, P_QUEUE };
+enum { P_PATH, P_READ_ONLY, P_QUEUE, P_CACHED };
 #define SECTOR 512u
 #define MAX_COUNT 2048u /* sectors per request: 1 MiB */
 
@@ -44,6 +45,7 @@ struct bfile {
 	struct mg_block_info info;
 	unsigned queue, inflight;
 	struct req *reqs;
+	int nowait;     /* read_nowait tries: cached_reads, and the file takes RWF_NOWAIT */
 };
 
 static struct bfile *bfile_of(struct mg_block *b)
@@ -230,14 +232,45 @@ static int bfile_read_sync(struct mg_block *b, uint64_t sector, void *buf, uint3
 	return rc;
 }
 
+/* Straight into the caller's buffer, from the page cache only: a part
+ * that is not there ends the read (RWF_NOWAIT), and the caller waits on
+ * read instead.  A file system without RWF_NOWAIT is not asked again. */
+static int bfile_read_nowait(struct mg_block *b, uint64_t sector, void *buf, uint32_t count)
+{
+	struct bfile *f = bfile_of(b);
+	size_t len = (size_t)count * f->info.sector_size, n = 0;
+	int rc = check_range(f, sector, count);
+
+	if (rc == 0 && !f->nowait)
+		rc = -EAGAIN;
+	while (rc == 0 && n < len) {
+		struct iovec iov = { (char *)buf + n, len - n };
+		ssize_t got = preadv2(f->fd, &iov, 1, (off_t)(sector * f->info.sector_size + n),
+				      RWF_NOWAIT);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && errno == EOPNOTSUPP)
+			f->nowait = 0;
+		if (got < 0)
+			rc = errno == EIO ? -EIO : -EAGAIN;
+		else if (got == 0)
+			rc = -EIO; /* the file shrank under the disk */
+		else
+			n += (size_t)got;
+	}
+	return rc;
+}
+
 static const struct mg_block_ops bfile_ops = {
-	.hdr = MG_OPS_HDR(struct mg_block_ops, 1, 1),
+	.hdr = MG_OPS_HDR(struct mg_block_ops, 1, 2),
 	.info = bfile_info,
 	.read = bfile_read,
 	.write = bfile_write,
 	.flush = bfile_flush,
 	.cancel = bfile_cancel,
 	.read_sync = bfile_read_sync,
+	.read_nowait = bfile_read_nowait,
 };
 
 /* The disk's size and sector size: a file's length in 512-byte sectors
@@ -310,6 +343,7 @@ static int bfile_connect(const struct mg_env *env, struct mg_device **out)
 	f->env = env;
 	f->efd = -1;
 	f->queue = (unsigned)env->params[P_QUEUE].i;
+	f->nowait = env->params[P_CACHED].b;
 	f->blk.ops = &bfile_ops;
 	f->fd = open(path, (env->params[P_READ_ONLY].b ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (f->fd < 0) {
@@ -354,10 +388,12 @@ static const struct mg_param bfile_params[] = {
 			  .doc = "open it read-only: write and flush give -EROFS" },
 	[P_QUEUE] = { .name = "queue", .type = MG_PARAM_INT, .def = "64", .min = 1, .max = 4096,
 		      .doc = "requests in flight at most; more get -EAGAIN" },
+	[P_CACHED] = { .name = "cached_reads", .type = MG_PARAM_BOOL, .def = "true",
+		       .doc = "read_nowait reads what the page cache holds at once; false: it never does, every read goes through io_uring" },
 };
 
 MG_PLUGIN(.name = "block.file", .version = "1.0",
 	  .summary = "a block device over a file or a Unix block device (io_uring on the loop)",
-	  .provides = MG_TYPE(BLOCK, 1), .targets = MG_TARGET_UNIX,
+	  .provides = MG_TYPE(BLOCK, 2), .targets = MG_TARGET_UNIX,
 	  .params = bfile_params, .nparams = MG_COUNTOF(bfile_params),
 	  .connect = bfile_connect, .disconnect = bfile_disconnect);

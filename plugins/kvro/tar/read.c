@@ -1,7 +1,8 @@
 /* read.c - a value's bytes from the disk: whole sectors into a bounce of
  * the read's own, the wanted bytes copied out, a request of at most
- * CHUNK at a time.  Asynchronous through the disk's read, or blocking
- * through its read_sync for the 1.0 ops. */
+ * CHUNK at a time.  Asynchronous through the disk's read; at once through
+ * its read_nowait when the bytes are at hand, or blocking through its
+ * read_sync for the 1.0 ops. */
 #include <string.h>
 
 #include "tar.h"
@@ -64,15 +65,13 @@ static void unlink_read(struct tar_read *r)
 }
 
 /* A small value read whole is kept, for reads that then finish at once. */
-static void keep(struct tar_read *r)
+static void keep(struct tar *t, struct tar_entry *e, uint64_t offset, const void *buf,
+		 size_t got)
 {
-	struct tar *t = r->t;
-	struct tar_entry *e = r->e;
-
-	if (e->cache || r->offset || r->got != e->size || e->size > TAR_CACHE_VALUE ||
+	if (e->cache || offset || got != e->size || e->size > TAR_CACHE_VALUE ||
 	    e->size > t->cache_left || !(e->cache = mg_alloc(t->env, e->size ? e->size : 1)))
 		return;
-	memcpy(e->cache, r->buf, r->got);
+	memcpy(e->cache, buf, got);
 	t->cache_left -= e->size;
 }
 
@@ -83,7 +82,7 @@ static void finish(struct tar_read *r, int err)
 	size_t got = r->got;
 
 	if (err == 0)
-		keep(r);
+		keep(r->t, r->e, r->offset, r->buf, r->got);
 	unlink_read(r);
 	cb(arg, err, got);
 }
@@ -202,13 +201,40 @@ void tar_read_cancel(struct tar *t, mg_kv_read_cb cb, void *arg)
 	}
 }
 
+/* One of the disk's immediate reads: read_sync or read_nowait. */
+typedef int (*now_fn)(struct mg_block *b, uint64_t sector, void *buf, uint32_t count);
+
+/* The bytes at pos through rd: whole sectors straight into buf, the
+ * partial ones at either end through the edge sector. */
+static int read_now(struct tar *t, now_fn rd, uint64_t pos, char *buf, size_t len)
+{
+	uint64_t ss = t->info.sector_size;
+	int rc = 0;
+
+	while (rc == 0 && len) {
+		size_t skip = (size_t)(pos % ss), n;
+
+		if (skip || len < ss) {
+			n = ss - skip < len ? (size_t)(ss - skip) : len;
+			rc = rd(t->disk, pos / ss, t->edge, 1);
+			if (rc == 0)
+				memcpy(buf, t->edge + skip, n);
+		} else {
+			uint64_t count = len / ss < t->info.max_count ? len / ss : t->info.max_count;
+
+			n = (size_t)(count * ss);
+			rc = rd(t->disk, pos / ss, buf, (uint32_t)count);
+		}
+		pos += n;
+		buf += n;
+		len -= n;
+	}
+	return rc;
+}
+
 int tar_read_sync(struct tar *t, const struct tar_entry *e, uint64_t offset, void *buf,
 		  size_t len)
 {
-	size_t cap = bounce_cap(t, len), done = 0;
-	unsigned char *bounce;
-	int rc = 0;
-
 	if (!len)
 		return 0;
 	if (e->cache) {
@@ -217,22 +243,17 @@ int tar_read_sync(struct tar *t, const struct tar_entry *e, uint64_t offset, voi
 	}
 	if (!MG_OPS_HAS(t->disk->ops, read_sync))
 		return -EIO; /* a 1.0 disk only reads asynchronously: use read */
-	bounce = mg_alloc(t->env, cap);
-	if (!bounce)
-		return -ENOMEM;
-	while (rc == 0 && done < len) {
-		uint64_t sector;
-		size_t skip, n;
-		uint32_t count = plan(t, e->data + offset + done, len - done, cap, &sector, &skip);
+	return read_now(t, t->disk->ops->read_sync, e->data + offset, buf, len) < 0 ? -EIO : 0;
+}
 
-		rc = t->disk->ops->read_sync(t->disk, sector, bounce, count);
-		n = (size_t)count * t->info.sector_size - skip;
-		if (n > len - done)
-			n = len - done;
-		if (rc == 0)
-			memcpy((char *)buf + done, bounce + skip, n);
-		done += n;
-	}
-	mg_free(t->env, bounce);
-	return rc < 0 ? -EIO : 0;
+int tar_read_nowait(struct tar *t, struct tar_entry *e, uint64_t offset, void *buf, size_t len)
+{
+	int rc;
+
+	if (!MG_OPS_HAS(t->disk->ops, read_nowait))
+		return -EAGAIN;
+	rc = read_now(t, t->disk->ops->read_nowait, e->data + offset, buf, len);
+	if (rc == 0)
+		keep(t, e, offset, buf, len);
+	return rc;
 }

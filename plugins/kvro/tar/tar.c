@@ -161,6 +161,10 @@ static int tar_read(struct mg_kv_ro *kv, const char *key, uint64_t offset, void 
 		*got = len;
 		return 1;
 	}
+	if (tar_read_nowait(tar_of(kv), (struct tar_entry *)e, offset, buf, len) == 0) {
+		*got = len;
+		return 1;
+	}
 	if (!cb)
 		return -EINPROGRESS;
 	return tar_read_start(tar_of(kv), (struct tar_entry *)e, offset, buf, len, cb, arg);
@@ -193,6 +197,7 @@ static void tar_disconnect(struct mg_device *dev)
 	tar_scan_stop(t);
 	tar_read_cancel(t, NULL, NULL);
 	tar_index_free(&t->index);
+	mg_free(t->env, t->edge);
 	mg_free(t->env, t);
 }
 
@@ -215,8 +220,10 @@ static int tar_connect(const struct mg_env *env, struct mg_device **out)
 	disk->ops->info(disk, &t->info);
 	t->disk_bytes = t->info.sectors * t->info.sector_size;
 	t->cache_left = (uint64_t)env->params[0].i << 10;
-	rc = tar_scan_start(t);
+	t->edge = mg_alloc(env, t->info.sector_size);
+	rc = t->edge ? tar_scan_start(t) : -ENOMEM;
 	if (rc < 0) {
+		mg_free(env, t->edge);
 		mg_free(env, t);
 		return rc;
 	}

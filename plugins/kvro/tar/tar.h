@@ -24,6 +24,7 @@ struct tar {
 	int status;
 	struct tar_read *reads;  /* in flight */
 	uint64_t cache_left;     /* bytes values may still keep in memory */
+	unsigned char *edge;     /* a sector, for reads at once that start or end inside one */
 };
 
 /* Values up to this size are kept once read whole, while cache_left lasts:
@@ -39,6 +40,9 @@ void tar_scan_stop(struct tar *t);
 int tar_read_start(struct tar *t, struct tar_entry *e, uint64_t offset, void *buf,
 		   size_t len, mg_kv_read_cb cb, void *arg);
 void tar_read_cancel(struct tar *t, mg_kv_read_cb cb, void *arg);
+/* kv_ro read at once, through the disk's read_nowait (block 1.2): 0, or
+ * -EAGAIN when the disk would have to wait (or cannot tell). */
+int tar_read_nowait(struct tar *t, struct tar_entry *e, uint64_t offset, void *buf, size_t len);
 /* get_partial through the disk's read_sync; -EIO without it. */
 int tar_read_sync(struct tar *t, const struct tar_entry *e, uint64_t offset, void *buf,
 		  size_t len);
