@@ -157,6 +157,16 @@ check "good: an archive of a folder and a file is served" \
 	bash -c 'grep -q "^kvcat: 1 files" "$0/good.out" && grep -q "^alpha$" "$0/good.out"' "$TMP"
 check "good: its connect time and longest step are logged (-v)" \
 	bash -c '"$1" "$0/kv.cfg" -v 2>&1 >/dev/null | grep -Eq "fs: 2 entries indexed in [0-9.]+ ms \(1 reads, [0-9]+ steps; longest step [0-9.]+ ms\)"' "$TMP" "$HOST"
+# the index of a big archive is finished over many loop steps, each
+# resumed where the last stopped: every member is there, in order
+python3 tests/e2e/mktar.py many 10000 "$TMP/many.tar"
+"$HOST" "$TMP/kv.cfg" -v --set devices.disk.path="$TMP/many.tar" >"$TMP/many.out" 2>"$TMP/many.err"
+for i in $(seq 0 9999); do printf 'd%02d/f%05d.txt %d\n' $((i % 100)) "$i" $((${#i} + 1)); done |
+	LC_ALL=C sort >"$TMP/many.want"
+grep -E '^d[0-9]{2}/f[0-9]{5}\.txt [0-9]+$' "$TMP/many.out" >"$TMP/many.got"
+check "many: a 10,000-member archive in 100 folders lists every member, in order, with its size" \
+	bash -c 'cmp -s "$0/many.want" "$0/many.got" && grep -q "^kvcat: 10000 files" "$0/many.out" &&
+		grep -q "fs: 10101 entries indexed" "$0/many.err"' "$TMP"
 kvcat longname
 check "longname: a GNU long name (over 100 bytes) is the member's key" \
 	grep -q "^deep/x\{120\}/y\{60\}\.txt 12$" "$TMP/longname.out"

@@ -10,13 +10,32 @@ void tar_index_init(struct tar_index *x, const struct mg_env *env)
 	*x = (struct tar_index){ .env = env };
 }
 
+/* The entries v holds: none while collecting, the gathered ones while
+ * gathering (the blocks hold the rest), then all. */
+static uint32_t in_v(const struct tar_index *x)
+{
+	return x->stage == TAR_COLLECT ? 0 : x->stage == TAR_GATHER ? x->k : x->n;
+}
+
+static void entry_free(struct tar_index *x, struct tar_entry *e)
+{
+	mg_free(x->env, e->key);
+	mg_free(x->env, e->cache);
+}
+
 void tar_index_free(struct tar_index *x)
 {
-	for (uint32_t i = 0; i < x->n; i++)
-		if (x->stage != TAR_DEDUPE || i < x->kept || i >= x->k) { /* others moved, or freed */
-			mg_free(x->env, x->v[i].key);
-			mg_free(x->env, x->v[i].cache);
-		}
+	for (uint32_t i = 0; i < in_v(x); i++)
+		if (x->stage != TAR_DEDUPE || i < x->kept || i >= x->k) /* others moved, or freed */
+			entry_free(x, &x->v[i]);
+	while (x->blocks) {
+		struct tar_block *b = x->blocks;
+
+		for (uint32_t i = 0; i < b->n; i++)
+			entry_free(x, &b->e[i]);
+		x->blocks = b->next;
+		mg_free(x->env, b);
+	}
 	mg_free(x->env, x->v);
 	mg_free(x->env, x->kids);
 	mg_free(x->env, x->last);
@@ -37,24 +56,25 @@ static char *dup_n(const struct mg_env *env, const char *s, size_t n)
 
 static int push(struct tar_index *x, const char *key, size_t len, const struct tar_entry *e)
 {
-	struct tar_entry *v = x->v;
+	struct tar_block *b = x->tail;
 
-	if (x->n == x->cap) {
-		uint32_t cap = x->cap ? 2 * x->cap : 256;
-
-		v = mg_alloc(x->env, cap * sizeof *v);
-		if (!v)
+	if (!b || b->n == TAR_BLOCK_ENTRIES) {
+		b = mg_alloc(x->env, sizeof *b);
+		if (!b)
 			return -ENOMEM;
-		if (x->n)
-			memcpy(v, x->v, x->n * sizeof *v);
-		mg_free(x->env, x->v);
-		x->v = v;
-		x->cap = cap;
+		b->next = NULL;
+		b->n = 0;
+		if (x->tail)
+			x->tail->next = b;
+		else
+			x->blocks = b;
+		x->tail = b;
 	}
-	v[x->n] = *e;
-	v[x->n].key = dup_n(x->env, key, len);
-	if (!v[x->n].key)
+	b->e[b->n] = *e;
+	b->e[b->n].key = dup_n(x->env, key, len);
+	if (!b->e[b->n].key)
 		return -ENOMEM;
+	b->n++;
 	x->n++;
 	return 0;
 }
@@ -139,10 +159,10 @@ static struct tar_entry *parent_of(struct tar_index *x, const char *key)
 	return slash ? find_n(x, key, (size_t)(slash - key)) : &x->v[0];
 }
 
-/* Has the step's time run out?  Asked every 64 operations. */
+/* Has the step's time run out?  Asked every 16 operations. */
 static int spent(struct tar_index *x, unsigned *ops, uint64_t until)
 {
-	return (++*ops & 63) == 0 && x->env->host->now_ns() >= until;
+	return (++*ops & 15) == 0 && x->env->host->now_ns() >= until;
 }
 
 /* One pass after another of a bottom-up merge sort, from v into tmp and
@@ -193,9 +213,26 @@ int tar_index_finish(struct tar_index *x, uint64_t until, char *why, size_t cap)
 			if (push(x, "", 0, &root) < 0)
 				return -ENOMEM;
 		}
-		x->tmp = mg_alloc(x->env, x->cap * sizeof *x->tmp);
-		if (!x->tmp)
+		x->v = mg_alloc(x->env, x->n * sizeof *x->v);
+		x->tmp = mg_alloc(x->env, x->n * sizeof *x->tmp);
+		if (!x->v || !x->tmp)
 			return -ENOMEM;
+		x->k = 0;
+		x->stage = TAR_GATHER;
+		/* fall through */
+	case TAR_GATHER:
+		/* a block at a time: a few microseconds each */
+		while (x->blocks) {
+			struct tar_block *b = x->blocks;
+
+			if (x->k && x->env->host->now_ns() >= until)
+				return 1;
+			memcpy(x->v + x->k, b->e, b->n * sizeof *b->e);
+			x->k += b->n;
+			x->blocks = b->next;
+			mg_free(x->env, b);
+		}
+		x->tail = NULL;
 		x->width = 1;
 		x->stage = TAR_SORT;
 		/* fall through */
@@ -241,29 +278,38 @@ int tar_index_finish(struct tar_index *x, uint64_t until, char *why, size_t cap)
 			e->parent = (uint32_t)(p - x->v);
 			p->nkids++;
 		}
+		x->kids = mg_alloc(x->env, (x->n + 1) * sizeof *x->kids);
+		if (!x->kids)
+			return -ENOMEM;
 		x->stage = TAR_PLACE;
-		return 1; /* placing is a step of its own */
+		x->k = x->o = 0;
+		/* fall through */
 	case TAR_PLACE:
-		break;
-	case TAR_DONE:
-		return 0;
-	}
-	/* place them, in key order: a walk without lookups */
-	x->kids = mg_alloc(x->env, (x->n + 1) * sizeof *x->kids);
-	if (!x->kids)
-		return -ENOMEM;
-	for (uint32_t i = 0, at = 0; i < x->n; i++) {
-		x->v[i].kids = at;
-		at += x->v[i].nkids;
-		x->v[i].nkids = 0;
-	}
-	for (uint32_t i = 1; i < x->n; i++) {
-		struct tar_entry *p = &x->v[x->v[i].parent];
+		/* each folder's run in kids, in key order: walks without lookups */
+		for (; x->k < x->n; x->k++) {
+			if (spent(x, &ops, until))
+				return 1;
+			x->v[x->k].kids = x->o;
+			x->o += x->v[x->k].nkids;
+			x->v[x->k].nkids = 0;
+		}
+		x->stage = TAR_FILL;
+		x->k = 1;
+		/* fall through */
+	case TAR_FILL:
+		for (; x->k < x->n; x->k++) {
+			struct tar_entry *p = &x->v[x->v[x->k].parent];
 
-		x->kids[p->kids + p->nkids++] = i;
+			if (spent(x, &ops, until))
+				return 1;
+			x->kids[p->kids + p->nkids++] = x->k;
+		}
+		mg_free(x->env, x->tmp);
+		x->tmp = NULL;
+		x->stage = TAR_DONE;
+		/* fall through */
+	case TAR_DONE:
+		break;
 	}
-	mg_free(x->env, x->tmp);
-	x->tmp = NULL;
-	x->stage = TAR_DONE;
 	return 0;
 }

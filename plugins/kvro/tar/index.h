@@ -1,6 +1,8 @@
 /* index.h - the members of an archive as a kv_ro tree: collected in
- * archive order while the headers are read, then sorted by key once, with
- * the folders that names imply and each folder's entries in name order. */
+ * archive order while the headers are read (in blocks of a fixed size, so
+ * that no step copies the whole index to grow it), then gathered into
+ * one array and sorted by key once, with the folders that names imply and
+ * each folder's entries in name order. */
 #ifndef MIRAGE_KVRO_TAR_INDEX_H
 #define MIRAGE_KVRO_TAR_INDEX_H
 
@@ -22,16 +24,28 @@ struct tar_entry {
 };
 
 /* Where tar_index_finish is: it works in steps of bounded time. */
-enum tar_stage { TAR_COLLECT, TAR_SORT, TAR_DEDUPE, TAR_LINK, TAR_PLACE, TAR_DONE };
+enum tar_stage { TAR_COLLECT, TAR_GATHER, TAR_SORT, TAR_DEDUPE, TAR_LINK, TAR_PLACE, TAR_FILL,
+		 TAR_DONE };
+
+#define TAR_BLOCK_ENTRIES 256
+
+/* Entries as they are collected. */
+struct tar_block {
+	struct tar_block *next;
+	uint32_t n;
+	struct tar_entry e[TAR_BLOCK_ENTRIES];
+};
 
 struct tar_index {
 	const struct mg_env *env;
+	struct tar_block *blocks, *tail; /* until gathered into v */
 	struct tar_entry *v;
-	uint32_t n, cap;
+	uint32_t n;
 	uint32_t *kids;
 	/* the last key added, whose folders are already candidates */
 	char *last;
-	/* finishing: a bottom-up merge sort into tmp, then a walk at k */
+	/* finishing: the blocks gathered into v (the next at `blocks`, v's
+	 * first k filled), a bottom-up merge sort into tmp, then walks at k */
 	enum tar_stage stage;
 	struct tar_entry *tmp;
 	uint32_t width, lo, mid, hi, p, q, o, k, kept;

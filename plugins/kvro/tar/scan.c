@@ -60,9 +60,10 @@ static void done(struct tar_scan *s, int rc)
 		env->host->connected(env, rc);
 }
 
-/* How long one step of the scan may take at most (a window parsed, a
- * slice of the index's sort). */
-#define STEP_NS 500000u
+/* How long a slice of the index's finishing may take: well below the
+ * millisecond a loop may stall, as a busy machine stretches it.  A
+ * window's parse is bounded by its size (at most 128 headers). */
+#define STEP_NS 200000u
 
 static void took(struct tar_scan *s, uint64_t t0)
 {
