@@ -2,18 +2,19 @@
 # Disk benchmark: the website over kvro.tar/block.file (configs/website-disk.cfg)
 # against the website over kvro.dir (configs/website.cfg), access logs off,
 # wrk on a 1 KiB and a 1 MiB file, one after the other in the same run;
-# prints req/s, p99 and the ratio disk/dir, and the 1 MiB file again with
-# block.file's cached_reads=false (every read through io_uring).  Then
-# kvro.tar's connect on a 10,000-member archive, beside a site under load
-# (a swap of its fs): the time and longest loop step as kvro.tar logs
-# them, and wrk's longest latency meanwhile against a run without it.
+# RUNS turns each, in turn; prints medians and the ratios' range, and the
+# 1 MiB file again with block.file's cached_reads=false (all via io_uring).
+# Then kvro.tar's connect on a 10,000-member archive beside a site under
+# load (swaps of its fs), RUNS times: time and longest loop step as
+# kvro.tar logs them, and wrk's longest latency against a run without.
 #   bash bench/disk.sh            (make bench; deps: bash scripts/deps.sh bench)
-#   DURATION=5s CONNS=64 THREADS=2 MEMBERS=10000 bash bench/disk.sh
+#   DURATION=4s RUNS=3 CONNS=64 THREADS=2 MEMBERS=10000 bash bench/disk.sh
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 BUILD=${BUILD:-build}
-DURATION=${DURATION:-10s}
+DURATION=${DURATION:-4s}
+RUNS=${RUNS:-3}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 MEMBERS=${MEMBERS:-10000}
@@ -58,35 +59,60 @@ run() {
 	echo "$(awk '/^Requests\/sec/ { print $2 }' <<<"$out") $(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")") $(to_ms "$(awk '$1 == "Latency" { print $4 }' <<<"$out")")"
 }
 
+# median, and "lo-hi": of the numbers on stdin
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+span() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
+
 make -s all >/dev/null || exit 1
 start dir configs/website.cfg
 start disk configs/website-disk.cfg
 # every read through io_uring and a bounce, as bytes not in the page cache are read
 start ring configs/website-disk.cfg --set devices.disk.cached_reads=false
-echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency; $(nproc) cores; $(date -u +%Y-%m-%d)"
-printf '%-34s %12s %12s %10s %10s %10s\n' file "disk req/s" "dir req/s" ratio "disk p99" "dir p99"
+echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, $RUNS runs each, disk and dir in turn; $(nproc) cores; $(date -u +%Y-%m-%d)"
+printf '%-34s %12s %12s %8s %11s %10s %10s\n' file "disk req/s" "dir req/s" ratio "ratio range" "disk p99" "dir p99"
 for f in files/1k.txt files/1m.txt "files/1m.txt ring"; do
 	if [ "${f#* }" = ring ]; then port=$PORT_ring; else port=$PORT_disk; fi
-	read -r dreq dp99 _ <<<"$(run "$port" "${f% *}")"
-	read -r rreq rp99 _ <<<"$(run "$PORT_dir" "${f% *}")"
+	: >"$TMP/runs"
+	for _ in $(seq "$RUNS"); do
+		read -r dreq dp99 _ <<<"$(run "$port" "${f% *}")"
+		read -r rreq rp99 _ <<<"$(run "$PORT_dir" "${f% *}")"
+		echo "$dreq $rreq $dp99 $rp99" >>"$TMP/runs"
+	done
+	col() { awk -v k="$1" '{ print $k }' "$TMP/runs" | median; }
+	ratios() { awk '{ print ($2 > 0 ? $1 / $2 : 0) }' "$TMP/runs"; }
 	[ "${f#* }" = ring ] && f="${f% *} (cached_reads=false)"
-	awk -v f="$f" -v a="$dreq" -v b="$rreq" -v p="$dp99" -v q="$rp99" 'BEGIN {
-		printf "%-34s %12.0f %12.0f %9.2fx %8.2fms %8.2fms\n", f, a, b, a / b, p, q }'
+	printf '%-34s %12.0f %12.0f %7.2fx %11s %8.2fms %8.2fms\n' "$f" "$(col 1)" "$(col 2)" \
+		"$(ratios | median)" "$(ratios | span)" "$(col 3)" "$(col 4)"
 done
 
 # ---- a 10,000-member archive -------------------------------------------------------------
 python3 tests/e2e/mktar.py many "$MEMBERS" "$TMP/many.tar"
-# the same connect beside a site under load: a swap of its fs to that archive
+# the same connect beside a site under load: swaps of its fs to that
+# archive and back, RUNS times
 sed -e "s|\"../build/plugins\"|\"$PWD/$BUILD/plugins\"|" \
 	-e "s|  disk    = { impl = \"block.file\"; path = \"[^\"]*\"; };|  disk_a = { impl = \"block.file\"; path = \"$PWD/$BUILD/site.tar\"; };\n  disk_b = { impl = \"block.file\"; path = \"$TMP/many.tar\"; };|" \
 	-e "s|  fs      = { impl = \"kvro.tar\"; };|  fs = { impl = \"kvro.tar\"; deps = { disk = \"disk_a\"; }; };|" \
 	configs/website-disk.cfg >"$TMP/swap.cfg"
 start swap "$TMP/swap.cfg" --control "$TMP/ctl.sock" -v
 read -r _ _ calm <<<"$(run "$PORT_swap" nope.txt 3s)"
-(sleep 1; "$HOST" ctl "$TMP/ctl.sock" swap fs kvro.tar deps.disk=disk_b >"$TMP/swap.out" 2>&1) &
+(
+	sleep 0.5
+	for _ in $(seq "$RUNS"); do
+		"$HOST" ctl "$TMP/ctl.sock" swap fs kvro.tar deps.disk=disk_b >>"$TMP/swap.out" 2>&1
+		grep -o "fs: [0-9]* entries indexed in .*" "$TMP/swap.log" | tail -1 >>"$TMP/connects"
+		"$HOST" ctl "$TMP/ctl.sock" swap fs kvro.tar deps.disk=disk_a >/dev/null 2>&1
+	done
+) &
 swapper=$!
-read -r _ _ busy <<<"$(run "$PORT_swap" nope.txt 3s)"
+read -r _ _ busy <<<"$(run "$PORT_swap" nope.txt "$((RUNS / 2 + 2))s")"
 wait $swapper
-line=$(grep -o "fs: [0-9]* entries indexed in .*" "$TMP/swap.log" | tail -1)
-echo "kvro.tar connect, $MEMBERS members ($(stat -c %s "$TMP/many.tar") bytes), beside a site under load: ${line:-not logged: $(tail -3 "$TMP/swap.log")}"
-echo "longest wrk latency (a 404, $CONNS connections, 3 s): ${calm} ms without a connect, ${busy} ms with it ($(tr '\n' ' ' <"$TMP/swap.out"))"
+# "fs: N entries indexed in T ms (R reads, S steps; longest step L ms)"
+totals() { sed -n 's/.* indexed in \([0-9.]*\) ms.*/\1/p' "$TMP/connects"; }
+steps() { sed -n 's/.*longest step \([0-9.]*\) ms.*/\1/p' "$TMP/connects"; }
+if [ "$(totals | wc -l)" = "$RUNS" ]; then
+	echo "kvro.tar connect, $MEMBERS members ($(stat -c %s "$TMP/many.tar") bytes), beside a site under load, $RUNS runs (the first: $(head -1 "$TMP/connects" | sed 's/.*(\(.*\);.*/\1/')):" \
+		"total $(totals | median) ms ($(totals | span)), longest step $(steps | median) ms ($(steps | span))"
+else
+	echo "kvro.tar connect: not logged $RUNS times: $(cat "$TMP/connects") $(tail -3 "$TMP/swap.log")"
+fi
+echo "longest wrk latency (a 404, $CONNS connections): ${calm} ms in 3 s without a connect, ${busy} ms with them ($(grep -c applied "$TMP/swap.out") of $RUNS swaps to it applied)"
