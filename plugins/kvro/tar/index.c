@@ -10,42 +10,56 @@ void tar_index_init(struct tar_index *x, const struct mg_env *env)
 	*x = (struct tar_index){ .env = env };
 }
 
-/* The entries v holds: none while collecting, the gathered ones while
- * gathering (the blocks hold the rest), then all. */
-static uint32_t in_v(const struct tar_index *x)
-{
-	return x->stage == TAR_COLLECT ? 0 : x->stage == TAR_GATHER ? x->k : x->n;
-}
-
-static void entry_free(struct tar_index *x, struct tar_entry *e)
-{
-	mg_free(x->env, e->key);
-	mg_free(x->env, e->cache);
-}
-
 void tar_index_free(struct tar_index *x)
 {
-	for (uint32_t i = 0; i < in_v(x); i++)
-		if (x->stage != TAR_DEDUPE || i < x->kept || i >= x->k) /* others moved, or freed */
-			entry_free(x, &x->v[i]);
+	while (x->chunks) {
+		struct tar_chunk *c = x->chunks;
+
+		x->chunks = c->next;
+		mg_free(x->env, c);
+	}
 	while (x->blocks) {
 		struct tar_block *b = x->blocks;
 
-		for (uint32_t i = 0; i < b->n; i++)
-			entry_free(x, &b->e[i]);
 		x->blocks = b->next;
 		mg_free(x->env, b);
 	}
 	mg_free(x->env, x->v);
 	mg_free(x->env, x->kids);
-	mg_free(x->env, x->last);
 	mg_free(x->env, x->tmp);
 	tar_index_init(x, x->env);
 }
 
-static char *dup_n(const struct mg_env *env, const char *s, size_t n)
+/* Chunks of this size, or one of its own for more than a quarter of it
+ * (the current chunk then goes on filling). */
+#define TAR_CHUNK (64u << 10)
+
+void *tar_index_hold(struct tar_index *x, size_t size)
 {
-	char *d = mg_alloc(env, n + 1);
+	struct tar_chunk *c = x->chunks;
+
+	if (!c || c->cap - c->used < size) {
+		int own = size > TAR_CHUNK / 4;
+
+		c = mg_alloc(x->env, sizeof *c + (own ? size : TAR_CHUNK));
+		if (!c)
+			return NULL;
+		*c = (struct tar_chunk){ .cap = own ? size : TAR_CHUNK };
+		if (own && x->chunks) {
+			c->next = x->chunks->next;
+			x->chunks->next = c;
+		} else {
+			c->next = x->chunks;
+			x->chunks = c;
+		}
+	}
+	c->used += size;
+	return c->b + c->used - size;
+}
+
+static char *dup_n(struct tar_index *x, const char *s, size_t n)
+{
+	char *d = tar_index_hold(x, n + 1);
 
 	if (d) {
 		memcpy(d, s, n);
@@ -71,7 +85,7 @@ static int push(struct tar_index *x, const char *key, size_t len, const struct t
 		x->tail = b;
 	}
 	b->e[b->n] = *e;
-	b->e[b->n].key = dup_n(x->env, key, len);
+	b->e[b->n].key = dup_n(x, key, len);
 	if (!b->e[b->n].key)
 		return -ENOMEM;
 	b->n++;
@@ -102,11 +116,10 @@ int tar_index_add(struct tar_index *x, const char *key, enum mg_kv_kind kind, ui
 		if (rc < 0)
 			return rc;
 	}
-	mg_free(x->env, x->last);
-	x->last = dup_n(x->env, key, len);
-	if (!x->last)
-		return -ENOMEM;
-	return push(x, key, len, &e);
+	rc = push(x, key, len, &e);
+	if (rc == 0)
+		x->last = x->tail->e[x->tail->n - 1].key;
+	return rc;
 }
 
 /* By key; of equal keys the one to keep (a member over an implied
@@ -246,9 +259,7 @@ int tar_index_finish(struct tar_index *x, uint64_t until, char *why, size_t cap)
 		for (; x->k < x->n; x->k++) {
 			if (spent(x, &ops, until))
 				return 1;
-			if (x->k + 1 < x->n && !strcmp(x->v[x->k].key, x->v[x->k + 1].key))
-				mg_free(x->env, x->v[x->k].key);
-			else
+			if (x->k + 1 >= x->n || strcmp(x->v[x->k].key, x->v[x->k + 1].key))
 				x->v[x->kept++] = x->v[x->k];
 		}
 		x->n = x->kept;

@@ -20,7 +20,7 @@ struct tar_entry {
 	uint32_t seq;        /* archive order: a later member replaces */
 	uint32_t parent;     /* its folder's entry */
 	uint32_t kids, nkids; /* a folder's entries: index.kids[kids ..] */
-	unsigned char *cache; /* the value's bytes once read, when kept */
+	unsigned char *cache; /* the value's bytes once read, when kept (tar_index_hold) */
 };
 
 /* Where tar_index_finish is: it works in steps of bounded time. */
@@ -36,14 +36,24 @@ struct tar_block {
 	struct tar_entry e[TAR_BLOCK_ENTRIES];
 };
 
+/* Memory that lives as long as the index: keys and kept values, freed
+ * with it a chunk at a time, so that letting go of a big index is a few
+ * frees, not one per key. */
+struct tar_chunk {
+	struct tar_chunk *next;
+	size_t used, cap;
+	unsigned char b[];
+};
+
 struct tar_index {
 	const struct mg_env *env;
+	struct tar_chunk *chunks;
 	struct tar_block *blocks, *tail; /* until gathered into v */
 	struct tar_entry *v;
 	uint32_t n;
 	uint32_t *kids;
 	/* the last key added, whose folders are already candidates */
-	char *last;
+	const char *last;
 	/* finishing: the blocks gathered into v (the next at `blocks`, v's
 	 * first k filled), a bottom-up merge sort into tmp, then walks at k */
 	enum tar_stage stage;
@@ -64,6 +74,8 @@ int tar_index_add(struct tar_index *x, const char *key, enum mg_kv_kind kind, ui
  * -EINVAL (a member under a name that is a value; why in why) or
  * -ENOMEM. */
 int tar_index_finish(struct tar_index *x, uint64_t until, char *why, size_t cap);
+/* size bytes that live as long as the index, or NULL. */
+void *tar_index_hold(struct tar_index *x, size_t size);
 /* The entry of a well-formed key, or NULL. */
 const struct tar_entry *tar_index_find(const struct tar_index *x, const char *key);
 

@@ -69,7 +69,7 @@ static void keep(struct tar *t, struct tar_entry *e, uint64_t offset, const void
 		 size_t got)
 {
 	if (e->cache || offset || got != e->size || e->size > TAR_CACHE_VALUE ||
-	    e->size > t->cache_left || !(e->cache = mg_alloc(t->env, e->size ? e->size : 1)))
+	    e->size > t->cache_left || !(e->cache = tar_index_hold(&t->index, e->size ? e->size : 1)))
 		return;
 	memcpy(e->cache, buf, got);
 	t->cache_left -= e->size;
