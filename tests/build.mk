@@ -7,7 +7,7 @@ CHECK_FLAGS = $(shell pkg-config --cflags --libs check 2>/dev/null)
 TEST_STAMP := $(BUILD)/.deps-test
 FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,$(wildcard tests/fixtures/*.c)) \
 	$(BUILD)/tests/fixtures/notelf.so
-UNIT_TESTS := resolver catalog loop swap kvro kvconform http_parser http_response
+UNIT_TESTS := resolver catalog loop swap kvro kvconform blockfile http_parser http_response
 TESTS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 $(TEST_STAMP): scripts/deps.sh
@@ -34,6 +34,8 @@ $(BUILD)/tests/test_swap: $(call TEST_OBJ,swap) $(UNIX_RT_OBJ)
 $(BUILD)/tests/test_kvro: $(call TEST_OBJ,kvro) $(BUILD)/tests/obj/fakehost.o
 # kvro.dir, kvro.crunch.htdocs and kvro.tar over $(BUILD)/site.tar, the same answers
 $(BUILD)/tests/test_kvconform: $(call TEST_OBJ,kvconform) $(BUILD)/tests/obj/fakehost.o
+# block.file's ops over a file of its own
+$(BUILD)/tests/test_blockfile: $(call TEST_OBJ,blockfile) $(BUILD)/tests/obj/fakehost.o
 $(BUILD)/tests/test_http_parser: $(call TEST_OBJ,http_parser) \
 	$(call mg_objs,http.server,pic,parser.c date.c)
 # http.server's connection and response code over a fake flow
