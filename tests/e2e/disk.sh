@@ -183,6 +183,9 @@ check "an empty disk is an empty archive" \
 out=$("$HOST" "$TMP/kv.cfg" --set devices.disk.path="$TMP/missing.tar" 2>&1); rc=$?
 check "a missing disk image: exit 1, the error names the path" \
 	bash -c '[ $0 = 1 ] && grep -q "disk: cannot open disk image $1/missing.tar: No such file or directory" <<<"$2"' $rc "$TMP" "$out"
+out=$("$HOST" "$TMP/kv.cfg" --set devices.disk.path="$TMP" 2>&1); rc=$?
+check "a folder as the disk image: exit 1, the error names the path" \
+	bash -c '[ $0 = 1 ] && grep -q "disk: disk image $1: not a file or a block device" <<<"$2"' $rc "$TMP" "$out"
 
 # ---- hot swap between two disk images under load ---------------------------------------
 # two images, about.html differing; 1000 requests of four keep-alive clients
