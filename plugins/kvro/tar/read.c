@@ -91,7 +91,7 @@ static void on_chunk(void *arg, int err);
 static void on_retry(void *arg);
 
 /* Asks the disk for the next chunk; -EAGAIN only when nothing of this
- * read is out (the caller retries). */
+ * read is out (the caller retries), -ENOMEM. */
 static int issue(struct tar_read *r)
 {
 	struct tar *t = r->t;
@@ -111,6 +111,8 @@ static int issue(struct tar_read *r)
 		return t->disk->ops->read(t->disk, r->pos / ss, r->buf + r->got,
 					  (uint32_t)(r->span / ss), on_chunk, r);
 	}
+	if (!r->bounce && !(r->bounce = mg_alloc(t->env, bounce_cap(t, r->len))))
+		return -ENOMEM; /* only now: a read of whole sectors needs none */
 	count = plan(t, r->pos, want, bounce_cap(t, r->len), &sector, &r->skip);
 	r->span = (size_t)count * ss;
 	return t->disk->ops->read(t->disk, sector, r->bounce, count, on_chunk, r);
@@ -167,11 +169,6 @@ int tar_read_start(struct tar *t, struct tar_entry *e, uint64_t offset, void *bu
 		return -ENOMEM;
 	*r = (struct tar_read){ .t = t, .e = e, .offset = offset, .cb = cb, .arg = arg, .buf = buf,
 				.len = len, .pos = e->data + offset };
-	r->bounce = mg_alloc(t->env, bounce_cap(t, len));
-	if (!r->bounce) {
-		mg_free(t->env, r);
-		return -ENOMEM;
-	}
 	rc = issue(r);
 	if (rc < 0) {
 		mg_free(t->env, r->bounce);
