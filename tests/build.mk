@@ -7,7 +7,7 @@ CHECK_FLAGS = $(shell pkg-config --cflags --libs check 2>/dev/null)
 TEST_STAMP := $(BUILD)/.deps-test
 FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/tests/fixtures/%.so,$(wildcard tests/fixtures/*.c)) \
 	$(BUILD)/tests/fixtures/notelf.so
-UNIT_TESTS := resolver catalog loop swap kvro kvconform blockfile http_parser http_response
+UNIT_TESTS := resolver catalog loop swap kvro kvconform blockfile tarindex http_parser http_response
 TESTS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 $(TEST_STAMP): scripts/deps.sh
@@ -36,6 +36,9 @@ $(BUILD)/tests/test_kvro: $(call TEST_OBJ,kvro) $(BUILD)/tests/obj/fakehost.o
 $(BUILD)/tests/test_kvconform: $(call TEST_OBJ,kvconform) $(BUILD)/tests/obj/fakehost.o
 # block.file's ops over a file of its own
 $(BUILD)/tests/test_blockfile: $(call TEST_OBJ,blockfile) $(BUILD)/tests/obj/fakehost.o
+# kvro.tar's index, finished a few operations at a time
+$(BUILD)/tests/test_tarindex: $(call TEST_OBJ,tarindex) $(BUILD)/tests/obj/fakehost.o \
+	$(call mg_objs,kvro.tar,pic,index.c)
 $(BUILD)/tests/test_http_parser: $(call TEST_OBJ,http_parser) \
 	$(call mg_objs,http.server,pic,parser.c date.c)
 # http.server's connection and response code over a fake flow

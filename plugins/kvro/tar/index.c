@@ -234,11 +234,11 @@ int tar_index_finish(struct tar_index *x, uint64_t until, char *why, size_t cap)
 		x->stage = TAR_GATHER;
 		/* fall through */
 	case TAR_GATHER:
-		/* a block at a time: a few microseconds each */
-		while (x->blocks) {
+		/* a block at a time, a few microseconds each; one at least */
+		for (int first = 1; x->blocks; first = 0) {
 			struct tar_block *b = x->blocks;
 
-			if (x->k && x->env->host->now_ns() >= until)
+			if (!first && x->env->host->now_ns() >= until)
 				return 1;
 			memcpy(x->v + x->k, b->e, b->n * sizeof *b->e);
 			x->k += b->n;
