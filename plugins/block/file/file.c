@@ -3,7 +3,9 @@
  * watches, so no request ever blocks the loop.  Every request bounces
  * through a buffer of its own: the caller's buffer is free the moment its
  * callback (or cancel) returns, even while the kernel still writes into
- * the bounce of a cancelled read. */
+ * the bounce of a cancelled read.  read_nowait (block 1.2) goes around
+ * all that for what the page cache holds: a preadv2 with RWF_NOWAIT into
+ * the caller's buffer, done when it returns. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <liburing.h>
