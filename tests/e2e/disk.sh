@@ -153,6 +153,11 @@ refused absolute "1536 (/etc/passwd): its name is absolute"
 refused emptyseg "1536 (./docs//x.html): its name has an empty or \".\" segment"
 refused dotseg "1536 (./docs/./x.html): its name has an empty or \".\" segment"
 refused underfile "1536 (a.txt/inner): it is inside a.txt, which is a file"
+refused nomagic "1536 (./m.txt): not a ustar or GNU tar header (no \"ustar\" magic)"
+refused badsize "1536 (./s.txt): its size or mtime field is no number"
+refused danglinglong "1536 (./deep/xxx"
+check "danglinglong: the message says a long name has no member after it" \
+	grep -q "): a long name with no member after it" "$TMP/danglinglong.err"
 kvcat good
 check "good: an archive of a folder and a file is served" \
 	bash -c 'grep -q "^kvcat: 1 files" "$0/good.out" && grep -q "^alpha$" "$0/good.out"' "$TMP"
@@ -168,6 +173,10 @@ grep -E '^d[0-9]{2}/f[0-9]{5}\.txt [0-9]+$' "$TMP/many.out" >"$TMP/many.got"
 check "many: a 10,000-member archive in 100 folders lists every member, in order, with its size" \
 	bash -c 'cmp -s "$0/many.want" "$0/many.got" && grep -q "^kvcat: 10000 files" "$0/many.out" &&
 		grep -q "fs: 10101 entries indexed" "$0/many.err"' "$TMP"
+kvcat noend; rc=$?
+check "noend: an archive without end-of-archive blocks is served, with a warning" \
+	bash -c '[ $0 = 0 ] && grep -q "^kvcat: 1 files" "$1/noend.out" &&
+		grep -q "fs: the archive has no end-of-archive blocks; it ends with the disk" "$1/noend.err"' $rc "$TMP"
 kvcat longname
 check "longname: a GNU long name (over 100 bytes) is the member's key" \
 	grep -q "^deep/x\{120\}/y\{60\}\.txt 12$" "$TMP/longname.out"

@@ -4,7 +4,8 @@ byte by byte so that each can be wrong in one chosen way.
 
   mktar.py CASE OUT      one archive: good, longname, skips, checksum,
                          truncated, pastdisk, dotdot, absolute, emptyseg,
-                         dotseg, underfile
+                         dotseg, underfile, nomagic, badsize, danglinglong,
+                         noend
   mktar.py many N OUT    N small members in 100 folders (a big index)
 
 Every archive holds "./", "a.txt" and then the case's member(s); `good`
@@ -20,7 +21,7 @@ def octal(n, width):
 
 
 def header(name, size=0, typeflag=b"0", prefix=b"", chksum_delta=0, size_field=None,
-           linkname=b""):
+           linkname=b"", magic=b"ustar\x0000"):
     h = bytearray(BLOCK)
     name = name.encode() if isinstance(name, str) else name
     h[0:len(name)] = name
@@ -31,7 +32,7 @@ def header(name, size=0, typeflag=b"0", prefix=b"", chksum_delta=0, size_field=N
     h[136:148] = octal(MTIME, 12)
     h[156:157] = typeflag
     h[157:157 + len(linkname)] = linkname
-    h[257:265] = b"ustar\x0000"
+    h[257:265] = magic
     h[345:345 + len(prefix)] = prefix
     h[148:156] = b" " * 8
     total = sum(h) + chksum_delta
@@ -44,14 +45,14 @@ def member(name, data=b"", **kw):
     return header(name, len(data), **kw) + data + b"\0" * pad
 
 
-def gnu_longname(name, data):
+def gnu_longname(name, data, member_too=True):
     raw = name.encode() + b"\0"
     h = bytearray(header("././@LongLink", len(raw), typeflag=b"L"))
     h[257:265] = b"ustar  \0"  # GNU's magic
     h[148:156] = b" " * 8
     h[148:156] = ("%06o" % sum(h)).encode() + b"\0 "
     out = bytes(h) + raw + b"\0" * ((-len(raw)) % BLOCK)
-    return out + member(name[:99], data)
+    return out + member(name[:99], data) if member_too else out
 
 
 END = b"\0" * (2 * BLOCK)
@@ -84,6 +85,14 @@ def archive(case):
         return BASE + member("./docs/./x.html", b"x\n") + END
     if case == "underfile":
         return BASE + member("./a.txt/inner", b"x\n") + END
+    if case == "nomagic":
+        return BASE + member("./m.txt", b"x\n", magic=b"notatar\0") + END
+    if case == "badsize":
+        return BASE + header("./s.txt", size_field=b"12x45\0\0\0\0\0\0\0") + END
+    if case == "danglinglong":
+        return BASE + gnu_longname("./" + LONG, b"", member_too=False) + END
+    if case == "noend":
+        return BASE
     raise SystemExit("mktar.py: unknown case %r (see --help)" % case)
 
 

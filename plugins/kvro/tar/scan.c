@@ -177,6 +177,8 @@ static int parse(struct tar_scan *s)
 		if (s->pos + TAR_BLOCK > s->at + s->len)
 			return 1;
 		if (tar_block_zero(b)) {
+			if (s->longname) /* the end, or a lone zero block where the member should be */
+				return refuse(s, s->longname_hdr, s->name, "a long name with no member after it");
 			s->pos += TAR_BLOCK;
 			if (++s->zeros == 2)
 				return 0;
