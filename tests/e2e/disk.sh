@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The website with its data on a disk: kvro.tar over block.file
 # (configs/website-disk.cfg) answers as kvro.dir does; a hundred
-# concurrent downloads of the 1 MiB member; a slow disk (the slowdisk
-# fixture) does not stall other connections; malformed archives are
-# refused with the member's offset and name; a 10,000-member archive is
-# indexed whole; kvro.tar swapped between two
-# disk images under load loses no request.  Prints "ok"/"not ok" per check
-# and "N passed, N failed" last.  Asserts on outcomes only, never on timing.
+# concurrent downloads of the 1 MiB member, read at once from the page
+# cache and again with every read through io_uring (cached_reads=false);
+# a slow disk (the slowdisk fixture) does not stall other connections;
+# malformed archives are refused with the member's offset and name, or
+# served with a warning; a 10,000-member archive is indexed whole; a bad
+# disk image path is a connect error naming it; kvro.tar swapped between
+# two disk images under load loses no request, both ways of reading.
+# Prints "ok"/"not ok" per check and "N passed, N failed" last.  Asserts
+# on outcomes only, never on timing.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
