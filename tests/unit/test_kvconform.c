@@ -396,6 +396,41 @@ START_TEST(read_at_once)
 }
 END_TEST
 
+/* A disk whose queue is full does not make kvro.tar's read fail or lose
+ * its callback: kvro.tar retries, the caller only waits. */
+START_TEST(queue_full)
+{
+	static char a[1 << 20], b[1 << 20];
+	const char *tar = getenv("SITE_TAR");
+	const char *dparams[4] = { tar && *tar ? tar : "build/site.tar", NULL, "1", "false" };
+	struct fakedev disk1, kv1;
+	struct readwait wa = { 0 }, wb = { 0 };
+	struct mg_kv_ro *kv;
+	char path[PATH_MAX];
+	size_t got;
+
+	ck_assert_int_eq(fakedev_connect(&disk1, &host, fakehost_plugin_path(path, sizeof path, "block.file"),
+					 dparams, 4, NULL, 0), 0);
+	host.nconnected = 0;
+	ck_assert_int_eq(fakedev_connect(&kv1, &host, fakehost_plugin_path(path, sizeof path, "kvro.tar"),
+					 NULL, 0, &disk1.dev, 1), -EINPROGRESS);
+	ck_assert_int_eq(await_connected(), 0);
+	kv = (struct mg_kv_ro *)kv1.dev;
+	ck_assert_int_eq(kv->ops->read(kv, "files/1m.txt", 0, a, sizeof a, &got, read_done, &wa), 0);
+	ck_assert_int_eq(kv->ops->read(kv, "files/1m.txt", 512, b, sizeof b - 512, &got, read_done, &wb), 0);
+	for (int i = 0; i < 500 && !(wa.calls && wb.calls); i++)
+		fakehost_poll(&host, 10);
+	ck_assert_int_eq(wa.calls, 1);
+	ck_assert_int_eq(wb.calls, 1);
+	ck_assert_int_eq(wa.err, 0);
+	ck_assert_int_eq(wb.err, 0);
+	ck_assert_uint_eq(wb.got, sizeof b - 512);
+	ck_assert(memcmp(a + 512, b, sizeof b - 512) == 0);
+	fakedev_disconnect(&kv1);
+	fakedev_disconnect(&disk1);
+}
+END_TEST
+
 static Suite *conform_suite(void)
 {
 	Suite *s = suite_create("kvconform");
@@ -406,6 +441,7 @@ static Suite *conform_suite(void)
 	tcase_add_test(tc, same_answers);
 	tcase_add_test(tc, read_cancel);
 	tcase_add_test(tc, read_at_once);
+	tcase_add_test(tc, queue_full);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -170,6 +170,8 @@ int tar_read_start(struct tar *t, struct tar_entry *e, uint64_t offset, void *bu
 	*r = (struct tar_read){ .t = t, .e = e, .offset = offset, .cb = cb, .arg = arg, .buf = buf,
 				.len = len, .pos = e->data + offset };
 	rc = issue(r);
+	if (rc == -EAGAIN) /* the disk's queue is full: retried here, so the caller just waits */
+		rc = t->env->host->timer_start(t->env, 1000000, on_retry, r, &r->timer);
 	if (rc < 0) {
 		mg_free(t->env, r->bounce);
 		mg_free(t->env, r);
