@@ -129,10 +129,11 @@ for cfg in /guests/*.xl; do
 	echo "=== xl $name ==="
 	awk '{ print }' "/tmp/xl-$name.out"
 	# what the hotplug scripts did for this guest
-	if [ -s /var/log/xen/vif-route.log ]; then
-		sed 's/^/hotplug: /' /var/log/xen/vif-route.log
-		: >/var/log/xen/vif-route.log
-	fi
+	for h in vif-route block-loop; do
+		[ -s "/var/log/xen/$h.log" ] || continue
+		sed 's/^/hotplug: /' "/var/log/xen/$h.log"
+		: >"/var/log/xen/$h.log"
+	done
 	echo "=== end xl $name ==="
 	echo "=== guest $name console ==="
 	[ -e "$log" ] && awk '{ print }' "$log"

@@ -42,3 +42,34 @@ $(XEN_WEBSITES): $(BUILD)/xen-testbed/website%.xen: configs/website.cfg tests/xe
 	  cat tests/xen/website-client.sh; } >$(@:.xen=.client.sh)
 	echo "# testbed: client $(notdir $(@:.xen=.client.sh))" >>$@.xl
 XEN_GUEST_IMAGES += $(XEN_WEBSITES)
+
+# Disks: block.xen (blkfront) over dom0's blkback, the image on a loop
+# device that tests/xen/block-loop.sh (the `script=block-loop` of freeze's
+# disk line) sets up; each image goes to dom0's /guests by the .xl's
+# "testbed: file" line, as the path freeze wrote in the disk line says.
+# kvdisk.xen: kvcat over kvro.tar over block.xen (tests/xen/fixtures/
+# kvdisk.cfg) prints a ustar archive of apps/kvcat/sample;
+# website-disk.xen: configs/website-disk.cfg frozen for Xen, the site read
+# from $(BUILD)/site.tar and served over netfront at 10.0.0.2, checked by
+# website-client.sh as website.xen is.
+XEN_KVDISK := $(BUILD)/xen-testbed/kvdisk.xen
+$(XEN_KVDISK): tests/xen/fixtures/kvdisk.cfg all
+	@mkdir -p $(@D)
+	tar --format=ustar -cf $(@D)/kv-sample.tar -C apps/kvcat/sample .
+	DISK=/guests/kv-sample.tar $(BUILD)/bin/mirage-freeze -q -v $< --plugin-path $(BUILD)/plugins \
+		--target xen -o $@
+	echo "# testbed: file kv-sample.tar" >>$@.xl
+XEN_GUEST_IMAGES += $(XEN_KVDISK)
+
+XEN_WEBDISK := $(BUILD)/xen-testbed/website-disk.xen
+$(XEN_WEBDISK): configs/website-disk.cfg tests/xen/website-client.sh all
+	@mkdir -p $(@D)
+	cp $(BUILD)/site.tar $(@D)/site.tar
+	SITE_TAR=/guests/site.tar IPV4=10.0.0.2/24 $(BUILD)/bin/mirage-freeze -v $< --target xen \
+		--set devices.console.uptime=true -o $@ >$(@:.xen=.size)
+	{ echo "ADDR=10.0.0.2"; \
+	  for f in index.html:INDEX files/1m.txt:1M; do \
+	    echo "SUM_$${f#*:}=$$(tar -xOf $(BUILD)/site.tar ./$${f%:*} | sha256sum | cut -d' ' -f1)"; done; \
+	  cat tests/xen/website-client.sh; } >$(@:.xen=.client.sh)
+	printf '# testbed: client %s\n# testbed: file site.tar\n' $(notdir $(@:.xen=.client.sh)) >>$@.xl
+XEN_GUEST_IMAGES += $(XEN_WEBDISK)
