@@ -124,6 +124,31 @@ else
 	not_ok "netif.xen without Xen" "exit $(cat "$TMP/rc"), console:" "$out"
 fi
 
+# block.xen gives the .xl a disk entry: its path (made absolute), access
+# from read_only; a second disk is xvdb; no path is refused at freeze.
+kvdisk=tests/xen/fixtures/kvdisk.cfg
+freeze_kvdisk() { "$FREEZE" -q "$kvdisk" --plugin-path "$BUILD/plugins" --target xen -o "$TMP/kvdisk.xen" "$@" 2>&1; }
+if DISK=/srv/a.tar freeze_kvdisk >"$TMP/freeze.log" &&
+   grep -qx "disk = \[ 'format=raw, vdev=xvda, access=ro, script=block-loop, target=/srv/a.tar' \]" "$TMP/kvdisk.xen.xl" &&
+   DISK=rel/b.tar freeze_kvdisk --set devices.disk.read_only=false >>"$TMP/freeze.log" &&
+   grep -qx "disk = \[ 'format=raw, vdev=xvda, access=rw, script=block-loop, target=$PWD/tests/xen/fixtures/rel/b.tar' \]" "$TMP/kvdisk.xen.xl"; then
+	ok "a block.xen device gives the .xl a disk entry (target= its path, absolute; access= from read_only)"
+else
+	not_ok "the .xl's disk line" "$(cat "$TMP/freeze.log" "$TMP/kvdisk.xen.xl")"
+fi
+out=$(DISK= freeze_kvdisk)
+if [ $? != 0 ] && grep -qF "$kvdisk:7: device 'disk': path: expected the disk image's path in dom0" <<<"$out"; then
+	ok "a block.xen device without a path is refused at freeze, with the config's line"
+else
+	not_ok "freeze with an empty block.xen path" "got: $out"
+fi
+out=$(run_qemu "$TMP/kvdisk.xen")
+if [ "$(cat "$TMP/rc")" = 3 ] && grep -qF "not running on Xen (no Xen CPUID leaves)" <<<"$out"; then
+	ok "kvdisk.xen without Xen: its drivers say there is no Xen, the image fails (exit 3)"
+else
+	not_ok "block.xen without Xen" "exit $(cat "$TMP/rc"), console:" "$out"
+fi
+
 if out=$(make -s xen-symbols 2>&1); then
 	ok "portable plugins use only the image's libc, Xen plugins also its platform"
 else
