@@ -73,3 +73,15 @@ $(XEN_WEBDISK): configs/website-disk.cfg tests/xen/website-client.sh all
 	  cat tests/xen/website-client.sh; } >$(@:.xen=.client.sh)
 	printf '# testbed: client %s\n# testbed: file site.tar\n' $(notdir $(@:.xen=.client.sh)) >>$@.xl
 XEN_GUEST_IMAGES += $(XEN_WEBDISK)
+
+# blkrw.xen: a writable disk (a 2 MiB file, access=rw): the blkrw job
+# (tests/xen/fixtures/blkrw) writes 1.5 MiB, more than the bounce pages
+# hold (-EAGAIN, then on), flushes, reads it back.
+XEN_BLKRW := $(BUILD)/xen-testbed/blkrw.xen
+$(XEN_BLKRW): tests/xen/fixtures/blkrw.cfg all $(BUILD)/plugins/blkrw.xen.o
+	@mkdir -p $(@D)
+	rm -f $(@D)/rw.img && truncate -s 2M $(@D)/rw.img
+	DISK=/guests/rw.img $(BUILD)/bin/mirage-freeze -q -v $< --plugin-path $(BUILD)/plugins \
+		--target xen -o $@
+	echo "# testbed: file rw.img" >>$@.xl
+XEN_GUEST_IMAGES += $(XEN_BLKRW)
