@@ -285,24 +285,6 @@ static void on_backend_state(void *arg, int status, const char *payload, size_t 
 	}
 }
 
-static void on_backend_watch(void *arg, int status, const char *path)
-{
-	struct blkfront *bf = arg;
-	char state[KEY_LEN];
-	int rc;
-
-	(void)path;
-	if (bf->phase == P_DONE)
-		return;
-	if (status < 0) {
-		fail(bf, status, "cannot watch backend %s: %s", bf->back);
-		return;
-	}
-	snprintf(state, sizeof state, "%s/state", bf->back);
-	if ((rc = mgx_xs_read(bf->env, state, on_backend_state, bf, NULL)) < 0)
-		fail(bf, rc, "cannot read %s: %s", state);
-}
-
 /* Backend known: rings up, Initialising said, the backend watched. */
 static void start_handshake(struct blkfront *bf)
 {
@@ -316,7 +298,7 @@ static void start_handshake(struct blkfront *bf)
 	bf->phase = P_INITWAIT;
 	snprintf(state, sizeof state, "%s/state", bf->back);
 	if ((rc = write_state(bf, XenbusStateInitialising, NULL)) < 0 ||
-	    (rc = mgx_xs_watch(bf->env, state, on_backend_watch, bf, &bf->watch)) < 0)
+	    (rc = mgx_xs_watch_read(bf->env, state, on_backend_state, bf, &bf->watch)) < 0)
 		fail(bf, rc, "cannot ask xenstore about %s: %s", state);
 }
 
@@ -421,7 +403,7 @@ static const struct mg_slot bf_slots[] = {
 };
 
 static const struct mg_param bf_params[] = {
-	[P_INDEX] = { .name = "index", .type = MG_PARAM_INT, .def = "0", .min = 0, .max = 15,
+	[P_INDEX] = { .name = "index", .type = MG_PARAM_INT, .def = "0", .min = 0, .max = 25,
 		      .doc = "which disk of the domain: the index-th of device/vbd by number (the .xl's disk list, in order)" },
 	[P_PATH] = { .name = "path", .type = MG_PARAM_PATH, .def = NULL,
 		     .doc = "the disk image in dom0: mirage-freeze writes it as the .xl disk's target (the guest reads the disk its backend serves)" },
