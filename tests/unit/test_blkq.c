@@ -372,17 +372,13 @@ END_TEST
 
 static Suite *suite(void)
 {
+	const TTest *tests[] = { direct_split, indirect_requests, write_and_flush, flush_without_cache,
+				 refused, queue_full, cancel_and_errors, large_sectors };
 	Suite *s = suite_create("block.xen queue");
 	TCase *tc = tcase_create("queue");
 
-	tcase_add_test(tc, direct_split);
-	tcase_add_test(tc, indirect_requests);
-	tcase_add_test(tc, write_and_flush);
-	tcase_add_test(tc, flush_without_cache);
-	tcase_add_test(tc, refused);
-	tcase_add_test(tc, queue_full);
-	tcase_add_test(tc, cancel_and_errors);
-	tcase_add_test(tc, large_sectors);
+	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+		tcase_add_test(tc, tests[i]);
 	suite_add_tcase(s, tc);
 	return s;
 }
