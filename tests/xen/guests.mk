@@ -85,3 +85,12 @@ $(XEN_BLKRW): tests/xen/fixtures/blkrw.cfg all $(BUILD)/plugins/blkrw.xen.o
 		--target xen -o $@
 	echo "# testbed: file rw.img" >>$@.xl
 XEN_GUEST_IMAGES += $(XEN_BLKRW)
+
+# kvdisk2.xen: two disks, kvcat over the second (block.xen index 1, xvdb:
+# the sample archive); the first is the site's archive.
+XEN_KVDISK2 := $(BUILD)/xen-testbed/kvdisk2.xen
+$(XEN_KVDISK2): tests/xen/fixtures/kvdisk2.cfg $(XEN_KVDISK) $(XEN_WEBDISK)
+	DISK0=/guests/site.tar DISK=/guests/kv-sample.tar $(BUILD)/bin/mirage-freeze -q -v $< \
+		--plugin-path $(BUILD)/plugins --target xen -o $@
+	printf '# testbed: file %s\n' site.tar kv-sample.tar >>$@.xl
+XEN_GUEST_IMAGES += $(XEN_KVDISK2)
