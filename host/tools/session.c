@@ -6,11 +6,6 @@
 #include "runtime/loop.h"
 #include "session.h"
 
-static const char *env_lookup(const char *name)
-{
-	return getenv(name);
-}
-
 static const struct mgr_resolved *running(const struct mgt_session *s)
 {
 	return s->nplans ? s->plans[s->nplans - 1] : NULL;
@@ -40,7 +35,7 @@ static struct mgr_resolved *resolve(struct mgt_session *s, struct mgr_lines *msg
 	struct mgr_config cfg;
 	int rc;
 
-	rc = mgr_config_load(&cfg, s->args->config, s->sets.lines, s->sets.n, env_lookup,
+	rc = mgr_config_load(&cfg, s->args->config, s->sets.lines, s->sets.n, mgt_env_lookup,
 			     MG_TARGET_UNIX, msgs);
 	if (rc == 0) { /* the path as the config says it now */
 		mgl_catalog_clear_dirs(&s->cat);
