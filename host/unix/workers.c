@@ -16,18 +16,24 @@
 
 struct mgh_workers {
 	const char *prog;
-	sigset_t old;    /* the mask before start, the workers' */
+	sigset_t old;    /* the mask before start */
 	unsigned n, alive;
 	int stopping;    /* the workers were told to stop */
 	int status;
 	pid_t pids[];    /* 0 once ended */
 };
 
-/* In the worker: the supervisor's signals back as they were; the end of
- * the supervisor ends it too. */
+/* In the worker: SIGCHLD as it was; SIGTERM and SIGINT stay blocked, so
+ * that one sent before its loop watches for them waits for it (the runtime
+ * reads them from a signalfd) instead of killing it.  The end of the
+ * supervisor ends it too. */
 static void become_worker(struct mgh_workers *w, pid_t parent)
 {
-	sigprocmask(SIG_SETMASK, &w->old, NULL);
+	sigset_t set = w->old;
+
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_SETMASK, &set, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(1);
 }
