@@ -40,7 +40,6 @@ TMP=$(mktemp -d)
 pids=()
 
 # name | config | path | connections | access log | Connection: close | nginx variant | workers
-# (the rows with workers last: they are printed apart)
 ALL_CASES="
 1k-off|website|/files/1k.txt|64|false|0|plain|1
 1k-log|website|/files/1k.txt|64|true|0|log|1
@@ -53,6 +52,9 @@ ALL_CASES="
 1k-close-w2|website|/files/1k.txt|64|false|1|plain|2
 "
 CASES=${CASES:-$(awk -F'|' 'NF { printf "%s ", $1 }' <<<"$ALL_CASES")}
+# the rows with workers after the others, whatever the order asked
+CASES=$(for c in $CASES; do grep "^$c|" <<<"$ALL_CASES" || echo "$c|"; done |
+	awk -F'|' '{ print ($8 > 1), NR, $1 }' | sort -n -k1,1 -k2,2 | awk '{ printf "%s ", $3 }')
 
 trap 'stop_pids; rm -rf "$TMP"' EXIT
 

@@ -85,6 +85,9 @@ check "--watch: the saved config is applied by both workers" \
 	[ "$("$HOST" ctl "$CTL" graph | grep -c "^worker [12] (pid [0-9]*): fs kvro.dir .*root=\"$TMP/site2\"")" = 2 ]
 codes=$(for _ in $(seq 20); do curl -s -o /dev/null -w '%{http_code} ' "$(URL /second.txt)"; done)
 check "and every connection is served from the new root" [ "$codes" = "$(printf '200 %.0s' $(seq 20))" ]
+"$HOST" ctl "$CTL" reload >"$TMP/reload.out"
+check "ctl reload reaches both workers" \
+	[ "$(grep -c '^worker [12] (pid [0-9]*): config reloaded: nothing changed' "$TMP/reload.out")" = 2 ]
 
 # ---- ctl swap under load: applied by both, no request fails --------------------
 for i in $(seq 400); do
