@@ -118,6 +118,8 @@ static void ask(struct mgt_fanout *f, unsigned i, const char *req, size_t len, s
 		   send_all(a->fd, req, len) < 0) {
 		a->none = 1;
 		a->text = mgr_strf("no reply (%s)", strerror(errno));
+	} else {
+		shutdown(a->fd, SHUT_WR); /* the request is whole */
 	}
 	free(path);
 }
@@ -177,16 +179,14 @@ void mgt_fanout_serve(void *arg)
 {
 	struct mgt_fanout *f = arg;
 	unsigned n = mgh_workers_count(f->w), oks = 0;
-	struct answer *as = mgr_xalloc(n * sizeof *as);
+	struct answer *as;
 	char req[REQUEST_MAX], *body = NULL;
 	size_t len = 0, blen = 0;
 	int fd = accept4(f->fd, NULL, NULL, SOCK_CLOEXEC), json;
 	FILE *out;
 
-	if (fd < 0) {
-		free(as);
+	if (fd < 0)
 		return;
-	}
 	timeout(fd, CLIENT_S);
 	while (len < sizeof req - 1 && !memmem(req, len, "\n\n", 2)) {
 		ssize_t got = read(fd, req + len, sizeof req - 1 - len);
@@ -196,6 +196,14 @@ void mgt_fanout_serve(void *arg)
 		len += (size_t)got;
 	}
 	req[len] = '\0';
+	if (!memmem(req, len, "\n\n", 2)) { /* cut short: nothing to ask the workers */
+		static const char cut[] = "error\nexpected a request ended by an empty line\n";
+
+		send_all(fd, cut, sizeof cut - 1);
+		close(fd);
+		return;
+	}
+	as = mgr_xalloc(n * sizeof *as);
 	json = !strncmp(req, "--json\n", 7) || strstr(req, "\n--json\n");
 	for (unsigned i = 0; i < n; i++)
 		ask(f, i + 1, req, len, &as[i]);

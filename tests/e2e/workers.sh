@@ -71,6 +71,10 @@ r = json.load(open(sys.argv[1]))
 assert r["ok"] and [w["worker"] for w in r["workers"]] == [1, 2], r
 assert all(w["reply"]["name"] == "website" for w in r["workers"]), r' "$TMP/status.json"
 
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"stat"); s.close()' "$CTL"
+timeout 20 "$HOST" ctl "$CTL" status >/dev/null 2>&1
+check "half a request to the control socket: the next one is answered (not held up)" [ $? = 0 ]
 # ---- --watch: a saved config reaches every worker ------------------------------
 mkdir "$TMP/site2"
 cp -r "$ROOT/." "$TMP/site2/"
