@@ -65,6 +65,7 @@ test-run: test-build
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/tls.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/disk.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostrel.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/workers.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostile.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/attack.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/direct.sh

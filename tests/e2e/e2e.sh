@@ -119,7 +119,7 @@ expect_error "dependency on an unknown device" 3 "deps.fs names unknown device '
 	$'devices = {\n'"$C"$'\n  main = { impl = "kvcat"; deps = { fs = "sf"; }; };\n};\n'
 expect_error "dependency cycle" 2 "dependency cycle: a -> b -> a" \
 	$'devices = {\n  a = { impl = "kvlayer"; deps = { lower = "b"; }; };\n  b = { impl = "kvlayer"; deps = { lower = "a"; }; };\n};\n'
-expect_error "ABI major mismatch" 2 "badmajor.so): built for plugin ABI 2.2, but this host speaks 1.2" \
+expect_error "ABI major mismatch" 2 "badmajor.so): built for plugin ABI 2.3, but this host speaks 1.3" \
 	$'devices = {\n  c = { impl = "badmajor"; };\n};\n'
 expect_error "unknown parameter" 3 "unknown parameter 'rot' for kvro.dir (did you mean 'root'?)" \
 	$'devices = {\n  fs = { impl = "kvro.dir"; root = "/";\n    rot = "/"; };\n};\n'
