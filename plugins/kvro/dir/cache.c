@@ -46,7 +46,27 @@ void dir_entry_put(struct dir_entry *e)
 		return;
 	if (e->fd >= 0)
 		close(e->fd);
+	free(e->data);
 	free(e);
+}
+
+static void entry_release(struct mg_loan *loan)
+{
+	dir_entry_put(mg_container_of(loan, struct dir_entry, loan));
+}
+
+/* A small file's bytes into memory; without them (no memory, the file
+ * changed meanwhile: its event empties the cache soon) it is read. */
+static void keep_bytes(struct dir_entry *e)
+{
+	size_t size = (size_t)e->st.st_size, got;
+
+	if (size == 0 || size > DIR_KEEP_BYTES || !(e->data = malloc(size)))
+		return;
+	if (dir_read_at(e->fd, e->data, size, 0, &got) < 0 || got != size) {
+		free(e->data);
+		e->data = NULL;
+	}
 }
 
 static void lru_unlink(struct dir_cache *c, struct dir_entry *e)
@@ -203,7 +223,7 @@ static int fill(struct kvdir *d, const char *key, uint32_t hash, struct dir_entr
 	e = malloc(sizeof *e + len + 1);
 	if (!e)
 		return -ENOMEM;
-	*e = (struct dir_entry){ .refs = 1, .hash = hash };
+	*e = (struct dir_entry){ .refs = 1, .hash = hash, .loan = { entry_release } };
 	memcpy(e->key, key, len + 1);
 	e->fd = (int)syscall(SYS_openat2, d->rootfd, *key ? key : ".", &how, sizeof how);
 	snprintf(self, sizeof self, "/proc/self/fd/%d", e->fd);
@@ -215,6 +235,8 @@ static int fill(struct kvdir *d, const char *key, uint32_t hash, struct dir_entr
 	if (e->kind == MG_KV_DICTIONARY) {
 		close(e->fd);
 		e->fd = -1;
+	} else {
+		keep_bytes(e);
 	}
 	*out = e;
 	return 0;

@@ -15,7 +15,7 @@
 
 #include "dir.h"
 
-enum { P_ROOT, P_CACHE };
+enum { P_ROOT, P_CACHE, P_LEND_FILES };
 
 static struct kvdir *kvdir_of(struct mg_kv_ro *kv)
 {
@@ -86,26 +86,6 @@ static int kvdir_exists(struct mg_kv_ro *kv, const char *key, enum mg_kv_kind *k
 	return rc;
 }
 
-/* Reads up to len bytes at off; *got < len only at the end of the file. */
-static int read_at(int fd, void *buf, size_t len, uint64_t off, size_t *got)
-{
-	size_t n = 0;
-
-	while (n < len) {
-		ssize_t r = pread(fd, (char *)buf + n, len - n, (off_t)(off + n));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -EIO;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*got = n;
-	return 0;
-}
-
 static int kvdir_get(struct mg_kv_ro *kv, const char *key, void *buf, size_t cap,
 		     size_t *len)
 {
@@ -118,7 +98,7 @@ static int kvdir_get(struct mg_kv_ro *kv, const char *key, void *buf, size_t cap
 		*len = (size_t)f.st->st_size;
 		rc = -ENOSPC;
 	} else {
-		rc = read_at(f.fd, buf, (size_t)f.st->st_size, 0, len);
+		rc = dir_read_at(f.fd, buf, (size_t)f.st->st_size, 0, len);
 	}
 	found_done(&f);
 	return rc;
@@ -135,7 +115,7 @@ static int kvdir_get_partial(struct mg_kv_ro *kv, const char *key, uint64_t offs
 	if (offset >= (uint64_t)f.st->st_size)
 		*got = 0; /* pread wants an off_t: offsets past the end stop here */
 	else
-		rc = read_at(f.fd, buf, len, offset, got);
+		rc = dir_read_at(f.fd, buf, len, offset, got);
 	found_done(&f);
 	return rc;
 }
@@ -284,8 +264,43 @@ static void kvdir_read_cancel(struct mg_kv_ro *kv, mg_kv_read_cb cb, void *arg)
 	(void)kv, (void)cb, (void)arg; /* no read is ever in flight */
 }
 
+/* A cached file lends its bytes (a small one) or, with lend_files, its
+ * descriptor, opened before the loan: renamed over or deleted, it keeps the
+ * old bytes.  A socket sends it with sendfile, so the kernel holds the
+ * page cache's pages until the peer has them: a file truncated or written
+ * in place meanwhile may go out torn (zeros from the truncation on), as
+ * with nginx.  Without lend_files the bytes are read (copied), and a
+ * truncated file ends the download short.  A key the cache does not keep
+ * is read too. */
+static int kvdir_borrow(struct mg_kv_ro *kv, const char *key, uint64_t offset, size_t len,
+			struct mg_span *span, struct mg_loan **loan)
+{
+	struct dir_entry *e;
+	uint64_t size;
+	int rc = dir_cache_get(kvdir_of(kv), key, &e);
+
+	if (rc == DIR_UNCACHED)
+		return -EOPNOTSUPP;
+	if (rc < 0)
+		return rc;
+	rc = e->kind != MG_KV_VALUE ? -EISDIR : !e->data && !kvdir_of(kv)->lend_files ? -EOPNOTSUPP : 0;
+	if (rc < 0) {
+		dir_entry_put(e);
+		return rc;
+	}
+	size = (uint64_t)e->st.st_size;
+	if (offset > size)
+		offset = size;
+	if (len > size - offset)
+		len = (size_t)(size - offset);
+	*span = e->data ? (struct mg_span){ .data = (char *)e->data + offset, .len = len, .fd = -1 }
+			: (struct mg_span){ .len = len, .fd = e->fd, .off = offset };
+	*loan = &e->loan; /* the reference dir_cache_get took */
+	return 0;
+}
+
 static const struct mg_kv_ro_ops kvdir_ops = {
-	.hdr = MG_OPS_HDR(struct mg_kv_ro_ops, 1, 1),
+	.hdr = MG_OPS_HDR(struct mg_kv_ro_ops, 1, 2),
 	.exists = kvdir_exists,
 	.get = kvdir_get,
 	.get_partial = kvdir_get_partial,
@@ -296,6 +311,7 @@ static const struct mg_kv_ro_ops kvdir_ops = {
 	.stat = kvdir_stat,
 	.read = kvdir_read,
 	.read_cancel = kvdir_read_cancel,
+	.borrow = kvdir_borrow,
 };
 
 static int kvdir_connect(const struct mg_env *env, struct mg_device **out)
@@ -321,6 +337,7 @@ static int kvdir_connect(const struct mg_env *env, struct mg_device **out)
 		d->root[0] = '\0';
 	d->kv.ops = &kvdir_ops;
 	d->env = env;
+	d->lend_files = env->params[P_LEND_FILES].b;
 	rc = dir_cache_init(d, (unsigned)env->params[P_CACHE].i);
 	if (rc < 0) {
 		mg_log(env, MG_LOG_ERROR, "cannot set up the cache: %s", strerror(-rc));
@@ -348,10 +365,14 @@ static const struct mg_param kvdir_params[] = {
 	[P_CACHE] = { .name = "cache", .type = MG_PARAM_INT, .def = "256", .min = 0, .max = 65536,
 		      .doc = "files and folders kept open with their metadata, revalidated by inotify "
 			     "(each file holds a descriptor); 0: none" },
+	[P_LEND_FILES] = { .name = "lend_files", .type = MG_PARAM_BOOL, .def = "true",
+			   .doc = "lend open files to be sent uncopied (sendfile): a file renamed over "
+				  "while being sent keeps its old bytes, one truncated or written in place "
+				  "may go out torn; false: files above 16 KiB are copied" },
 };
 
-MG_PLUGIN(.name = "kvro.dir", .version = "1.1",
+MG_PLUGIN(.name = "kvro.dir", .version = "1.2",
 	  .summary = "kv_ro serving a directory (openat2, RESOLVE_BENEATH)",
-	  .provides = MG_TYPE(KV_RO, 1), .targets = MG_TARGET_UNIX,
+	  .provides = MG_TYPE(KV_RO, 2), .targets = MG_TARGET_UNIX,
 	  .params = kvdir_params, .nparams = MG_COUNTOF(kvdir_params),
 	  .connect = kvdir_connect, .disconnect = kvdir_disconnect);

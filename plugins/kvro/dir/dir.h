@@ -21,6 +21,8 @@ struct dir_entry {
 	int fd;                       /* O_RDONLY for a value, -1 for a folder */
 	enum mg_kv_kind kind;
 	struct stat st;               /* taken after the watches were in place */
+	struct mg_loan loan;          /* borrow's: releases one reference */
+	void *data;                   /* a small file's bytes, read at once */
 	uint32_t hash;
 	char key[];
 };
@@ -40,6 +42,7 @@ struct kvdir {
 	const struct mg_env *env;
 	int rootfd;
 	char root[PATH_MAX]; /* its real path, "" for "/" */
+	int lend_files;      /* borrow lends descriptors, not only memory */
 	struct dir_cache cache;
 };
 
@@ -51,8 +54,13 @@ int dir_lookup(struct kvdir *d, const char *key, int flags, int *fd, struct stat
 	       enum mg_kv_kind *kind);
 /* The kind of a regular file or folder, else -ENOENT. */
 int dir_kind(const struct stat *st, enum mg_kv_kind *kind);
+/* Reads up to len bytes at off; *got < len only at the end of the file. */
+int dir_read_at(int fd, void *buf, size_t len, uint64_t off, size_t *got);
 
 /* cache.c */
+/* Files up to this size are kept in memory too, so that a loan of one is
+ * memory, sent in one writev with its headers. */
+#define DIR_KEEP_BYTES 16384
 /* max entries (0: none).  -errno when inotify is out of reach. */
 int dir_cache_init(struct kvdir *d, unsigned max);
 void dir_cache_fini(struct kvdir *d);

@@ -79,3 +79,22 @@ int dir_lookup(struct kvdir *d, const char *key, int flags, int *fd, struct stat
 		close(*fd);
 	return rc;
 }
+
+int dir_read_at(int fd, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	size_t n = 0;
+
+	while (n < len) {
+		ssize_t r = pread(fd, (char *)buf + n, len - n, (off_t)(off + n));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -EIO;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*got = n;
+	return 0;
+}
