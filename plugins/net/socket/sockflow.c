@@ -133,7 +133,11 @@ static long send_memory(struct sock_flow *sf, const struct mg_span *spans, unsig
 	return took(sf, r, want);
 }
 
-/* A file span by sendfile: the page cache goes to the socket uncopied. */
+/* A file span by sendfile: the page cache goes to the socket uncopied.
+ * At most SENDFILE_MAX a call, so that one big download does not keep the
+ * loop from the other connections (on loopback the call does the
+ * receiver's work too): the rest goes when the loop comes back. */
+#define SENDFILE_MAX (256u << 10)
 static long send_file(struct sock_flow *sf, const struct mg_span *span)
 {
 	off_t off = (off_t)span->off;
@@ -142,7 +146,7 @@ static long send_file(struct sock_flow *sf, const struct mg_span *span)
 	if (span->len == 0)
 		return 0;
 	do
-		r = sendfile(sf->fd, span->fd, &off, span->len);
+		r = sendfile(sf->fd, span->fd, &off, span->len < SENDFILE_MAX ? span->len : SENDFILE_MAX);
 	while (r < 0 && errno == EINTR);
 	if (r == 0) /* the file ends before the span */
 		return -EIO;
