@@ -19,6 +19,7 @@ struct sock_flow {
 	struct mg_flow_handler h;
 	void *arg;
 	int shut;           /* our sending side is closed */
+	int want_write;     /* a write took less than asked: on_writable again */
 	int depth;          /* callbacks running: close waits for them */
 	int closed;
 	char peer[SOCK_ADDRSTR];
@@ -78,6 +79,13 @@ static int sf_read_stop(struct mg_flow *f)
 	return set_events(sf, sf->events & ~MG_EV_READ);
 }
 
+/* on_writable is wanted: the caller has more to write. */
+static int want_writable(struct sock_flow *sf)
+{
+	sf->want_write = 1;
+	return set_events(sf, sf->events | MG_EV_WRITE);
+}
+
 /* What a send of want bytes that returned n (errno set when < 0) took;
  * less than asked arms on_writable. */
 static long took(struct sock_flow *sf, ssize_t n, size_t want)
@@ -87,7 +95,7 @@ static long took(struct sock_flow *sf, ssize_t n, size_t want)
 	if (n < 0)
 		n = 0;
 	if ((size_t)n < want) {
-		int rc = set_events(sf, sf->events | MG_EV_WRITE);
+		int rc = want_writable(sf);
 
 		if (rc < 0)
 			return rc;
@@ -175,7 +183,7 @@ static long sf_writev(struct mg_flow *f, const struct mg_span *spans, unsigned n
 		}
 		if (r < 0 && total)
 			/* what was sent counts; the error comes again next time */
-			return set_events(sf, sf->events | MG_EV_WRITE) < 0 ? r : total;
+			return want_writable(sf) < 0 ? r : total;
 		if (r < 0)
 			return r;
 		total += r;
@@ -269,8 +277,12 @@ static void on_event(void *arg, unsigned events)
 
 	sf->depth++;
 	if ((events & MG_EV_WRITE) && (sf->events & MG_EV_WRITE)) {
-		set_events(sf, sf->events & ~MG_EV_WRITE);
+		/* Stays armed if on_writable's write is short again (a download
+		 * sent a piece at a time): no epoll_ctl per piece. */
+		sf->want_write = 0;
 		sf->h.on_writable(sf->arg);
+		if (!sf->closed && !sf->want_write)
+			set_events(sf, sf->events & ~MG_EV_WRITE);
 	}
 	if (!sf->closed && (events & (MG_EV_READ | MG_EV_ERROR)) && (sf->events & MG_EV_READ))
 		on_readable(sf);
