@@ -142,10 +142,12 @@ static long send_memory(struct sock_flow *sf, const struct mg_span *spans, unsig
 }
 
 /* A file span by sendfile: the page cache goes to the socket uncopied.
- * At most SENDFILE_MAX a call, so that one big download does not keep the
- * loop from the other connections (on loopback the call does the
- * receiver's work too): the rest goes when the loop comes back. */
-#define SENDFILE_MAX (256u << 10)
+ * At most SENDFILE_MAX a call (nginx's sendfile_max_chunk), so that a
+ * big download does not keep the loop from the other connections (on
+ * loopback the call does the receiver's work too): the rest goes when the
+ * loop comes back.  A 1 MiB file goes in one call when the socket takes
+ * it. */
+#define SENDFILE_MAX (2u << 20)
 static long send_file(struct sock_flow *sf, const struct mg_span *span)
 {
 	off_t off = (off_t)span->off;
