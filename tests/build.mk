@@ -57,6 +57,8 @@ test-run: test-build
 	bash scripts/libc-list.sh --check && echo "ok - abi/README.md lists what host/libc/libc.symbols exports"
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/e2e.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/http.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/fresh.sh
+	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/lend.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/guide.sh
 	BUILD=$(BUILD) bash tests/e2e/freeze.sh
 	BUILD=$(BUILD) bash tests/e2e/golden.sh

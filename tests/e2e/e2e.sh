@@ -199,7 +199,7 @@ check "inspect says when a plugin is newer than the host" \
 	grep -q "type:     console 1.99 (newer than this host's console 1.0)" <("$HOST" inspect "$FIXTURES/newminor.so")
 out=$("$HOST" inspect kvro.dir 2>&1)
 check "inspect prints type, ABI version, slots and parameters" \
-	grep -Pzq 'type: +kv_ro 1\.1\n.*abi: +1\.[0-9]+ .*\n.*targets:.*\n.*slots: +none\n.*params:\n +root +path, required' <<<"$out"
+	grep -Pzq 'type: +kv_ro 1\.2\n.*abi: +1\.[0-9]+ .*\n.*targets:.*\n.*slots: +none\n.*params:\n +root +path, required' <<<"$out"
 check "inspect lists every plugin on the path" grep -q '^kvro.crunch  *kv_ro' <(cd "$TMP" && "$HOST" inspect)
 if command -v dot >/dev/null; then
 	check "describe --dot renders with Graphviz" \

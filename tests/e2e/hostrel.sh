@@ -109,7 +109,7 @@ stop_server
 # ---- bad swaps ------------------------------------------------------------------
 start
 out=$(ctl swap main kvro.dir root=/tmp 2>&1); rc=$?
-if [ $rc = 1 ] && grep -q "device 'main' is a job 1.x (website); kvro.dir provides kv_ro 1.1" <<<"$out"; then
+if [ $rc = 1 ] && grep -q "device 'main' is a job 1.x (website); kvro.dir provides kv_ro 1.2" <<<"$out"; then
 	ok "a swap to another type is refused, naming the device and both types"
 else
 	not_ok "a swap to another type is refused, naming the device and both types" "rc=$rc" "$out"
