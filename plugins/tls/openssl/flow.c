@@ -15,13 +15,6 @@
 
 #define OUT_LIMIT 65536
 #define WRITE_CHUNK 16384 /* a record: the limit is checked between them */
-#define BUF_MIN 4096
-
-/* Bytes from off to len are the content. */
-struct buf {
-	char *p;
-	size_t off, len, cap;
-};
 
 struct tls_flow {
 	struct mg_flow flow;
@@ -32,8 +25,8 @@ struct tls_flow {
 	void *arg;
 	const char *win;       /* the running on_data's bytes OpenSSL has not read */
 	size_t win_len;
-	struct buf in;         /* ciphertext kept from earlier on_data calls */
-	struct buf out;        /* ciphertext the lower flow has not taken */
+	struct tls_buf in;         /* ciphertext kept from earlier on_data calls */
+	struct tls_buf out;        /* ciphertext the lower flow has not taken */
 	int werr;              /* the lower write failed: the session is over */
 	struct mg_timer *kick; /* delivers what read_start found buffered */
 	int depth;             /* our callbacks running: close waits for them */
@@ -43,45 +36,6 @@ struct tls_flow {
 	unsigned shut : 1, lower_shut : 1, failed : 1, want_writable : 1;
 };
 
-static size_t buf_left(const struct buf *b)
-{
-	return b->len - b->off;
-}
-
-static void buf_take(struct buf *b, size_t n)
-{
-	b->off += n;
-	if (b->off == b->len)
-		b->off = b->len = 0;
-}
-
-/* Appends n bytes.  -ENOMEM. */
-static int buf_put(const struct mg_env *env, struct buf *b, const void *data, size_t n)
-{
-	if (b->off && b->len + n > b->cap) {
-		memmove(b->p, b->p + b->off, b->len - b->off);
-		b->len -= b->off;
-		b->off = 0;
-	}
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : BUF_MIN;
-		char *p;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		p = mg_alloc(env, cap);
-		if (!p)
-			return -ENOMEM;
-		memcpy(p, b->p, b->len);
-		mg_free(env, b->p);
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	return 0;
-}
-
 /* ---- the BIO OpenSSL reads and writes records through ---- */
 
 static int bio_read(BIO *b, char *buf, size_t size, size_t *got)
@@ -90,10 +44,10 @@ static int bio_read(BIO *b, char *buf, size_t size, size_t *got)
 	size_t n;
 
 	BIO_clear_retry_flags(b);
-	if (buf_left(&f->in)) {
-		n = size < buf_left(&f->in) ? size : buf_left(&f->in);
+	if (tls_buf_left(&f->in)) {
+		n = size < tls_buf_left(&f->in) ? size : tls_buf_left(&f->in);
 		memcpy(buf, f->in.p + f->in.off, n);
-		buf_take(&f->in, n);
+		tls_buf_take(&f->in, n);
 	} else if (f->win_len) {
 		n = size < f->win_len ? size : f->win_len;
 		memcpy(buf, f->win, n);
@@ -117,7 +71,7 @@ static int bio_write(BIO *b, const char *data, size_t len, size_t *written)
 	BIO_clear_retry_flags(b);
 	if (f->werr)
 		return 0;
-	if (f->hs_done && !buf_left(&f->out)) {
+	if (f->hs_done && !tls_buf_left(&f->out)) {
 		long n = f->lower->ops->write(f->lower, data, len);
 
 		if (n < 0) {
@@ -127,7 +81,7 @@ static int bio_write(BIO *b, const char *data, size_t len, size_t *written)
 		data += n;
 		rest -= (size_t)n;
 	}
-	if (rest && buf_put(f->t->env, &f->out, data, rest) < 0) {
+	if (rest && tls_buf_put(f->t->env, &f->out, data, rest) < 0) {
 		f->werr = -ENOMEM;
 		return 0;
 	}
@@ -144,11 +98,11 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 	case BIO_CTRL_FLUSH:
 		return 1; /* written is sent, or waits in out */
 	case BIO_CTRL_EOF: /* OpenSSL tells an end from a reset by this */
-		return f->eof_in && !buf_left(&f->in) && !f->win_len;
+		return f->eof_in && !tls_buf_left(&f->in) && !f->win_len;
 	case BIO_CTRL_PENDING:
-		return (long)(buf_left(&f->in) + f->win_len);
+		return (long)(tls_buf_left(&f->in) + f->win_len);
 	case BIO_CTRL_WPENDING:
-		return (long)buf_left(&f->out);
+		return (long)tls_buf_left(&f->out);
 	default:
 		return 0;
 	}
@@ -180,8 +134,8 @@ static void flow_free(struct tls_flow *f)
 		env->host->timer_cancel(f->kick);
 	SSL_free(f->ssl); /* and its BIO */
 	f->lower->ops->close(f->lower);
-	mg_free(env, f->in.p);
-	mg_free(env, f->out.p);
+	tls_buf_free(env, &f->in);
+	tls_buf_free(env, &f->out);
 	mg_free(env, f);
 }
 
@@ -206,17 +160,17 @@ static void lower_reading(struct tls_flow *f)
  * shutdown asked to.  0, or the lower flow's error. */
 static int flush(struct tls_flow *f)
 {
-	if (buf_left(&f->out) && !f->werr) {
-		long n = f->lower->ops->write(f->lower, f->out.p + f->out.off, buf_left(&f->out));
+	if (tls_buf_left(&f->out) && !f->werr) {
+		long n = f->lower->ops->write(f->lower, f->out.p + f->out.off, tls_buf_left(&f->out));
 
 		if (n < 0)
 			f->werr = (int)n;
 		else
-			buf_take(&f->out, (size_t)n);
+			tls_buf_take(&f->out, (size_t)n);
 	}
 	if (f->werr)
 		return f->werr;
-	if (f->shut && !f->lower_shut && !buf_left(&f->out)) {
+	if (f->shut && !f->lower_shut && !tls_buf_left(&f->out)) {
 		f->lower_shut = 1;
 		return f->lower->ops->shutdown(f->lower);
 	}
@@ -304,7 +258,7 @@ static void deliver(struct tls_flow *f)
 /* A short write is over: write may go on. */
 static void writable(struct tls_flow *f)
 {
-	if (f->want_writable && f->hs_done && !buf_left(&f->out) && !f->closed && !f->failed) {
+	if (f->want_writable && f->hs_done && !tls_buf_left(&f->out) && !f->closed && !f->failed) {
 		f->want_writable = 0;
 		f->h.on_writable(f->arg);
 	}
@@ -332,16 +286,16 @@ static void lower_on_data(void *arg, const void *data, size_t len)
 	if (len == 0) {
 		f->eof_in = 1;
 		f->lower_reading = 0; /* a flow reads no more after its end */
-	} else if (!buf_left(&f->in)) {
+	} else if (!tls_buf_left(&f->in)) {
 		f->win = data;
 		f->win_len = len;
-	} else if (buf_put(env, &f->in, data, len) < 0) { /* after the kept bytes */
+	} else if (tls_buf_put(env, &f->in, data, len) < 0) { /* after the kept bytes */
 		fail(f, -ENOMEM);
 	}
 	if (!f->failed)
 		step(f);
 	/* what OpenSSL did not read yet outlives the call only as a copy */
-	if (f->win_len && !f->closed && !f->failed && buf_put(env, &f->in, f->win, f->win_len) < 0)
+	if (f->win_len && !f->closed && !f->failed && tls_buf_put(env, &f->in, f->win, f->win_len) < 0)
 		fail(f, -ENOMEM);
 	f->win_len = 0;
 	leave(f);
@@ -401,7 +355,7 @@ static int tf_read_start(struct mg_flow *fl)
 	/* Bytes that came while the upper flow did not read are delivered
 	 * from the loop, not from inside its call. */
 	if (f->hs_done && !f->failed && !f->eof_out && !f->kick &&
-	    (SSL_has_pending(f->ssl) || buf_left(&f->in) || f->eof_in) &&
+	    (SSL_has_pending(f->ssl) || tls_buf_left(&f->in) || f->eof_in) &&
 	    env->host->timer_start(env, 0, on_kick, f, &f->kick) < 0) {
 		f->kick = NULL;
 		return -ENOMEM;
@@ -427,7 +381,7 @@ static long tf_write(struct mg_flow *fl, const void *buf, size_t len)
 		return -EPIPE;
 	if (f->failed || f->werr)
 		return f->werr ? f->werr : -ECONNRESET;
-	while (f->hs_done && done < len && buf_left(&f->out) < OUT_LIMIT) {
+	while (f->hs_done && done < len && tls_buf_left(&f->out) < OUT_LIMIT) {
 		size_t n = len - done < WRITE_CHUNK ? len - done : WRITE_CHUNK, w;
 
 		ERR_clear_error();
@@ -446,7 +400,7 @@ static long tf_write(struct mg_flow *fl, const void *buf, size_t len)
 
 static size_t tf_pending(struct mg_flow *fl)
 {
-	return buf_left(&flow_of(fl)->out);
+	return tls_buf_left(&flow_of(fl)->out);
 }
 
 static int tf_shutdown(struct mg_flow *fl)
@@ -501,8 +455,9 @@ static const struct mg_flow_handler lower_handler = {
 	.on_error = lower_on_error,
 };
 
-struct mg_flow *tls_flow_new(struct tls_stack *t, struct mg_flow *lower)
+struct mg_flow *tls_flow_new(struct tls_base *b, struct mg_flow *lower)
 {
+	struct tls_stack *t = mg_container_of(b, struct tls_stack, base);
 	struct tls_flow *f = mg_zalloc(t->env, sizeof *f);
 	SSL *ssl = NULL;
 	BIO *bio = NULL;
