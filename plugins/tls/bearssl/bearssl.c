@@ -12,41 +12,38 @@
 #include <string.h>
 
 #include "bearssl.h"
+#include "tlsalpn.h"
 
 /* Sessions resumed by ID: about 100 bytes each. */
 #define CACHE_BYTES (64 << 10)
 
-/* "h2,http/1.1" into the array of names BearSSL takes.  -EINVAL for an
- * empty name or one over 255 bytes. */
+/* The alpn parameter as the array of names BearSSL takes: the wire form
+ * shifted by a byte, each length byte become the previous name's NUL. */
 static int alpn_parse(struct bssl_stack *t, const char *list)
 {
-	size_t len = strlen(list), n = 1;
-	char *copy;
+	unsigned char *wire;
+	unsigned len, n = 0;
+	char *names;
+	int rc = tls_alpn_wire(t->env, list, &wire, &len);
 
-	if (!len)
-		return 0; /* no ALPN */
-	for (const char *p = list; *p; p++)
-		n += *p == ',';
-	t->alpn = mg_alloc(t->env, n * sizeof *t->alpn + len + 1);
-	if (!t->alpn)
-		return -ENOMEM;
-	copy = (char *)(t->alpn + n);
-	memcpy(copy, list, len + 1);
-	for (char *p = copy;;) {
-		size_t w = strcspn(p, ",");
-
-		if (w == 0 || w > 255) {
-			mg_log(t->env, MG_LOG_ERROR,
-			       "parameter 'alpn': expected protocol names of 1 to 255 bytes separated by commas (\"h2,http/1.1\"), found \"%s\"",
-			       list);
-			return -EINVAL;
-		}
-		t->alpn[t->alpn_len++] = p;
-		if (!p[w])
-			break;
-		p[w] = 0;
-		p += w + 1;
+	if (rc < 0 || !len) {
+		mg_free(t->env, wire);
+		return rc;
 	}
+	for (unsigned o = 0; o < len; o += 1u + wire[o])
+		n++;
+	t->alpn = mg_alloc(t->env, n * sizeof *t->alpn + len);
+	if (!t->alpn) {
+		mg_free(t->env, wire);
+		return -ENOMEM;
+	}
+	names = (char *)(t->alpn + n);
+	memcpy(names, wire + 1, len - 1);
+	for (unsigned o = 0; o < len; o += 1u + wire[o]) {
+		t->alpn[t->alpn_len++] = names + o;
+		names[o + wire[o]] = 0;
+	}
+	mg_free(t->env, wire);
 	return 0;
 }
 

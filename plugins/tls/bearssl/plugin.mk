@@ -9,7 +9,7 @@ BEARSSL_STAMP := $(BEARSSL_DIR)/inc/bearssl.h
 BEARSSL_DEFS := -DBR_USE_URANDOM=0 -DBR_USE_GETENTROPY=0 -DBR_RDRAND=0
 BEARSSL_PIC := $(BUILD)/obj/bearssl/pic/libbearssl.a
 BEARSSL_XEN := $(BUILD)/obj/bearssl/xen/libbearssl.a
-BSSL_SRCS := bearssl.c session.c keys.c ../common/tlsstack.c ../common/tlsbuf.c
+BSSL_SRCS := bearssl.c session.c keys.c ../common/tlsstack.c ../common/tlsbuf.c ../common/tlssess.c ../common/tlsalpn.c
 
 $(BEARSSL_STAMP): | $(DEPS_STAMP)
 	BEARSSL_DIR=$(BEARSSL_DIR) bash scripts/deps.sh bearssl
@@ -19,7 +19,7 @@ $(BEARSSL_PIC): | $(BEARSSL_STAMP)
 		CFLAGS="-O2 -g -fPIC -fvisibility=hidden $(BEARSSL_DEFS)"
 $(BEARSSL_XEN): | $(BEARSSL_STAMP) $(XEN_HDRS)
 	+$(MAKE) -s -C $(BEARSSL_DIR) lib BUILD=$(abspath $(@D)) CC=$(CC) \
-		CFLAGS="$(XEN_CFLAGS_ABS) -O2 -g $(BEARSSL_DEFS) -DBR_USE_UNIX_TIME=0"
+		CFLAGS="$(XEN_CFLAGS_ABS) -O2 -g $(BEARSSL_DEFS) -DBR_USE_UNIX_TIME=0 -DBR_AES_X86NI=0 -DBR_SSE2=0 -mgeneral-regs-only"
 
 $(call mg_plugin,tls.bearssl,unix xen,$(BSSL_SRCS),,-Iplugins/tls/common -isystem $(BEARSSL_DIR)/inc)
 $(call mg_objs,tls.bearssl,pic,$(BSSL_SRCS)) $(call mg_objs,tls.bearssl,xen,$(BSSL_SRCS)): | $(BEARSSL_STAMP)

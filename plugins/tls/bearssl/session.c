@@ -12,27 +12,20 @@
 #include <string.h>
 
 #include "bearssl.h"
+#include "tlssess.h"
 
 #define IN_LIMIT 65536
 #define SEED_LEN 32 /* bytes of the random device per session */
 
 struct bssl_flow {
-	struct mg_flow flow;
+	struct tls_sess s;     /* first: the flow, the flags */
 	struct bssl_stack *t;
-	struct mg_flow *lower;
 	br_ssl_server_context sc;
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
-	struct mg_flow_handler h;
-	void *arg;
 	struct tls_buf in;     /* ciphertext the engine has not taken */
-	int werr;              /* the lower write failed: the session is over */
-	struct mg_timer *kick; /* delivers what read_start found buffered */
-	int depth;             /* our callbacks running: close waits for them */
-	unsigned closed : 1, hs_done : 1, reading : 1, lower_reading : 1;
-	unsigned eof_in : 1;   /* the lower flow ended */
-	unsigned eof_out : 1;  /* the upper flow was told of the end */
-	unsigned shut : 1, lower_shut : 1, failed : 1, want_writable : 1;
 	unsigned delivering : 1;
+	unsigned sending : 1;  /* a lower write runs: its callbacks send nothing */
+	unsigned closing : 1;  /* close_notify asked of the engine */
 };
 
 /* TLS 1.2, ECDHE and AEAD only, the server's order: AES-GCM (AES-NI where
@@ -92,71 +85,43 @@ static void configure(struct bssl_flow *f)
 	br_ssl_server_set_cache(&f->sc, &f->t->cache.vtable);
 }
 
-static struct bssl_flow *flow_of(struct mg_flow *fl)
+static struct bssl_flow *flow_of(struct tls_sess *s)
 {
-	return mg_container_of(fl, struct bssl_flow, flow);
+	return mg_container_of(s, struct bssl_flow, s);
 }
 
-static void flow_free(struct bssl_flow *f)
+static void bf_free(struct tls_sess *s)
 {
-	const struct mg_env *env = f->t->env;
+	struct bssl_flow *f = flow_of(s);
 
-	if (f->kick)
-		env->host->timer_cancel(f->kick);
-	f->lower->ops->close(f->lower);
-	tls_buf_free(env, &f->in);
+	tls_buf_free(s->env, &f->in);
 	memset(&f->sc, 0, sizeof f->sc); /* the session's keys */
-	mg_free(env, f);
 }
 
-static void leave(struct bssl_flow *f)
+/* The upper flow hears of the end once, when it reads. */
+static void end_of_input(struct bssl_flow *f)
 {
-	if (--f->depth == 0 && f->closed)
-		flow_free(f);
-}
-
-/* The lower flow reads while the handshake needs it or the upper flow
- * reads, and what it gave is mostly taken. */
-static void lower_reading(struct bssl_flow *f)
-{
-	int want = !f->failed && !f->eof_in && !f->eof_out && (!f->hs_done || f->reading) &&
-		   tls_buf_left(&f->in) < IN_LIMIT;
-
-	if (want != f->lower_reading &&
-	    (want ? f->lower->ops->read_start(f->lower) : f->lower->ops->read_stop(f->lower)) == 0)
-		f->lower_reading = want;
-}
-
-/* The session is over: the upper flow hears it once (unless it closed). */
-static void fail(struct bssl_flow *f, int err)
-{
-	if (f->failed)
-		return;
-	f->failed = 1;
-	lower_reading(f);
-	if (!f->closed && f->h.on_error)
-		f->h.on_error(f->arg, err);
+	if (!f->s.eof_out && f->s.reading && !f->s.closed) {
+		f->s.eof_out = 1;
+		f->s.h.on_data(f->s.arg, "", 0);
+	}
 }
 
 /* The engine closed: after close_notify, or on an error it may have told
  * the client of with an alert (sent before it reports closed). */
 static void engine_closed(struct bssl_flow *f)
 {
-	const char *peer = f->lower->ops->peer(f->lower);
 	int err = br_ssl_engine_last_error(eng(f));
 	char why[128];
 
-	if (err == BR_ERR_OK && f->hs_done) {
-		if (!f->eof_out && f->reading && !f->closed) {
-			f->eof_out = 1;
-			f->h.on_data(f->arg, "", 0);
-		}
+	if (err == BR_ERR_OK && f->s.hs_done) {
+		end_of_input(f);
 		return;
 	}
 	/* info, not warn: any client can cause it, as often as it likes */
-	mg_log(f->t->env, MG_LOG_INFO, "%s: TLS %s failed: %s", peer, f->hs_done ? "session" : "handshake",
-	       bssl_error_text(err, why, sizeof why));
-	fail(f, f->werr ? f->werr : -EPROTO);
+	mg_log(f->s.env, MG_LOG_INFO, "%s: TLS %s failed: %s", f->s.lower->ops->peer(f->s.lower),
+	       f->s.hs_done ? "session" : "handshake", bssl_error_text(err, why, sizeof why));
+	tls_sess_fail(&f->s, f->s.werr ? f->s.werr : -EPROTO);
 }
 
 /* The handshake ended: logs what it agreed on. */
@@ -176,12 +141,12 @@ static void handshake_done(struct bssl_flow *f)
 	br_ssl_session_parameters sp;
 	const char *name = "?";
 
-	f->hs_done = 1;
+	f->s.hs_done = 1;
 	br_ssl_engine_get_session_parameters(eng(f), &sp);
 	for (size_t i = 0; i < MG_COUNTOF(names); i++)
 		if (names[i].id == sp.cipher_suite)
 			name = names[i].name;
-	mg_log(f->t->env, MG_LOG_DEBUG, "%s: TLSv1.2, %s", f->lower->ops->peer(f->lower), name);
+	mg_log(f->s.env, MG_LOG_DEBUG, "%s: TLSv1.2, %s", f->s.lower->ops->peer(f->s.lower), name);
 }
 
 /* Sends the records the engine has; 1 when all went, 0 when the lower
@@ -191,12 +156,20 @@ static int send_records(struct bssl_flow *f)
 	size_t len;
 	unsigned char *rec;
 
+	/* A lower write may call back (on_writable, from a stack that handles
+	 * acknowledgements as it sends): the record is not acknowledged to
+	 * the engine yet, and must not go twice. */
+	if (f->sending)
+		return 0;
 	while ((rec = br_ssl_engine_sendrec_buf(eng(f), &len)) != NULL) {
-		long n = f->werr ? f->werr : f->lower->ops->write(f->lower, rec, len);
+		long n;
 
+		f->sending = 1;
+		n = f->s.werr ? f->s.werr : f->s.lower->ops->write(f->s.lower, rec, len);
+		f->sending = 0;
 		if (n < 0) {
-			f->werr = (int)n;
-			fail(f, f->werr);
+			f->s.werr = (int)n;
+			tls_sess_fail(&f->s, f->s.werr);
 			return -1;
 		}
 		if (n == 0)
@@ -218,30 +191,27 @@ static void pump(struct bssl_flow *f)
 		unsigned char *p;
 		size_t len;
 
-		if (f->failed || f->closed)
+		if (f->s.failed || f->s.closed)
 			return;
-		if (st & BR_SSL_SENDREC) {
-			int rc = send_records(f);
-
-			if (rc < 0)
+		if ((st & BR_SSL_SENDREC) && send_records(f) != 0) {
+			if (f->s.failed)
 				return;
-			if (rc > 0)
-				continue;
+			continue;
 		}
 		if (st == BR_SSL_CLOSED) {
 			engine_closed(f);
 			return;
 		}
-		if (!f->hs_done && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
+		if (!f->s.hs_done && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
 			handshake_done(f);
 		if (f->delivering)
 			return;
-		if ((st & BR_SSL_RECVAPP) && f->reading && !f->eof_out) {
+		if ((st & BR_SSL_RECVAPP) && f->s.reading && !f->s.eof_out) {
 			p = br_ssl_engine_recvapp_buf(eng(f), &len);
 			f->delivering = 1;
-			f->h.on_data(f->arg, p, len);
+			f->s.h.on_data(f->s.arg, p, len);
 			f->delivering = 0;
-			if (!f->closed)
+			if (!f->s.closed)
 				br_ssl_engine_recvapp_ack(eng(f), len);
 			continue;
 		}
@@ -253,44 +223,40 @@ static void pump(struct bssl_flow *f)
 			br_ssl_engine_recvrec_ack(eng(f), len);
 			continue;
 		}
-		if (f->eof_in && !tls_buf_left(&f->in) && !(st & BR_SSL_RECVAPP)) {
+		if (f->s.eof_in && !tls_buf_left(&f->in) && !(st & BR_SSL_RECVAPP)) {
 			/* the TCP end, without close_notify: an end all the same
 			 * (HTTP frames its own messages), unless it cut the
 			 * handshake short */
-			if (!f->hs_done) {
-				mg_log(f->t->env, MG_LOG_DEBUG, "%s: the connection ended during the TLS handshake",
-				       f->lower->ops->peer(f->lower));
-				fail(f, -ECONNRESET);
-			} else if (!f->eof_out && f->reading) {
-				f->eof_out = 1;
-				f->h.on_data(f->arg, "", 0);
+			if (f->s.hs_done) {
+				end_of_input(f);
+			} else {
+				mg_log(f->s.env, MG_LOG_DEBUG, "%s: the connection ended during the TLS handshake",
+				       f->s.lower->ops->peer(f->s.lower));
+				tls_sess_fail(&f->s, -ECONNRESET);
 			}
 		}
 		return;
 	}
 }
 
-/* Records sent, and the sending side ended once shutdown asked and all
- * is out. */
+/* close_notify once shutdown asked and no record waits (the engine
+ * builds the alert in the output buffer), then the lower side's end once
+ * all is sent. */
 static void finish_shutdown(struct bssl_flow *f)
 {
 	size_t len;
 
-	if (f->shut && !f->lower_shut && !f->failed && !br_ssl_engine_sendrec_buf(eng(f), &len)) {
-		f->lower_shut = 1;
-		if (f->lower->ops->shutdown(f->lower) < 0)
-			fail(f, -EPIPE);
+	if (!f->s.shut || f->s.lower_shut || f->s.failed || br_ssl_engine_sendrec_buf(eng(f), &len))
+		return;
+	if (f->s.hs_done && !(br_ssl_engine_current_state(eng(f)) & BR_SSL_CLOSED) && !f->closing) {
+		f->closing = 1;
+		br_ssl_engine_close(eng(f));
+		if (send_records(f) <= 0)
+			return;
 	}
-}
-
-/* A short write is over: write may go on. */
-static void writable(struct bssl_flow *f)
-{
-	if (f->want_writable && f->hs_done && !f->closed && !f->failed &&
-	    (br_ssl_engine_current_state(eng(f)) & BR_SSL_SENDAPP)) {
-		f->want_writable = 0;
-		f->h.on_writable(f->arg);
-	}
+	f->s.lower_shut = 1;
+	if (f->s.lower->ops->shutdown(f->s.lower) < 0)
+		tls_sess_fail(&f->s, -EPIPE);
 }
 
 /* What every lower callback does once its bytes are in place. */
@@ -298,102 +264,47 @@ static void step(struct bssl_flow *f)
 {
 	pump(f);
 	finish_shutdown(f);
-	writable(f);
-	if (!f->closed)
-		lower_reading(f);
+	tls_sess_writable(&f->s, (br_ssl_engine_current_state(eng(f)) & BR_SSL_SENDAPP) != 0);
+	if (!f->s.closed)
+		tls_sess_lower_reading(&f->s);
 }
 
-static void lower_on_data(void *arg, const void *data, size_t len)
-{
-	struct bssl_flow *f = arg;
+/* ---- the session ops ---- */
 
-	f->depth++;
-	if (len == 0) {
-		f->eof_in = 1;
-		f->lower_reading = 0; /* a flow reads no more after its end */
-	} else if (tls_buf_put(f->t->env, &f->in, data, len) < 0) {
-		fail(f, -ENOMEM);
-	}
+static void bf_lower_data(struct tls_sess *s, const void *data, size_t len)
+{
+	struct bssl_flow *f = flow_of(s);
+
+	if (len && tls_buf_put(s->env, &f->in, data, len) < 0)
+		tls_sess_fail(s, -ENOMEM);
 	step(f);
-	leave(f);
 }
 
-static void lower_on_writable(void *arg)
+static void bf_resume(struct tls_sess *s, int kicked)
 {
-	struct bssl_flow *f = arg;
-
-	f->depth++;
-	step(f);
-	leave(f);
+	(void)kicked;
+	step(flow_of(s));
 }
 
-static void lower_on_error(void *arg, int err)
+static int bf_buffered(struct tls_sess *s)
 {
-	struct bssl_flow *f = arg;
+	struct bssl_flow *f = flow_of(s);
 
-	f->depth++;
-	fail(f, err);
-	leave(f);
+	return (br_ssl_engine_current_state(eng(f)) & (BR_SSL_RECVAPP | BR_SSL_CLOSED)) ||
+	       tls_buf_left(&f->in);
 }
 
-static void on_kick(void *arg)
+static int bf_may_read(struct tls_sess *s)
 {
-	struct bssl_flow *f = arg;
-
-	f->kick = NULL;
-	f->depth++;
-	step(f);
-	leave(f);
+	return tls_buf_left(&flow_of(s)->in) < IN_LIMIT;
 }
 
-/* ---- the flow type ---- */
-
-static void bf_set_handler(struct mg_flow *fl, const struct mg_flow_handler *h, void *arg)
+static long bf_write(struct tls_sess *s, const void *buf, size_t len)
 {
-	struct bssl_flow *f = flow_of(fl);
-
-	f->h = *h;
-	f->arg = arg;
-}
-
-static int bf_read_start(struct mg_flow *fl)
-{
-	struct bssl_flow *f = flow_of(fl);
-	const struct mg_env *env = f->t->env;
-
-	f->reading = 1;
-	lower_reading(f);
-	/* Bytes that came while the upper flow did not read are delivered
-	 * from the loop, not from inside its call. */
-	if (f->hs_done && !f->failed && !f->eof_out && !f->kick &&
-	    ((br_ssl_engine_current_state(eng(f)) & (BR_SSL_RECVAPP | BR_SSL_CLOSED)) ||
-	     tls_buf_left(&f->in) || f->eof_in) &&
-	    env->host->timer_start(env, 0, on_kick, f, &f->kick) < 0) {
-		f->kick = NULL;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int bf_read_stop(struct mg_flow *fl)
-{
-	struct bssl_flow *f = flow_of(fl);
-
-	f->reading = 0;
-	lower_reading(f);
-	return 0;
-}
-
-static long bf_write(struct mg_flow *fl, const void *buf, size_t len)
-{
-	struct bssl_flow *f = flow_of(fl);
+	struct bssl_flow *f = flow_of(s);
 	size_t done = 0;
 
-	if (f->shut)
-		return -EPIPE;
-	if (f->failed || f->werr)
-		return f->werr ? f->werr : -ECONNRESET;
-	while (f->hs_done && done < len && !f->failed &&
+	while (s->hs_done && done < len && !s->failed &&
 	       (br_ssl_engine_current_state(eng(f)) & BR_SSL_SENDAPP)) {
 		size_t room;
 		unsigned char *p = br_ssl_engine_sendapp_buf(eng(f), &room);
@@ -406,71 +317,34 @@ static long bf_write(struct mg_flow *fl, const void *buf, size_t len)
 		if (send_records(f) <= 0)
 			break;
 	}
-	if (f->failed)
-		return done ? (long)done : (f->werr ? f->werr : -ECONNRESET);
-	/* short: records wait for the lower flow (its on_writable comes) or
-	 * the handshake goes on (its end calls writable) */
-	if (done < len)
-		f->want_writable = 1;
+	if (s->failed && !done)
+		return s->werr ? s->werr : -ECONNRESET;
 	return (long)done;
 }
 
-static size_t bf_pending(struct mg_flow *fl)
+static size_t bf_pending(struct tls_sess *s)
 {
 	size_t len = 0;
 
-	br_ssl_engine_sendrec_buf(eng(flow_of(fl)), &len);
+	br_ssl_engine_sendrec_buf(eng(flow_of(s)), &len);
 	return len;
 }
 
-static int bf_shutdown(struct mg_flow *fl)
+static int bf_shutdown(struct tls_sess *s)
 {
-	struct bssl_flow *f = flow_of(fl);
-
-	if (f->shut)
-		return 0;
-	f->shut = 1;
-	if (f->hs_done && !f->failed) {
-		br_ssl_engine_close(eng(f)); /* close_notify */
-		send_records(f);
-	}
-	finish_shutdown(f);
-	return f->werr ? f->werr : 0;
+	finish_shutdown(flow_of(s));
+	return s->werr ? s->werr : 0;
 }
 
-static const char *bf_peer(struct mg_flow *fl)
-{
-	struct bssl_flow *f = flow_of(fl);
-
-	return f->lower->ops->peer(f->lower);
-}
-
-static void bf_close(struct mg_flow *fl)
-{
-	struct bssl_flow *f = flow_of(fl);
-
-	if (f->depth)
-		f->closed = 1; /* freed when our callback returns */
-	else
-		flow_free(f);
-}
-
-static const struct mg_flow_ops bssl_flow_ops = {
-	.hdr = MG_OPS_HDR(struct mg_flow_ops, 1, 0),
-	.set_handler = bf_set_handler,
-	.read_start = bf_read_start,
-	.read_stop = bf_read_stop,
+static const struct tls_sess_ops bssl_sess_ops = {
+	.lower_data = bf_lower_data,
+	.resume = bf_resume,
+	.buffered = bf_buffered,
+	.may_read = bf_may_read,
 	.write = bf_write,
 	.pending = bf_pending,
 	.shutdown = bf_shutdown,
-	.peer = bf_peer,
-	.close = bf_close,
-};
-
-static const struct mg_flow_handler lower_handler = {
-	.on_data = lower_on_data,
-	.on_writable = lower_on_writable,
-	.on_error = lower_on_error,
+	.free = bf_free,
 };
 
 struct mg_flow *bssl_session_new(struct tls_base *b, struct mg_flow *lower)
@@ -484,9 +358,8 @@ struct mg_flow *bssl_session_new(struct tls_base *b, struct mg_flow *lower)
 		lower->ops->close(lower);
 		return NULL;
 	}
-	f->flow.ops = &bssl_flow_ops;
+	tls_sess_init(&f->s, &bssl_sess_ops, t->env, lower);
 	f->t = t;
-	f->lower = lower;
 	configure(f);
 	/* the engine's HMAC-DRBG, from the random device only (BearSSL's own
 	 * system seeders are compiled out) */
@@ -497,10 +370,9 @@ struct mg_flow *bssl_session_new(struct tls_base *b, struct mg_flow *lower)
 	if (!ok || !br_ssl_server_reset(&f->sc)) {
 		mg_log(t->env, MG_LOG_WARN, "%s: %s: closed", lower->ops->peer(lower),
 		       ok ? "BearSSL refuses the session's settings" : "the random device gave no seed");
-		flow_free(f);
+		tls_sess_free(&f->s);
 		return NULL;
 	}
-	lower->ops->set_handler(lower, &lower_handler, f);
-	lower_reading(f); /* the ClientHello */
-	return &f->flow;
+	tls_sess_start(&f->s);
+	return &f->s.flow;
 }
