@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "bearssl.h"
-#include "tlsalpn.h"
+#include "../common/tlsalpn.h"
 
 /* Sessions resumed by ID: about 100 bytes each. */
 #define CACHE_BYTES (64 << 10)

@@ -8,8 +8,8 @@
 
 #include "mirage/kv_ro.h"
 #include "mirage/random.h"
-#include "tlsbuf.h"
-#include "tlsstack.h"
+#include "../common/tlsbuf.h"
+#include "../common/tlsstack.h"
 
 /* env->params and env->deps, in descriptor order (bearssl.c) */
 enum { P_CERT, P_KEY, P_ALPN, P_MIN_VERSION };

@@ -21,7 +21,7 @@ $(BEARSSL_XEN): | $(BEARSSL_STAMP) $(XEN_HDRS)
 	+$(MAKE) -s -C $(BEARSSL_DIR) lib BUILD=$(abspath $(@D)) CC=$(CC) \
 		CFLAGS="$(XEN_CFLAGS_ABS) -O2 -g $(BEARSSL_DEFS) -DBR_USE_UNIX_TIME=0 -DBR_AES_X86NI=0 -DBR_SSE2=0 -mgeneral-regs-only"
 
-$(call mg_plugin,tls.bearssl,unix xen,$(BSSL_SRCS),,-Iplugins/tls/common -isystem $(BEARSSL_DIR)/inc)
+$(call mg_plugin,tls.bearssl,unix xen,$(BSSL_SRCS),,-isystem $(BEARSSL_DIR)/inc)
 $(call mg_objs,tls.bearssl,pic,$(BSSL_SRCS)) $(call mg_objs,tls.bearssl,xen,$(BSSL_SRCS)): | $(BEARSSL_STAMP)
 # the archive after the objects (make puts these prerequisites last)
 $(BUILD)/plugins/tls.bearssl.so $(BUILD)/plugins/tls.bearssl.unix.o: $(BEARSSL_PIC)

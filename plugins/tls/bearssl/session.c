@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "bearssl.h"
-#include "tlssess.h"
+#include "../common/tlssess.h"
 
 #define IN_LIMIT 65536
 #define SEED_LEN 32 /* bytes of the random device per session */

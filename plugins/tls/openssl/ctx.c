@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tls.h"
-#include "tlsalpn.h"
+#include "../common/tlsalpn.h"
 
 /* TLS 1.2: forward secrecy and AEAD only.  TLS 1.3's suites are all AEAD
  * with (EC)DHE; OpenSSL's defaults stand. */

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "tls.h"
-#include "tlssess.h"
+#include "../common/tlssess.h"
 
 #define OUT_LIMIT 65536
 #define WRITE_CHUNK 16384 /* a record: the limit is checked between them */

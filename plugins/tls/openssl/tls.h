@@ -6,8 +6,8 @@
 
 #include <openssl/ssl.h>
 
-#include "tlsbuf.h"
-#include "tlsstack.h"
+#include "../common/tlsbuf.h"
+#include "../common/tlsstack.h"
 
 /* env->params, in descriptor order (tls.c) */
 enum { P_CERT, P_KEY, P_ALPN, P_MIN_VERSION };
