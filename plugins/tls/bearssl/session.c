@@ -350,15 +350,13 @@ static const struct tls_sess_ops bssl_sess_ops = {
 struct mg_flow *bssl_session_new(struct tls_base *b, struct mg_flow *lower)
 {
 	struct bssl_stack *t = mg_container_of(b, struct bssl_stack, base);
-	struct bssl_flow *f = mg_zalloc(t->env, sizeof *f);
+	struct tls_sess *s = tls_sess_new(t->env, sizeof(struct bssl_flow), &bssl_sess_ops, lower);
+	struct bssl_flow *f = s ? flow_of(s) : NULL;
 	unsigned char seed[SEED_LEN];
 	int ok;
 
-	if (!f) {
-		lower->ops->close(lower);
+	if (!f)
 		return NULL;
-	}
-	tls_sess_init(&f->s, &bssl_sess_ops, t->env, lower);
 	f->t = t;
 	configure(f);
 	/* the engine's HMAC-DRBG, from the random device only (BearSSL's own

@@ -200,13 +200,20 @@ static const struct mg_flow_ops tls_sess_flow_ops = {
 	.close = ts_close,
 };
 
-void tls_sess_init(struct tls_sess *s, const struct tls_sess_ops *ops, const struct mg_env *env,
-		   struct mg_flow *lower)
+struct tls_sess *tls_sess_new(const struct mg_env *env, size_t size, const struct tls_sess_ops *ops,
+			      struct mg_flow *lower)
 {
+	struct tls_sess *s = mg_zalloc(env, size);
+
+	if (!s) {
+		lower->ops->close(lower);
+		return NULL;
+	}
 	s->flow.ops = &tls_sess_flow_ops;
 	s->ops = ops;
 	s->env = env;
 	s->lower = lower;
+	return s;
 }
 
 void tls_sess_start(struct tls_sess *s)

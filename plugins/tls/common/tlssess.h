@@ -50,9 +50,11 @@ struct tls_sess {
 	unsigned shut : 1, lower_shut : 1, failed : 1, want_writable : 1;
 };
 
-/* Sets up s (zeroed) over lower, which it owns from now on. */
-void tls_sess_init(struct tls_sess *s, const struct tls_sess_ops *ops, const struct mg_env *env,
-		   struct mg_flow *lower);
+/* A zeroed session of size bytes (the implementation's struct, which
+ * starts with its tls_sess) over lower, which it owns from now on; NULL
+ * when out of memory (lower is then closed). */
+struct tls_sess *tls_sess_new(const struct mg_env *env, size_t size, const struct tls_sess_ops *ops,
+			      struct mg_flow *lower);
 /* Makes s the handler of its lower flow and asks for the ClientHello. */
 void tls_sess_start(struct tls_sess *s);
 /* The lower flow reads while it should (see above). */

@@ -326,14 +326,12 @@ static const struct tls_sess_ops tls_sess_ops = {
 struct mg_flow *tls_flow_new(struct tls_base *b, struct mg_flow *lower)
 {
 	struct tls_stack *t = mg_container_of(b, struct tls_stack, base);
-	struct tls_flow *f = mg_zalloc(t->env, sizeof *f);
+	struct tls_sess *s = tls_sess_new(t->env, sizeof(struct tls_flow), &tls_sess_ops, lower);
+	struct tls_flow *f = s ? flow_of(s) : NULL;
 	BIO *bio = NULL;
 
-	if (!f) {
-		lower->ops->close(lower);
+	if (!f)
 		return NULL;
-	}
-	tls_sess_init(&f->s, &tls_sess_ops, t->env, lower);
 	f->t = t;
 	ERR_clear_error();
 	f->ssl = SSL_new(t->ctx);
