@@ -65,6 +65,7 @@ test-run: test-build
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/swap.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/sign.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/tls.sh
+	TLS=bearssl BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/tls.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/disk.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/hostrel.sh
 	BUILD=$(BUILD) SAN=$(SAN) bash tests/e2e/workers.sh

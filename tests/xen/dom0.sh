@@ -47,6 +47,9 @@ if [ -z "$KPKG" ]; then
 fi
 [ -n "$KPKG" ] || die "cannot find the linux-image-6.1.*-amd64 package that linux-image-amd64 depends on (set XEN_TESTBED_KERNEL)"
 PKGS="$XEN_PKGS busybox-static $(echo "$LIB_PKGS" | tr '\n' ' ') $KPKG"
+# the HTTPS client of the website-tls guest: openssl s_client
+TLS_PKGS="openssl libssl3"
+PKGS="$PKGS $TLS_PKGS"
 
 # One build at a time: other runs wait here, then find the cache ready.
 mkdir -p "$OUT"

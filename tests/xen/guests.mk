@@ -94,3 +94,22 @@ $(XEN_KVDISK2): tests/xen/fixtures/kvdisk2.cfg $(XEN_KVDISK) $(XEN_WEBDISK)
 		--plugin-path $(BUILD)/plugins --target xen -o $@
 	printf '# testbed: file %s\n' site.tar kv-sample.tar >>$@.xl
 XEN_GUEST_IMAGES += $(XEN_KVDISK2)
+
+# website-tls.xen: configs/website-tls.cfg frozen for Xen (its
+# when.target.xen: tls.bearssl over net.direct/netif.xen at 10.0.0.2/24,
+# plain HTTP beside it, the test certificate of $(BUILD)/tls-xen crunched in
+# as kvro.crunch.tlscert).  website-tls-client.sh fetches over HTTPS from dom0
+# with openssl s_client, trusting that certificate (put into the client);
+# freeze's size report goes to website-tls.size.
+XEN_WEBSITE_TLS := $(BUILD)/xen-testbed/website-tls.xen
+$(XEN_WEBSITE_TLS): configs/website-tls.cfg tests/xen/website-tls-client.sh all
+	@mkdir -p $(@D)
+	IPV4=10.0.0.2/24 $(BUILD)/bin/mirage-freeze -v configs/website-tls.cfg --target xen \
+		--set devices.console.uptime=true -o $@ >$(@:.xen=.size)
+	{ echo "ADDR=10.0.0.2"; \
+	  echo "SUM_INDEX=$$(sha256sum $(HTDOCS)/index.html | cut -d' ' -f1)"; \
+	  echo "SUM_1M=$$(sha256sum $(HTDOCS)/files/1m.txt | cut -d' ' -f1)"; \
+	  echo "CA='$$(cat $(BUILD)/tls-xen/server.pem)'"; \
+	  cat tests/xen/website-tls-client.sh; } >$(@:.xen=.client.sh)
+	echo "# testbed: client $(notdir $(@:.xen=.client.sh))" >>$@.xl
+XEN_GUEST_IMAGES += $(XEN_WEBSITE_TLS)
