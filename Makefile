@@ -82,6 +82,7 @@ bench: all
 	BUILD=$(BUILD) bash bench/http.sh
 	BUILD=$(BUILD) bash bench/direct.sh
 	BUILD=$(BUILD) bash bench/tls.sh
+	TLS=bearssl BUILD=$(BUILD) bash bench/tls.sh
 	BUILD=$(BUILD) bash bench/disk.sh
 	BUILD=$(BUILD) bash bench/swap.sh
 	BUILD=$(BUILD) bash bench/freeze.sh

@@ -9,6 +9,8 @@
 #   the same with access logs on on both sides, each to a file
 #   1000 connections; Connection: close; 1 MiB; 1 KiB over kvro.crunch;
 #   a stretch row against nginx with open_file_cache on
+#   and, apart (they use every core, not one), workers: ours with
+#   --set workers=2 against nginx with worker_processes 2
 # then the syscalls per request of each case (strace -c over a short wrk
 # run, ours and nginx's worker), and the resident bytes per idle keep-alive
 # connection (IDLE connections, each after one 1 KiB response).
@@ -37,17 +39,22 @@ ROOT=$PWD/apps/website/htdocs
 TMP=$(mktemp -d)
 pids=()
 
-# name | config | path | connections | access log | Connection: close | nginx variant
+# name | config | path | connections | access log | Connection: close | nginx variant | workers
 ALL_CASES="
-1k-off|website|/files/1k.txt|64|false|0|plain
-1k-log|website|/files/1k.txt|64|true|0|log
-1k-1000|website|/files/1k.txt|1000|false|0|plain
-1k-close|website|/files/1k.txt|64|false|1|plain
-1m|website|/files/1m.txt|64|false|0|plain
-1k-crunch|website-crunch|/files/1k.txt|64|false|0|plain
-1k-ofc|website|/files/1k.txt|64|false|0|ofc
+1k-off|website|/files/1k.txt|64|false|0|plain|1
+1k-log|website|/files/1k.txt|64|true|0|log|1
+1k-1000|website|/files/1k.txt|1000|false|0|plain|1
+1k-close|website|/files/1k.txt|64|false|1|plain|1
+1m|website|/files/1m.txt|64|false|0|plain|1
+1k-crunch|website-crunch|/files/1k.txt|64|false|0|plain|1
+1k-ofc|website|/files/1k.txt|64|false|0|ofc|1
+1k-w2|website|/files/1k.txt|64|false|0|plain|2
+1k-close-w2|website|/files/1k.txt|64|false|1|plain|2
 "
 CASES=${CASES:-$(awk -F'|' 'NF { printf "%s ", $1 }' <<<"$ALL_CASES")}
+# the rows with workers after the others, whatever the order asked
+CASES=$(for c in $CASES; do grep "^$c|" <<<"$ALL_CASES" || echo "$c|"; done |
+	awk -F'|' '{ print ($8 > 1), NR, $1 }' | sort -n -k1,1 -k2,2 | awk '{ printf "%s ", $3 }')
 
 trap 'stop_pids; rm -rf "$TMP"' EXIT
 
@@ -62,10 +69,11 @@ wait_up() {
 	return 1
 }
 
-# start_ours hosted|frozen|base CONFIG LOG: sets PORT and PID; stdout (the
-# access log) goes to $TMP/KIND.out
+# start_ours hosted|frozen|base CONFIG LOG [WORKERS]: sets PORT, PID and
+# PIDS (the processes that serve: PID, or its workers); stdout (the access
+# log) goes to $TMP/KIND.out
 start_ours() {
-	local kind=$1 cfg=$2 log=$3 port cmd
+	local kind=$1 cfg=$2 log=$3 workers=${4:-1} port cmd
 	for _ in 1 2 3 4 5; do
 		port=$(free_port)
 		case $kind in
@@ -74,24 +82,31 @@ start_ours() {
 		*) cmd=("$BUILD/bin/mirage-host" "configs/$cfg.cfg") ;;
 		esac
 		"${cmd[@]}" --set devices.http.port="$port" --set devices.http.max_connections=20000 \
-			--set devices.main.access_log="$log" >"$TMP/$kind.out" 2>"$TMP/$kind.err" &
+			--set devices.main.access_log="$log" --set workers="$workers" \
+			>"$TMP/$kind.out" 2>"$TMP/$kind.err" &
 		PID=$!
 		pids+=($PID)
-		wait_up "$port" && { PORT=$port; return 0; }
+		if wait_up "$port"; then
+			PORT=$port
+			PIDS=$PID
+			[ "$workers" -gt 1 ] && PIDS=$(pgrep -P "$PID" | tr '\n' ' ')
+			return 0
+		fi
 	done
 	echo "bench/http.sh: the website ($kind $cfg) did not start: $(cat "$TMP/$kind.err")" >&2
 	exit 1
 }
 
-# start_nginx plain|log|ofc: sets PORT and PID (the worker's)
+# start_nginx plain|log|ofc [WORKERS]: sets PORT, PID (the first worker's)
+# and PIDS (every worker's)
 start_nginx() {
-	local variant=$1 port master
+	local variant=$1 workers=${2:-1} port master
 	mkdir -p "$TMP/nginx"
 	for _ in 1 2 3 4 5; do
 		port=$(free_port)
 		cat >"$TMP/nginx/nginx.conf" <<CONF
 $( [ "$(id -u)" = 0 ] && echo "user root;" )
-worker_processes 1;
+worker_processes $workers;
 worker_rlimit_nofile 20000;
 daemon off;
 pid $TMP/nginx/nginx.pid;
@@ -117,7 +132,8 @@ CONF
 		pids+=($master)
 		if wait_up "$port"; then
 			PORT=$port
-			PID=$(pgrep -P "$master" | head -1)
+			PIDS=$(pgrep -P "$master" | tr '\n' ' ')
+			PID=${PIDS%% *}
 			return 0
 		fi
 	done
@@ -139,12 +155,13 @@ bench() {
 	}
 }
 
-# syscalls PID PORT PATH CONNS CLOSE -> syscalls per request, and the
-# heaviest ones into $TMP/sys.<PID>
+# syscalls "PID..." PORT PATH CONNS CLOSE -> syscalls per request (of all
+# the processes together), and the heaviest ones into $TMP/sys.<first PID>
 syscalls() {
-	local st hdr=() n
+	local st hdr=() n attach=()
 	[ "$5" = 1 ] && hdr=(-H "Connection: close")
-	strace -c -f -q -o "$TMP/strace.txt" -p "$1" 2>/dev/null &
+	for p in $1; do attach+=(-p "$p"); done
+	strace -c -f -q -o "$TMP/strace.txt" "${attach[@]}" 2>/dev/null &
 	st=$!
 	sleep 0.5 # attached
 	n=$(wrk -t1 -c"$(( $4 < 64 ? $4 : 64 ))" -d2s "${hdr[@]}" "http://127.0.0.1:$2$3" |
@@ -155,7 +172,7 @@ syscalls() {
 		/^ *[0-9]/ && $NF != "total" { c[$NF] = $4 }
 		END { }' "$TMP/strace.txt"
 	awk -v n="$n" '/^ *[0-9]/ && $NF != "total" { printf "%s %.2f\n", $NF, $4 / n }' "$TMP/strace.txt" |
-		sort -k2 -rn | head -6 | awk '{ printf "%s %s, ", $1, $2 }' >"$TMP/sys.$1"
+		sort -k2 -rn | head -6 | awk '{ printf "%s %s, ", $1, $2 }' >"$TMP/sys.${1%% *}"
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
@@ -171,15 +188,20 @@ fi
 echo "wrk -t$THREADS -d$DURATION --latency, $RUNS runs per case, servers in turn; $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
 printf '%-10s %5s %9s %9s %7s %9s %9s %7s %8s %8s %6s%s\n' case conns "ours r/s" "nginx r/s" ratio \
 	"ours p99" "nginx p99" frozen "ours sys" "nginx sys" errors "${BASE:+ base/nginx   gain}"
+apart=0
 for name in $CASES; do
-	IFS='|' read -r _ cfg path conns log close variant <<<"$(grep "^$name|" <<<"$ALL_CASES")"
+	IFS='|' read -r _ cfg path conns log close variant workers <<<"$(grep "^$name|" <<<"$ALL_CASES")"
 	[ -n "${cfg:-}" ] || { echo "bench/http.sh: no case '$name'" >&2; exit 2; }
-	start_ours hosted "$cfg" "$log"; OPORT=$PORT OPID=$PID
-	start_nginx "$variant"; NPORT=$PORT NPID=$PID
+	if [ "$workers" -gt 1 ] && [ $apart = 0 ]; then
+		echo "workers: $workers processes on each side (ours --set workers=$workers, nginx worker_processes $workers), wrk on the same cores:"
+		apart=1
+	fi
+	start_ours hosted "$cfg" "$log" "$workers"; OPORT=$PORT OPID=$PIDS
+	start_nginx "$variant" "$workers"; NPORT=$PORT NPID=$PIDS
 	FPORT=
-	[ "$FROZEN" = 1 ] && { start_ours frozen "$cfg" "$log"; FPORT=$PORT; }
+	[ "$FROZEN" = 1 ] && { start_ours frozen "$cfg" "$log" "$workers"; FPORT=$PORT; }
 	BPORT=
-	[ -n "$BASE" ] && { start_ours base "$cfg" "$log"; BPORT=$PORT; }
+	[ -n "$BASE" ] && { start_ours base "$cfg" "$log" "$workers"; BPORT=$PORT; }
 	: >"$TMP/runs"
 	for _ in $(seq "$RUNS"); do
 		read -r oreq op99 oerr <<<"$(bench "$OPORT" "$path" "$conns" "$close")"
@@ -194,8 +216,8 @@ for name in $CASES; do
 	if [ "$SYSCALLS" = 1 ]; then
 		osys=$(syscalls "$OPID" "$OPORT" "$path" "$conns" "$close")
 		nsys=$(syscalls "$NPID" "$NPORT" "$path" "$conns" "$close")
-		echo "  $name ours: $(cat "$TMP/sys.$OPID")" >>"$TMP/syscalls.txt"
-		echo "  $name nginx: $(cat "$TMP/sys.$NPID")" >>"$TMP/syscalls.txt"
+		echo "  $name ours: $(cat "$TMP/sys.${OPID%% *}")" >>"$TMP/syscalls.txt"
+		echo "  $name nginx: $(cat "$TMP/sys.${NPID%% *}")" >>"$TMP/syscalls.txt"
 	fi
 	if [ "$log" = true ]; then # every request of ours logged a line
 		echo "  $name: ours logged $(wc -l <"$TMP/hosted.out") lines, nginx $(wc -l <"$TMP/nginx/access.log")" >>"$TMP/notes.txt"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTPS benchmark: the website on tls.openssl (configs/website-tls.cfg,
-# access logs off) against nginx (one worker, access log off), in the same
+# access logs off; TLS=bearssl: on tls.bearssl, TLS 1.2 only, and nginx
+# too) against nginx (one worker, access log off), in the same
 # run, with the same ECDSA P-256 certificate, TLS 1.2/1.3 and the same TLS
 # 1.2 ciphers (both negotiate TLS 1.3 here):
 #   keep-alive   wrk over one session per connection: a 1 KiB and a 1 MiB file
@@ -13,6 +14,8 @@
 # handshakes/s), p99 latency and the ratio ours/nginx.
 #   bash bench/tls.sh            (make bench; deps: bash scripts/deps.sh bench)
 #   DURATION=5s ROUNDS=3 CONNS=64 THREADS=2 bash bench/tls.sh
+#   TLS=bearssl bash bench/tls.sh   (also prints the size of the website's
+#                                    Xen image with TLS, which is on BearSSL)
 set -u
 if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
 	sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "$0"
@@ -36,6 +39,14 @@ make -s all >/dev/null || exit 1
 bash scripts/tls-cert.sh "$TMP/certs" server || exit 1
 CERT=$TMP/certs/server.pem KEY=$TMP/certs/server.key
 TLS12_CIPHERS="ECDHE+AESGCM:ECDHE+CHACHA20" # tls.openssl's (plugins/tls/openssl/ctx.c)
+export TLS=${TLS:-openssl} # configs/website-tls.cfg reads it too
+if [ "$TLS" = bearssl ]; then
+	PROTOCOLS=TLSv1.2
+	CERT_ARGS=(--set devices.certs.root="$TMP/certs")
+else
+	PROTOCOLS="TLSv1.2 TLSv1.3"
+	CERT_ARGS=(--set devices.tls.cert="$CERT" --set devices.tls.key="$KEY")
+fi
 
 # wait_up PORT: until the server answers over HTTPS (5 s at most)
 wait_up() {
@@ -51,8 +62,7 @@ start_ours() {
 	for _ in 1 2 3 4 5; do
 		port=$(free_port)
 		"$BUILD/bin/mirage-host" configs/website-tls.cfg --set devices.https.port="$port" \
-			--set devices.http.port="$(free_port)" --set devices.tls.cert="$CERT" \
-			--set devices.tls.key="$KEY" --set devices.main.access_log=false \
+			--set devices.http.port="$(free_port)" "${CERT_ARGS[@]}" --set devices.main.access_log=false \
 			--set devices.secure.access_log=false >"$TMP/ours.log" 2>&1 &
 		pids+=($!)
 		wait_up "$port" && { OURS=$port; return 0; }
@@ -83,7 +93,7 @@ http {
   uwsgi_temp_path $TMP/nginx/uwsgi;
   scgi_temp_path $TMP/nginx/scgi;
   types { text/html html; text/plain txt; text/css css; image/png png; image/svg+xml svg; }
-  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_protocols $PROTOCOLS;
   ssl_ciphers $TLS12_CIPHERS;
   ssl_prefer_server_ciphers on;
   ssl_certificate $CERT;
@@ -151,9 +161,17 @@ keepalive_1k() { wrk_run "$1" /files/1k.txt; }
 keepalive_1m() { wrk_run "$1" /files/1m.txt; }
 handshakes() { wrk_run "$1" /files/1k.txt -H "Connection: close"; }
 
+if [ "$TLS" = bearssl ]; then
+	# the Xen image of the same config (tls.bearssl over net.direct, the
+	# files and a certificate crunched in)
+	IPV4=10.0.0.2/24 "$BUILD/bin/mirage-freeze" configs/website-tls.cfg --target xen \
+		-o "$TMP/website-tls.xen" >"$TMP/size.txt" || exit 1
+	echo "Xen image of configs/website-tls.cfg: $(stat -c %s "$TMP/website-tls.xen") bytes;" \
+		"text: $(awk '$1 == "tls.bearssl" { t = $2 } $1 == "total" { print "tls.bearssl " t ", total " $2 }' "$TMP/size.txt")"
+fi
 start_ours
 start_nginx
-echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, medians of $ROUNDS turns; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg); $(date -u +%Y-%m-%d); OpenSSL $(openssl version | awk '{print $2}')"
+echo "$TLS: wrk -t$THREADS -c$CONNS -d$DURATION --latency, medians of $ROUNDS turns; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg); $(date -u +%Y-%m-%d); OpenSSL $(openssl version | awk '{print $2}')"
 echo "negotiated: ours $(negotiated "$OURS"), nginx $(negotiated "$NGINX"); certificate ECDSA P-256"
 printf '%-22s %12s %12s %10s %10s %10s\n' "" "ours" "nginx" ratio "ours p99" "nginx p99"
 measure "keep-alive 1k req/s" keepalive_1k

@@ -22,10 +22,11 @@ $(RESOLVE_LIB) $(LOAD_LIB):
 
 # The runtime with the Unix platform, for mirage-host and frozen programs.
 UNIX_RT_OBJ := $(call HOST_OBJ,$(wildcard host/runtime/*.c) host/unix/loop.c host/unix/unix.c \
+	host/unix/workers.c \
 	host/resolve/value.c)
 TOOLS_SHARED_OBJ := $(call HOST_OBJ,host/tools/setup.c)
 MIRAGE_HOST_OBJ := $(call HOST_OBJ,host/tools/mirage-host.c host/tools/session.c \
-	host/tools/control.c host/tools/watch.c host/tools/ffistart.c host/tools/fault.c)
+	host/tools/control.c host/tools/fanout.c host/tools/watch.c host/tools/ffistart.c host/tools/fault.c)
 MIRAGE_FREEZE_OBJ := $(call HOST_OBJ,host/tools/mirage-freeze.c host/tools/wiring.c host/tools/xl.c)
 MIRAGE_SIGN_OBJ := $(call HOST_OBJ,host/tools/mirage-sign.c)
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs; does nothing when all are present.
-# Usage: scripts/deps.sh [GROUP...]   groups: build (default), test, bench, xen, lwip
+# Usage: scripts/deps.sh [GROUP...]   groups: build (default), test, bench, xen, lwip, bearssl
 #   lwip: Debian's lwip source package, unpacked once into $LWIP_DIR (the
 #   build folder's src/lwip); net.direct compiles it (never copied into the
 #   repository)
+#   bearssl: Debian's bearssl source package, unpacked once into
+#   $BEARSSL_DIR (src/bearssl); tls.bearssl compiles it
 set -eu
 
 pkgs_build="gcc make pkg-config libconfig-dev libffi-dev libssl-dev libxen-dev binutils liburing-dev"
@@ -12,10 +14,12 @@ pkgs_bench="wrk nginx-light"
 # xen: also the Xen testbed (tests/xen/), whose dom0 packages are fetched with
 # apt-get download, not installed
 pkgs_xen="qemu-system-x86 libxen-dev cpio gzip xz-utils binutils"
-# lwip: dpkg-source unpacks the source package
-pkgs_lwip="dpkg-dev"
+# lwip, bearssl: dpkg-source unpacks the source package
+pkgs_src="dpkg-dev"
 LWIP_VERSION=2.1.3+dfsg1-2
 LWIP_DIR=${LWIP_DIR:-build/src/lwip}
+BEARSSL_VERSION=0.6+dfsg.1-3
+BEARSSL_DIR=${BEARSSL_DIR:-build/src/bearssl}
 
 groups=${*:-build}
 want=""
@@ -25,8 +29,8 @@ for g in $groups; do
     test)  want="$want $pkgs_build $pkgs_test" ;;
     bench) want="$want $pkgs_build $pkgs_bench" ;;
     xen)   want="$want $pkgs_build $pkgs_xen" ;;
-    lwip)  want="$want $pkgs_lwip" ;;
-    *) echo "deps.sh: unknown group '$g' (expected build, test, bench, xen or lwip)" >&2; exit 2 ;;
+    lwip|bearssl) want="$want $pkgs_src" ;;
+    *) echo "deps.sh: unknown group '$g' (expected build, test, bench, xen, lwip or bearssl)" >&2; exit 2 ;;
     esac
 done
 
@@ -36,7 +40,7 @@ add_deb_src() {
     local f=/etc/apt/sources.list.d/debian.sources
     grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/ && return 0
     if [ "$(id -u)" != 0 ]; then
-        echo "deps.sh: lwip's source package needs a deb-src entry in /etc/apt/sources.list.d; run as root to add one" >&2
+        echo "deps.sh: a source package needs a deb-src entry in /etc/apt/sources.list.d; run as root to add one" >&2
         exit 1
     fi
     if [ -f "$f" ]; then
@@ -50,32 +54,43 @@ add_deb_src() {
     apt-get update -qq
 }
 
-# lwIP's sources, pinned: fetched and unpacked once, then left alone.
-fetch_lwip() {
-    local tmp
-    [ -f "$LWIP_DIR/src/include/lwip/init.h" ] && return 0
+# A source package, pinned: fetched and unpacked once into DIR, then left
+# alone.  fetch_source NAME VERSION DIR FILE PATTERN: DIR/FILE exists once
+# unpacked, and holds PATTERN (the version's own mark) in this version.
+fetch_source() {
+    local name=$1 version=$2 dir=$3 file=$4 pattern=$5 tmp
+    [ -f "$dir/$file" ] && return 0
     add_deb_src
-    mkdir -p "$(dirname "$LWIP_DIR")"
-    tmp=$(mktemp -d "$(dirname "$LWIP_DIR")/.lwip.XXXXXX")
-    echo "deps.sh: fetching lwip $LWIP_VERSION's source package into $LWIP_DIR"
-    if ! (cd "$tmp" && apt-get source -qq "lwip=$LWIP_VERSION" >/dev/null) ||
-       ! grep -q 'LWIP_VERSION_REVISION *3' "$tmp"/lwip-*/src/include/lwip/init.h; then
-        echo "deps.sh: could not fetch and unpack lwip $LWIP_VERSION" >&2
+    mkdir -p "$(dirname "$dir")"
+    tmp=$(mktemp -d "$(dirname "$dir")/.$name.XXXXXX")
+    echo "deps.sh: fetching $name $version's source package into $dir"
+    if ! (cd "$tmp" && apt-get source -qq "$name=$version" >/dev/null) ||
+       ! grep -q "$pattern" "$tmp/$name"-*/"$file"; then
+        echo "deps.sh: could not fetch and unpack $name $version" >&2
         rm -rf "$tmp"
         exit 1
     fi
-    rm -rf "$LWIP_DIR"
-    mv "$tmp"/lwip-*/ "$LWIP_DIR"
+    rm -rf "$dir"
+    mv "$tmp/$name"-*/ "$dir"
     rm -rf "$tmp"
+}
+
+fetch_sources() {
+    case " $groups " in *" lwip "*)
+        fetch_source lwip "$LWIP_VERSION" "$LWIP_DIR" src/include/lwip/init.h 'LWIP_VERSION_REVISION *3' ;;
+    esac
+    case " $groups " in *" bearssl "*)
+        fetch_source bearssl "$BEARSSL_VERSION" "$BEARSSL_DIR" inc/bearssl_ssl.h 'br_ssl_key_export' ;; # new in 0.6
+    esac
+    return 0
 }
 
 missing=""
 for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
-case " $groups " in *" lwip "*) lwip=1 ;; *) lwip=0 ;; esac
 if [ -z "$missing" ]; then
-    [ $lwip = 1 ] && fetch_lwip
+    fetch_sources
     exit 0
 fi
 
@@ -88,5 +103,5 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
-[ $lwip = 1 ] && fetch_lwip
+fetch_sources
 exit 0

@@ -48,8 +48,17 @@ struct mg_flow_ops {
 	const char *(*peer)(struct mg_flow *f);
 	/* Releases the flow; no callback runs afterwards. */
 	void (*close)(struct mg_flow *f);
+
+	/* ---- 1.1 ---- */
+	/* write of n spans in order, without copying them first (one writev;
+	 * a file span by sendfile): returns the count of bytes taken, as
+	 * write does, and keeps no reference to the spans once it returns.
+	 * -EIO when a file span's file ends before its len (truncated).  A
+	 * flow that cannot send file spans leaves writev unset. */
+	long (*writev)(struct mg_flow *f, const struct mg_span *spans, unsigned n);
 };
 MG_OPS_PIN(struct mg_flow_ops, close, 8); /* 1.0 */
+MG_OPS_PIN(struct mg_flow_ops, writev, 9); /* 1.1 */
 
 struct mg_flow {
 	const struct mg_flow_ops *ops;

@@ -78,6 +78,17 @@ struct mg_host {
 	 * and must take a disconnect at any time.  A connect still in
 	 * progress after the host's limit (30 s) fails with -ETIMEDOUT. */
 	void (*connected)(const struct mg_env *env, int status);
+
+	/* ---- ABI 1.3 ---- */
+	/* How many processes serve this app, each with its own loop and its
+	 * own devices (the Unix target's `workers`; 1 elsewhere).  A stack
+	 * shares a port it listens on among them (Unix: SO_REUSEPORT). */
+	unsigned (*workers)(const struct mg_env *env);
+	/* Calls cb(arg) when the process dies of a fault, before the host's
+	 * report: a device that buffers output writes it out there.  cb runs
+	 * in a signal handler: write(2) and plain memory reads only.  One
+	 * per device; cb NULL removes it (disconnect must).  -ENOSPC. */
+	int (*at_fault)(const struct mg_env *env, void (*cb)(void *arg), void *arg);
 };
 
 /* What connect receives for one device; valid until disconnect returns. */

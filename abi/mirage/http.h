@@ -101,10 +101,24 @@ struct mg_http_ops {
 	 * -EINVAL when ex is not streaming (it ended, or the connection
 	 * died: the body callback then had its call with buf NULL). */
 	int (*resume)(struct mg_http_exchange *ex);
+
+	/* ---- 1.3 ---- */
+	/* Body bytes from a loan (a kv_ro borrow, say), sent without a copy
+	 * when the server's flow can (flow 1.1's writev), as `body` would
+	 * send them.  The server owns the loan from the call on and releases
+	 * it once the bytes are sent or will never be (HEAD, a dead peer),
+	 * maybe before it returns; the span must stay as it is until then.
+	 * One loan at a time: `end` may follow at once.  -EOPNOTSUPP, the
+	 * loan still the caller's: the server cannot take this span (a file
+	 * over a flow that cannot send files); the caller sends the bytes
+	 * otherwise.  -EINVAL, -EPIPE (the loan released). */
+	int (*body_lent)(struct mg_http_exchange *ex, const struct mg_span *span,
+			 struct mg_loan *loan);
 };
 MG_OPS_PIN(struct mg_http_ops, alloc, 7); /* 1.0 */
 MG_OPS_PIN(struct mg_http_ops, serve_owned, 8); /* 1.1 */
 MG_OPS_PIN(struct mg_http_ops, resume, 9); /* 1.2 */
+MG_OPS_PIN(struct mg_http_ops, body_lent, 10); /* 1.3 */
 
 struct mg_http {
 	const struct mg_http_ops *ops;

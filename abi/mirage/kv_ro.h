@@ -10,7 +10,8 @@
  * storage and must not wait on the network; a store over a block device
  * may block the loop in get and get_partial while the disk reads.  1.1
  * adds `read`, which never does, and `stat`, one lookup for what a server
- * asks of every request.  A caller checks MG_OPS_HAS before using them.
+ * asks of every request.  1.2 adds `borrow`, a view of a value without a
+ * copy.  A caller checks MG_OPS_HAS before using them.
  * Buffers belong to the caller, except a read's until it completes. */
 #ifndef MIRAGE_KV_RO_H
 #define MIRAGE_KV_RO_H
@@ -102,9 +103,24 @@ struct mg_kv_ro_ops {
 	 * lets go of the store (a swapped store is disconnected after its
 	 * dependents heard of its successor). */
 	void (*read_cancel)(struct mg_kv_ro *kv, mg_kv_read_cb cb, void *arg);
+
+	/* ---- 1.2 ---- */
+	/* Lends bytes [offset, offset + len) of the value without copying
+	 * them: *span holds them (span->len < len only at the value's end) and
+	 * *loan ends the loan (see struct mg_loan), which the caller must
+	 * release even after the store is gone.  A store in memory lends its
+	 * memory; one over files may lend an open file (span->fd), whose bytes
+	 * are the value's as it was when the loan began if it is replaced by
+	 * a rename, and which comes short if it is truncated meanwhile (a
+	 * reader then sees fewer bytes, never others).  -ENOENT, -EISDIR,
+	 * -EINVAL, -EACCES; -EOPNOTSUPP when the store cannot lend this value
+	 * (the caller reads it instead). */
+	int (*borrow)(struct mg_kv_ro *kv, const char *key, uint64_t offset, size_t len,
+		      struct mg_span *span, struct mg_loan **loan);
 };
 MG_OPS_PIN(struct mg_kv_ro_ops, digest, 7); /* 1.0 */
 MG_OPS_PIN(struct mg_kv_ro_ops, read_cancel, 10); /* 1.1 */
+MG_OPS_PIN(struct mg_kv_ro_ops, borrow, 11); /* 1.2 */
 _Static_assert(sizeof(struct mg_kv_stat) == 24 + MG_KV_DIGEST_MAX, "struct mg_kv_stat changed");
 
 struct mg_kv_ro {

@@ -68,6 +68,25 @@ struct mg_device {
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 #define MG_COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Bytes one device lends another without copying them (kv_ro's borrow,
+ * http's body_lent, flow's writev): len bytes in memory at data, or, on
+ * Unix, len bytes of a file opened before the loan, from off (data NULL,
+ * fd >= 0: a store's view that a socket may sendfile). */
+struct mg_span {
+	const void *data;
+	size_t len;
+	int fd;
+	uint64_t off;
+};
+
+/* A loan's end: the lender keeps a span's bytes (or its file) until its
+ * borrower calls release(loan), once.  A value replaced meanwhile (a hot
+ * swap, a file renamed over) leaves the lent bytes as they were, and
+ * release stays callable after the lender's device disconnected. */
+struct mg_loan {
+	void (*release)(struct mg_loan *loan);
+};
+
 enum mg_log_level {
 	MG_LOG_ERROR = 0,
 	MG_LOG_WARN = 1,

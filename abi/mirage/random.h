@@ -17,8 +17,16 @@ struct mg_random_ops {
 	/* Fills buf with len random bytes.  0, or -EIO when the generator is
 	 * not seeded or failed (buf's content is then undefined). */
 	int (*fill)(struct mg_random *r, void *buf, size_t len);
+
+	/* ---- 1.1 ---- */
+	/* What the bytes come from, for a log line ("RDSEED", "the kernel's
+	 * getrandom, through OpenSSL's DRBG"); NULL when they come from no
+	 * entropy source (a deterministic generator, for tests), so that a
+	 * user of keys (TLS) can refuse it. */
+	const char *(*source)(struct mg_random *r);
 };
 MG_OPS_PIN(struct mg_random_ops, fill, 1); /* 1.0 */
+MG_OPS_PIN(struct mg_random_ops, source, 2); /* 1.1 */
 
 struct mg_random {
 	const struct mg_random_ops *ops;

@@ -6,6 +6,10 @@
  * read into a buffer of the stream's own while the server serves other
  * connections; the stream tells the server (http 1.2's resume) when bytes
  * are there.  A store that answers at once reads into the server's buffer.
+ * A store that lends (kv_ro 1.2's borrow) to a server that sends loans
+ * (http 1.3's body_lent) has the body sent from its memory or its file,
+ * uncopied; the loan is the server's then, so a swap of the store or of
+ * the site leaves the download as it began.
  *
  * Hot swap: a replaced console, kv_ro or http is taken over in place
  * (dep_replaced), so the site keeps running; a replaced site (a rebuilt
@@ -287,6 +291,30 @@ static void reply_text(const struct served *sv, struct mg_http_exchange *ex,
 	ops->end(ex);
 }
 
+/* Sends r of key's value from a loan of the store: 0 when the exchange
+ * is done with, else a negative errno and nothing was sent (the caller
+ * streams it). */
+static int lend(struct site *s, const struct mg_http_ops *ops, struct mg_http_exchange *ex,
+		const char *key, const struct site_range *r)
+{
+	struct mg_span span;
+	struct mg_loan *loan;
+	int rc;
+
+	if (!MG_OPS_HAS(s->fs->ops, borrow) || !MG_OPS_HAS(ops, body_lent) || r->len > SIZE_MAX)
+		return -EOPNOTSUPP;
+	rc = s->fs->ops->borrow(s->fs, key, r->start, (size_t)r->len, &span, &loan);
+	if (rc < 0)
+		return rc;
+	rc = span.len == r->len ? ops->body_lent(ex, &span, loan) : -EOPNOTSUPP;
+	if (rc == -EOPNOTSUPP) { /* the loan is still ours; a short one the stream reports */
+		loan->release(loan);
+		return rc;
+	}
+	ops->end(ex);
+	return 0;
+}
+
 /* Serves value `key` of `size` bytes: 200, 206, 304 or 416.  digest is
  * the store's for it (from stat), or NULL: then it is asked. */
 static void serve_value(const struct served *sv, struct mg_http_exchange *ex,
@@ -341,6 +369,8 @@ static void serve_value(const struct served *sv, struct mg_http_exchange *ex,
 			       .off = r.start, .left = r.len, .size = size, .ex = ex, .http = ops };
 	access_log(s, req, status, r.len);
 	if (ops->respond(ex, status, h, nh, (int64_t)r.len) == 0) {
+		if (lend(s, ops, ex, key, &r) == 0)
+			return;
 		s->anchor->streams++; /* until stream_more ends it */
 		if (ops->body_stream(ex, stream_more, st) < 0)
 			s->anchor->streams--;

@@ -18,7 +18,7 @@ struct loader {
 	const char *target; /* "unix" or "xen": what when.target matches */
 };
 
-static const char *const top_keys[] = { "name", "plugin_path", "trust", "devices", "when" };
+static const char *const top_keys[] = { "name", "plugin_path", "trust", "devices", "when", "workers" };
 
 static int is_var_char(char c, int first)
 {
@@ -368,6 +368,34 @@ static void read_when(struct loader *ld, const config_setting_t *w)
 	}
 }
 
+/* workers = N: how many processes serve the app on Unix, each with its own
+ * loop (host/unix/workers.h).  A Xen image is one loop; more images scale it. */
+static void set_workers(struct loader *ld, int64_t n, const char *found, int line)
+{
+	if (n < 1 || n > MGR_WORKERS_MAX)
+		mgr_diag_add(ld->diag, ld->cfg->file, line,
+			     "workers: expected an integer from 1 to %d, found %s", MGR_WORKERS_MAX,
+			     found);
+	else if (n > 1 && !strcmp(ld->target, "xen"))
+		mgr_diag_add(ld->diag, ld->cfg->file, line,
+			     "workers: expected 1 for target xen (an image runs one loop; run more images), found %lld",
+			     (long long)n);
+	else
+		ld->cfg->workers = (unsigned)n;
+}
+
+static void read_workers(struct loader *ld, const config_setting_t *e)
+{
+	char found[64];
+
+	if (config_setting_type(e) == CONFIG_TYPE_INT || config_setting_type(e) == CONFIG_TYPE_INT64) {
+		snprintf(found, sizeof found, "%lld", config_setting_get_int64(e));
+		set_workers(ld, config_setting_get_int64(e), found, config_setting_source_line(e));
+	} else {
+		set_workers(ld, 0, type_name(config_setting_type(e)), config_setting_source_line(e));
+	}
+}
+
 static void read_root(struct loader *ld, const config_setting_t *root)
 {
 	const config_setting_t *when = NULL;
@@ -379,6 +407,8 @@ static void read_root(struct loader *ld, const config_setting_t *root)
 		if (!strcmp(key, "name")) {
 			free(ld->cfg->name);
 			ld->cfg->name = read_string(ld, e, "name");
+		} else if (!strcmp(key, "workers")) {
+			read_workers(ld, e);
 		} else if (!strcmp(key, "plugin_path")) {
 			read_paths(ld, e, "folders", add_path);
 		} else if (!strcmp(key, "trust")) {
@@ -400,7 +430,7 @@ static void read_root(struct loader *ld, const config_setting_t *root)
 			for (size_t k = 0; k < sizeof top_keys / sizeof top_keys[0]; k++)
 				mgr_suggest_add(&sg, top_keys[k]);
 			mgr_diag_add(ld->diag, ld->cfg->file, config_setting_source_line(e),
-				     "unknown setting '%s': expected name, plugin_path, trust, devices or when%s",
+				     "unknown setting '%s': expected name, plugin_path, trust, devices, when or workers%s",
 				     key, mgr_suggest_text(&sg, hint, sizeof hint));
 		}
 	}
@@ -469,6 +499,14 @@ static void apply_set(struct loader *ld, const char *set)
 		add_path(cfg, mgr_strdup(eq + 1), 0);
 		goto out;
 	}
+	if (path && !strcmp(path, "workers")) {
+		char *end, *found = mgr_strf("'%s'", eq + 1);
+		long long n = strtoll(eq + 1, &end, 10);
+
+		set_workers(ld, *end || end == eq + 1 ? 0 : n, found, 0);
+		free(found);
+		goto out;
+	}
 	if (path && !strncmp(path, "devices.", 8) && path[8] && !strchr(path + 8, '.')) {
 		replace_device(cfg, path + 8, eq + 1);
 		goto out;
@@ -480,7 +518,7 @@ static void apply_set(struct loader *ld, const char *set)
 	}
 	if (!dev || !valid_device_key(rest)) {
 		mgr_diag_add(ld->diag, cfg->file, 0,
-			     "--set %s: expected PATH=VALUE with PATH one of name, plugin_path, devices.DEVICE (a new implementation, without the old parameters), devices.DEVICE.impl, devices.DEVICE.PARAM or devices.DEVICE.deps.SLOT",
+			     "--set %s: expected PATH=VALUE with PATH one of name, plugin_path, workers, devices.DEVICE (a new implementation, without the old parameters), devices.DEVICE.impl, devices.DEVICE.PARAM or devices.DEVICE.deps.SLOT",
 			     set);
 		goto out;
 	}
@@ -535,6 +573,7 @@ int mgr_config_load(struct mgr_config *cfg, const char *file, char *const *sets,
 	memset(cfg, 0, sizeof *cfg);
 	cfg->file = mgr_strdup(file);
 	cfg->dir = dir_of(file);
+	cfg->workers = 1;
 	config_init(&lc);
 	if (!config_read_file(&lc, file)) {
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)

@@ -55,7 +55,10 @@ struct mgr_config {
 	size_t ntrust;
 	struct mgr_devcfg *devs;
 	size_t ndevs;
+	unsigned workers;   /* workers = N; (Unix: N processes serve the app), 1 by default */
 };
+
+#define MGR_WORKERS_MAX 64
 
 /* Looks up an environment variable; getenv in the tools, a table in tests. */
 typedef const char *(*mgr_getenv_fn)(const char *name);

@@ -21,6 +21,7 @@ struct mg_plan {
 	unsigned ndevices;
 	const unsigned *jobs;                 /* device indexes, config order */
 	unsigned njobs;
+	unsigned workers;                     /* processes serving it (Unix; 0: 1) */
 };
 
 #endif

@@ -476,7 +476,8 @@ static void build_plan(struct rs *rs, struct mgr_resolved *out)
 	for (size_t i = 0; i < rs->n; i++)
 		if (!strcmp(rs->nodes[i].plugin->provides.name, "job"))
 			jobs[njobs++] = (unsigned)plan_index[i];
-	out->plan = (struct mg_plan){ mgr_strdup(rs->cfg->name), devs, (unsigned)rs->norder, jobs, njobs };
+	out->plan = (struct mg_plan){ mgr_strdup(rs->cfg->name), devs, (unsigned)rs->norder, jobs, njobs,
+				     rs->cfg->workers };
 	free(plan_index);
 }
 

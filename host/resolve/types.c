@@ -25,9 +25,9 @@
  * other.  This table only catches a known type's major mismatch early and
  * lets inspect say when a plugin is newer than the host. */
 static const struct mg_type *const known_types[] = {
-	KNOWN(CONSOLE, 0), KNOWN(CLOCK, 0),   KNOWN(TIME, 0),    KNOWN(RANDOM, 0),
-	KNOWN(KV_RO, 1),   KNOWN(FLOW, 0),    KNOWN(NETWORK, 0), KNOWN(STACKV4, 2),
-	KNOWN(HTTP, 2),    KNOWN(BLOCK, 1),   KNOWN(EVTCHN, 0),  KNOWN(JOB, 0),
+	KNOWN(CONSOLE, 0), KNOWN(CLOCK, 0),   KNOWN(TIME, 0),    KNOWN(RANDOM, 1),
+	KNOWN(KV_RO, 2),   KNOWN(FLOW, 1),    KNOWN(NETWORK, 0), KNOWN(STACKV4, 2),
+	KNOWN(HTTP, 3),    KNOWN(BLOCK, 1),   KNOWN(EVTCHN, 0),  KNOWN(JOB, 0),
 	NULL,
 };
 

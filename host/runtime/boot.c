@@ -9,6 +9,7 @@
 #include "resolve/value.h"
 
 #define LINE_MAX_ 512
+#define WORKERS_MAX 64 /* as the resolver's MGR_WORKERS_MAX */
 
 typedef void (*line_fn)(int error, const char *text);
 
@@ -50,6 +51,26 @@ static union mg_value *own_values(const struct mg_plan *plan, unsigned k, unsign
 	return v;
 }
 
+/* --set workers=N.  0, or -EINVAL after saying why. */
+static int set_workers(struct mgh_opts *opts, const char *prog, const char *arg, line_fn line)
+{
+	char *end;
+	long n = strtol(arg + 8, &end, 10);
+
+	if (strcmp(opts->target, "unix")) {
+		say(line, 1, "%s: --set %s: the %s target runs one loop (workers are Unix processes)",
+		    prog, arg, opts->target);
+		return -EINVAL;
+	}
+	if (*end || end == arg + 8 || n < 1 || n > WORKERS_MAX) {
+		say(line, 1, "%s: --set %s: workers: expected an integer from 1 to %d, found '%s'", prog,
+		    arg, WORKERS_MAX, arg + 8);
+		return -EINVAL;
+	}
+	opts->workers = (unsigned)n;
+	return 0;
+}
+
 /* One --set: devices.DEV.PARAM=VALUE.  0, or -EINVAL after saying why. */
 static int set_one(const struct mg_plan *p, unsigned char *owned, const char *prog, char *arg,
 		   line_fn line)
@@ -61,7 +82,7 @@ static int set_one(const struct mg_plan *p, unsigned char *owned, const char *pr
 	int k;
 
 	if (strncmp(arg, "devices.", 8) || !eq) {
-		say(line, 1, "%s: --set %s: expected devices.DEV.PARAM=VALUE", prog, arg);
+		say(line, 1, "%s: --set %s: expected devices.DEV.PARAM=VALUE or workers=N", prog, arg);
 		return -EINVAL;
 	}
 	dot = memchr(dev, '.', (size_t)(eq - dev));
@@ -101,8 +122,10 @@ static void help(const struct mg_plan *plan, const char *prog, line_fn line)
 {
 	char value[256];
 
-	say(line, 0, "usage: %s [-v]... [--set devices.DEV.PARAM=VALUE]...", prog);
+	say(line, 0, "usage: %s [-v]... [--set devices.DEV.PARAM=VALUE]... [--set workers=N]", prog);
 	say(line, 0, "The app \"%s\", wired at build time by mirage-freeze; -v logs more.", plan->name);
+	say(line, 0, "workers = %u (processes serving it, each with its own loop; Unix only)",
+	    plan->workers ? plan->workers : 1);
 	say(line, 0, "Parameters may be set at boot; implementations are frozen. Devices, their");
 	say(line, 0, "parameters and frozen values:");
 	for (unsigned k = 0; k < plan->ndevices; k++) {
@@ -116,18 +139,22 @@ static void help(const struct mg_plan *plan, const char *prog, line_fn line)
 }
 
 enum mgh_boot_result mgh_boot_args(const struct mg_plan *frozen, const char *prog, int argc,
-				   char *const *argv, line_fn line, enum mg_log_level *level)
+				   char *const *argv, line_fn line, struct mgh_opts *opts)
 {
 	unsigned char *owned = calloc(frozen->ndevices ? frozen->ndevices : 1, 1);
 	int want_help = 0, bad = !owned;
+
+	opts->workers = frozen->workers;
 
 	if (!owned)
 		say(line, 1, "%s: out of memory", prog);
 	for (int i = 0; owned && i < argc; i++) {
 		if (!strcmp(argv[i], "-v"))
-			*level = *level < MG_LOG_DEBUG ? *level + 1 : MG_LOG_DEBUG;
+			opts->level = opts->level < MG_LOG_DEBUG ? opts->level + 1 : MG_LOG_DEBUG;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			want_help = 1;
+		else if (!strcmp(argv[i], "--set") && i + 1 < argc && !strncmp(argv[i + 1], "workers=", 8))
+			bad |= set_workers(opts, prog, argv[++i], line) < 0;
 		else if (!strcmp(argv[i], "--set") && i + 1 < argc)
 			bad |= set_one(frozen, owned, prog, argv[++i], line) < 0;
 		else {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "lastwords.h"
 
 static struct mgh_dev *dev_of(const struct mg_env *env)
 {
@@ -140,6 +141,18 @@ static void svc_job_done(const struct mg_env *env, int status)
 	}
 }
 
+static unsigned svc_workers(const struct mg_env *env)
+{
+	unsigned n = dev_of(env)->rt->opts->workers;
+
+	return n ? n : 1;
+}
+
+static int svc_at_fault(const struct mg_env *env, void (*cb)(void *arg), void *arg)
+{
+	return mgh_last_words_set(env, cb, arg);
+}
+
 static const struct mg_host host_services_template = {
 	.hdr = MG_OPS_HDR(struct mg_host, MG_ABI_MAJOR, MG_ABI_MINOR),
 	.vlog = svc_vlog,
@@ -155,6 +168,8 @@ static const struct mg_host host_services_template = {
 	.stop = svc_stop,
 	.retired = svc_retired,
 	.connected = svc_connected,
+	.workers = svc_workers,
+	.at_fault = svc_at_fault,
 };
 
 void mgh_services_init(struct mg_host *out, const char *target)
@@ -265,6 +280,7 @@ void mgh_dev_release(struct mgh_dev *d)
 		mgh_timer_cancel(d->grace);
 	if (d->dev && p->connect && p->disconnect)
 		MGH_AS_DEV(d, p->disconnect(d->dev));
+	mgh_last_words_set(&d->env, NULL, NULL); /* its memory goes now */
 	if (d->job == JOB_RUNNING)
 		d->rt->jobs_running--;
 	left = mgh_loop_drop_owner(d->rt->loop, &d->env);

@@ -24,6 +24,7 @@ struct mgh_opts {
 	int stay;                /* keep running when every job has finished */
 	unsigned grace_ms;       /* how long a retiring device may finish its work */
 	unsigned connect_ms;     /* how long a connect may take (0: 30 s) */
+	unsigned workers;        /* processes serving the app (host->workers; 0: 1) */
 };
 
 struct mgh_rt *mgh_rt_new(const struct mgh_opts *opts);

@@ -331,7 +331,7 @@ static void on_accept(void *arg, unsigned events)
 	c->clients = cl;
 }
 
-static int address(const char *path, struct sockaddr_un *sa)
+int mgt_control_address(const char *path, struct sockaddr_un *sa)
 {
 	memset(sa, 0, sizeof *sa);
 	sa->sun_family = AF_UNIX;
@@ -341,32 +341,47 @@ static int address(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
-int mgt_control_start(struct mgt_session *s, const char *path, struct mgt_control **out)
+int mgt_control_listen(const char *path, int *fd)
 {
-	struct mgt_control *c = mgr_xalloc(sizeof *c);
 	struct sockaddr_un sa;
-	int rc = address(path, &sa);
+	int rc = mgt_control_address(path, &sa);
 
-	c->s = s;
-	c->path = mgr_strdup(path);
-	c->fd = rc < 0 ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (rc == 0 && c->fd < 0)
+	*fd = rc < 0 ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (rc == 0 && *fd < 0)
 		rc = -errno;
 	if (rc == 0) {
 		unlink(path); /* a socket left by an earlier run */
-		if (bind(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(c->fd, SOMAXCONN) < 0)
+		if (bind(*fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(*fd, SOMAXCONN) < 0)
 			rc = -errno;
 	}
-	if (rc == 0)
-		rc = mgh_fd_watch(mgh_rt_loop(s->rt), NULL, c->fd, MG_EV_READ, on_accept, c, &c->watch);
 	if (rc < 0) {
 		fprintf(stderr, "mirage-host: --control %s: %s\n", path, strerror(-rc));
-		if (c->fd >= 0)
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+int mgt_control_start(struct mgt_session *s, const char *path, struct mgt_control **out)
+{
+	struct mgt_control *c = mgr_xalloc(sizeof *c);
+	int rc = mgt_control_listen(path, &c->fd);
+
+	c->s = s;
+	if (rc == 0) {
+		rc = mgh_fd_watch(mgh_rt_loop(s->rt), NULL, c->fd, MG_EV_READ, on_accept, c, &c->watch);
+		if (rc < 0) {
+			fprintf(stderr, "mirage-host: --control %s: %s\n", path, strerror(-rc));
 			close(c->fd);
-		free(c->path);
+			unlink(path);
+		}
+	}
+	if (rc < 0) {
 		free(c);
 		return rc;
 	}
+	c->path = mgr_strdup(path);
 	*out = c;
 	return 0;
 }
@@ -417,7 +432,7 @@ int mgt_ctl_main(int argc, char **argv)
 		return 2;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || address(argv[1], &sa) < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	if (fd < 0 || mgt_control_address(argv[1], &sa) < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		fprintf(stderr, "mirage-host ctl: %s: %s (is an app running with --control %s?)\n",
 			argv[1], strerror(errno), argv[1]);
 		if (fd >= 0)

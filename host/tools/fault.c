@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "runtime/lastwords.h"
 #include "runtime/loop.h"
 #include "runtime/device.h"
 
@@ -109,6 +110,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 	const char *plugin = NULL;
 
 	(void)si;
+	mgh_last_words(); /* buffered output first: it happened before */
 	for (sig_atomic_t k = 0; k < ncodes && !plugin; k++)
 		if (pc >= codes[k].lo && pc < codes[k].hi)
 			plugin = codes[k].name;

@@ -1,10 +1,13 @@
 /* main.c - mirage-host: load plugins, type-check and wire them from a
  * config, and run the app on Unix. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control.h"
+#include "fanout.h"
 #include "resolve/describe.h"
 #include "fault.h"
 #include "ffistart.h"
@@ -36,6 +39,8 @@ static const char usage[] =
 	"                       when it is rebuilt; only what changed is re-connected\n"
 	"  --control SOCKET     run: take commands from mirage-host ctl SOCKET\n"
 	"  --grace-ms N         run: how long a replaced device may finish its work (30000)\n"
+	"  --set workers=N      run: N processes serve the app, each with its own loop (the\n"
+	"                       config's workers = N;); --control and --watch reach them all\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Config strings may use ${VAR} and ${VAR:-default} from the environment.\n"
@@ -116,15 +121,21 @@ struct run_args {
 	int watch;
 	const char *control;
 	unsigned grace_ms;
+
+	unsigned workers;
 };
 
-static int cmd_run(const struct mgt_args *a, const struct run_args *r)
+/* One process serving the app; worker i of r->workers (0: the only one). */
+static int run_one(const struct mgt_args *a, const struct run_args *r, unsigned i)
 {
+	char *prog = i ? mgr_strf("mirage-host (worker %u)", i) : NULL;
 	struct mgh_opts opts = { .level = MG_LOG_WARN + (a->verbose > 2 ? 2 : a->verbose),
-				 .start = mgt_ffi_start, .target = "unix", .prog = "mirage-host",
-				 .stay = r->watch || r->control, .grace_ms = r->grace_ms };
+				 .start = mgt_ffi_start, .target = "unix",
+				 .prog = prog ? prog : "mirage-host", .stay = r->watch || r->control,
+				 .grace_ms = r->grace_ms, .workers = r->workers };
 	struct mgt_watcher *watcher = NULL;
 	struct mgt_control *ctl = NULL;
+	char *control = r->control && i ? mgt_fanout_worker_path(r->control, i) : NULL;
 	struct mgt_session s;
 	int status = 1;
 
@@ -132,11 +143,59 @@ static int cmd_run(const struct mgt_args *a, const struct run_args *r)
 	mgt_fault_install();
 	if (mgt_session_open(&s, a, &opts) == 0 &&
 	    (!r->watch || mgt_watch_start(&s, &watcher) == 0) &&
-	    (!r->control || mgt_control_start(&s, r->control, &ctl) == 0))
+	    (!r->control || mgt_control_start(&s, control ? control : r->control, &ctl) == 0))
 		status = mgh_rt_run(s.rt);
 	mgt_control_stop(ctl);
 	mgt_watch_stop(watcher);
 	mgt_session_close(&s);
+	free(control);
+	free(prog);
+	return status;
+}
+
+struct worker_args {
+	const struct mgt_args *a;
+	const struct run_args *r;
+};
+
+static int run_worker(void *arg, unsigned i)
+{
+	const struct worker_args *wa = arg;
+
+	return run_one(wa->a, wa->r, i);
+}
+
+/* The config's workers, with --set workers=N; 1 when the config does not
+ * load (the run then says why). */
+static unsigned workers_of(const struct mgt_args *a)
+{
+	struct mgr_lines diag = { 0 };
+	struct mgr_config cfg;
+	unsigned n = mgr_config_load(&cfg, a->config, a->sets, a->nsets, mgt_env_lookup, MG_TARGET_UNIX,
+				     &diag) == 0 ? cfg.workers : 1;
+
+	mgr_config_free(&cfg);
+	mgr_lines_free(&diag);
+	return n;
+}
+
+static int cmd_run(const struct mgt_args *a, struct run_args *r)
+{
+	struct worker_args wa = { a, r };
+	struct mgt_fanout *fan = NULL;
+	struct mgh_workers *w;
+	int status;
+
+	r->workers = workers_of(a);
+	if (r->workers <= 1)
+		return run_one(a, r, 0);
+	w = mgh_workers_start(r->workers, "mirage-host", run_worker, &wa);
+	if (!w)
+		return 1;
+	if (r->control && mgt_fanout_start(r->control, w, &fan) < 0)
+		kill(getpid(), SIGTERM); /* the workers stop, as a run that cannot listen does */
+	status = mgh_workers_wait(w, fan ? mgt_fanout_fd(fan) : -1, mgt_fanout_serve, fan);
+	mgt_fanout_stop(fan);
 	return status;
 }
 

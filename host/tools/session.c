@@ -6,11 +6,6 @@
 #include "runtime/loop.h"
 #include "session.h"
 
-static const char *env_lookup(const char *name)
-{
-	return getenv(name);
-}
-
 static const struct mgr_resolved *running(const struct mgt_session *s)
 {
 	return s->nplans ? s->plans[s->nplans - 1] : NULL;
@@ -40,7 +35,7 @@ static struct mgr_resolved *resolve(struct mgt_session *s, struct mgr_lines *msg
 	struct mgr_config cfg;
 	int rc;
 
-	rc = mgr_config_load(&cfg, s->args->config, s->sets.lines, s->sets.n, env_lookup,
+	rc = mgr_config_load(&cfg, s->args->config, s->sets.lines, s->sets.n, mgt_env_lookup,
 			     MG_TARGET_UNIX, msgs);
 	if (rc == 0) { /* the path as the config says it now */
 		mgl_catalog_clear_dirs(&s->cat);
@@ -149,10 +144,11 @@ static void tap(void *arg, enum mg_log_level level, const char *line)
 		mgr_lines_push(&w->log, line);
 }
 
-static void print_from(const struct mgr_lines *msgs, size_t from)
+/* On stderr, with the host's prefix (a worker's says which). */
+static void print_from(const struct mgt_session *s, const struct mgr_lines *msgs, size_t from)
 {
 	for (size_t i = from; i < msgs->n; i++)
-		fprintf(stderr, "mirage-host: %s\n", msgs->lines[i]);
+		fprintf(stderr, "%s: %s\n", s->opts.prog, msgs->lines[i]);
 }
 
 /* r runs now: kept while devices use it. */
@@ -207,7 +203,7 @@ static void settle(struct mgt_change_wait *w, int rc, struct mgr_lines *msgs)
 				     pinned.lines[i], pinned.lines[i]);
 		mgr_lines_free(&pinned);
 	}
-	print_from(msgs, before);
+	print_from(s, msgs, before);
 	mgr_lines_free(&w->restore);
 	mgr_lines_free(&w->log);
 	free(w->what);
@@ -239,7 +235,7 @@ static int change(struct mgt_session *s, struct mgt_change_wait *w, struct mgr_l
 
 	w->r = resolve(s, msgs);
 	rc = !w->r ? -EINVAL : same_types(s, &w->r->plan, msgs);
-	print_from(msgs, before);
+	print_from(s, msgs, before);
 	w->t0 = mgh_now_ns();
 	if (rc == 0) {
 		mgh_rt_tap_log(s->rt, tap, w);
@@ -249,7 +245,7 @@ static int change(struct mgt_session *s, struct mgt_change_wait *w, struct mgr_l
 		s->waiting = w;
 		mgr_diag_add(msgs, NULL, 0, "%s: a connect is in progress; the app serves unchanged until it ends",
 			     w->what);
-		print_from(msgs, msgs->n - 1);
+		print_from(s, msgs, msgs->n - 1);
 		return rc;
 	}
 	settle(w, rc, msgs);
@@ -397,7 +393,7 @@ int mgt_session_plugin_changed(struct mgt_session *s, const char *path, struct m
 	if (rc < 0) {
 		mgr_diag_add(msgs, NULL, 0, "%s rebuilt: not loaded: %s; the app runs on unchanged", path,
 			     err);
-		print_from(msgs, msgs->n - 1);
+		print_from(s, msgs, msgs->n - 1);
 		return rc;
 	}
 	w = change_new(s, mgr_strf("%s rebuilt", path), NULL, NULL);

@@ -146,7 +146,7 @@ int mgt_catalog_trust(struct mgl_catalog *cat, const struct mgt_args *a,
 	return 0;
 }
 
-static const char *env_lookup(const char *name)
+const char *mgt_env_lookup(const char *name)
 {
 	return getenv(name);
 }
@@ -156,7 +156,7 @@ int mgt_setup_load(struct mgt_setup *s, const struct mgt_args *a)
 	memset(s, 0, sizeof *s);
 	mgl_catalog_init(&s->cat);
 	s->cat.target = a->target ? a->target : MG_TARGET_UNIX;
-	if (mgr_config_load(&s->cfg, a->config, a->sets, a->nsets, env_lookup,
+	if (mgr_config_load(&s->cfg, a->config, a->sets, a->nsets, mgt_env_lookup,
 			    a->target ? a->target : MG_TARGET_UNIX, &s->diag) < 0)
 		return -EINVAL;
 	mgt_catalog_dirs(&s->cat, a, s->cfg.plugin_path, s->cfg.npath);

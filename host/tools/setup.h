@@ -46,6 +46,8 @@ int mgt_catalog_trust(struct mgl_catalog *cat, const struct mgt_args *a,
 
 /* Loads, resolves; 0 or -EINVAL with s->diag filled. */
 int mgt_setup_load(struct mgt_setup *s, const struct mgt_args *a);
+/* getenv, as the config loader takes it. */
+const char *mgt_env_lookup(const char *name);
 void mgt_setup_free(struct mgt_setup *s);
 
 #endif

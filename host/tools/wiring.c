@@ -173,8 +173,8 @@ void mgt_write_wiring(const struct mgr_resolved *r, int level, FILE *out)
 	fprintf(out, "%s };\n\nconst struct mg_plan mg_frozen_plan = {\n\t.name = ",
 		plan->njobs ? "" : " 0");
 	c_string(out, plan->name);
-	fprintf(out, ",\n\t.devices = devices,\n\t.ndevices = %u,\n\t.jobs = jobs,\n\t.njobs = %u,\n};\n",
-		plan->ndevices, plan->njobs);
+	fprintf(out, ",\n\t.devices = devices,\n\t.ndevices = %u,\n\t.jobs = jobs,\n\t.njobs = %u,\n\t.workers = %u,\n};\n",
+		plan->ndevices, plan->njobs, plan->workers);
 	fprintf(out, "\nconst int mg_frozen_log_level = %d;\n", level);
 	for (unsigned j = 0; j < plan->njobs; j++)
 		write_start(plan, plan->jobs[j], out);

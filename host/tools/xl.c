@@ -7,11 +7,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xl.h"
 
-/* The entry of plan device k, on the heap. */
-typedef char *(*xl_entry_fn)(const struct mgr_resolved *r, unsigned k);
+/* The entry of plan device k at place `place` of its list, on the heap;
+ * NULL after adding why to diag. */
+typedef char *(*xl_entry_fn)(const struct mgr_resolved *r, unsigned k, unsigned place,
+			     struct mgr_lines *diag);
 
 /* A parameter of device k by name, as text; NULL without it. */
 static const char *param_text(const struct mgr_resolved *r, unsigned k, const char *name)
@@ -28,8 +31,10 @@ static const char *param_text(const struct mgr_resolved *r, unsigned k, const ch
  * address, the guest's is routed; the testbed's version sets up
  * 10.0.0.0/24), and the address of the stack over it when that one has a
  * fixed ipv4 ("10.0.0.2/24"); without one the guest asks by DHCP. */
-static char *vif_entry(const struct mgr_resolved *r, unsigned k)
+static char *vif_entry(const struct mgr_resolved *r, unsigned k, unsigned place,
+		       struct mgr_lines *diag)
 {
+	(void)place, (void)diag;
 	for (unsigned j = 0; j < r->plan.ndevices; j++) {
 		const struct mg_plan_device *d = &r->plan.devices[j];
 		const char *ip = param_text(r, j, "ipv4");
@@ -41,12 +46,46 @@ static char *vif_entry(const struct mgr_resolved *r, unsigned k)
 	return mgr_strdup("script=vif-route");
 }
 
+/* A disk: the image named by the device's `path` (absolute: xl runs
+ * elsewhere), attached in dom0 by the hotplug script block-loop (a loop
+ * device handed to blkback; tests/xen/block-loop.sh), read-only unless
+ * read_only is false.  xvda, xvdb... by place: the guest's device/vbd
+ * numbers then sort in the list's order, which block.xen's index follows.
+ * target= comes last: xl takes the rest of the entry as the path. */
+static char *disk_entry(const struct mgr_resolved *r, unsigned k, unsigned place,
+			struct mgr_lines *diag)
+{
+	const char *path = param_text(r, k, "path"), *ro = param_text(r, k, "read_only");
+	char *abs = NULL, *entry;
+
+	if (path && path[0] != '/')
+		abs = realpath(path, NULL);
+	if (path && path[0] != '/' && !abs) {
+		char cwd[4096];
+
+		abs = getcwd(cwd, sizeof cwd) ? mgr_strf("%s/%s", cwd, path) : NULL;
+	}
+	if (!path || !path[0] || strchr(path, '\'') || place >= 26) {
+		mgr_diag_add(diag, r->file, r->info[k].line,
+			     "device '%s': %s", r->plan.devices[k].name,
+			     place >= 26 ? "an image takes 26 disks at most (xvda to xvdz)"
+					 : "path: expected the disk image's path in dom0 for the .xl's disk target, without a ' in it");
+		free(abs);
+		return NULL;
+	}
+	entry = mgr_strf("format=raw, vdev=xvd%c, access=%s, script=block-loop, target=%s",
+			 'a' + place, ro && !strcmp(ro, "false") ? "rw" : "ro", abs ? abs : path);
+	free(abs);
+	return entry;
+}
+
 static const struct xl_device {
 	const char *impl;  /* the driver */
 	const char *list;  /* the xl list its devices go in */
 	xl_entry_fn entry;
 } xl_devices[] = {
 	{ "netif.xen", "vif", vif_entry },
+	{ "block.xen", "disk", disk_entry },
 };
 #define NROWS (sizeof xl_devices / sizeof xl_devices[0])
 
@@ -84,7 +123,9 @@ static int write_list(const struct mgr_resolved *r, const char *list, FILE *out,
 			rc = -EINVAL;
 			break;
 		}
-		entries[place] = row_of(r->plan.devices[at[i]].plugin)->entry(r, at[i]);
+		entries[place] = row_of(r->plan.devices[at[i]].plugin)->entry(r, at[i], place, diag);
+		if (!entries[place])
+			rc = -EINVAL;
 	}
 	if (rc == 0 && n) {
 		fprintf(out, "%s = [", list);

@@ -92,7 +92,7 @@ void mgx_main(uint32_t start_info)
 			  (unsigned long long)(mgx_tsc_to_ns(first_line - mgx_tsc_entry) / 1000),
 			  mgx_time_source(), mgx_evtchn_idle());
 	argc = mgh_boot_split(cmdline, argv, (int)MG_COUNTOF(argv));
-	switch (mgh_boot_args(&mg_frozen_plan, prog, argc, argv, boot_line, &opts.level)) {
+	switch (mgh_boot_args(&mg_frozen_plan, prog, argc, argv, boot_line, &opts)) {
 	case MGH_BOOT_HELP:
 		mgx_exit(0);
 	case MGH_BOOT_ERROR:

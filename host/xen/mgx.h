@@ -121,6 +121,12 @@ void mgx_xs_cancel(struct mgx_xs_req *r);
 /* XS_WATCH of path (and everything below it).  0, -ENODEV, -ENOMEM, -E2BIG. */
 int mgx_xs_watch(const void *owner, const char *path, mgx_xs_watch_cb cb, void *arg,
 		 struct mgx_xs_watch **out);
+/* A watch of path whose every event reads path: cb gets its value as a
+ * read's reply (first the current one), or a negative status: the read
+ * failed, or the watch could not be set (then no reads follow;
+ * mgx_xs_unwatch is still needed).  0, -ENODEV, -ENOMEM, -E2BIG. */
+int mgx_xs_watch_read(const void *owner, const char *path, mgx_xs_cb cb, void *arg,
+		      struct mgx_xs_watch **out);
 /* XS_UNWATCH; cb runs no more. */
 void mgx_xs_unwatch(struct mgx_xs_watch *w);
 /* Cancels every request and removes every watch of owner (non-NULL), e.g.

@@ -30,6 +30,7 @@ struct mgx_xs_watch {
 	struct mgx_xs_watch *next;
 	const void *owner;
 	mgx_xs_watch_cb cb;
+	mgx_xs_cb read;         /* mgx_xs_watch_read's: the path read at each event */
 	void *arg;
 	struct mgx_xs_req *reg; /* XS_WATCH until it is answered */
 	char token[12];
@@ -258,7 +259,9 @@ static void watch_set(void *arg, int status, const char *payload, size_t len)
 
 	(void)payload, (void)len;
 	w->reg = NULL;
-	if (status < 0)
+	if (status < 0 && w->read)
+		w->read(w->arg, status, NULL, 0);
+	else if (status < 0)
 		w->cb(w->arg, status, NULL);
 }
 
@@ -271,8 +274,8 @@ static int watch_request(uint32_t type, struct mgx_xs_watch *w, mgx_xs_cb cb)
 	return request(type, w->owner, parts, lens, 2, cb, w, cb ? &w->reg : NULL);
 }
 
-int mgx_xs_watch(const void *owner, const char *path, mgx_xs_watch_cb cb, void *arg,
-		 struct mgx_xs_watch **out)
+static int watch_add(const void *owner, const char *path, mgx_xs_watch_cb cb, mgx_xs_cb read,
+		     void *arg, struct mgx_xs_watch **out)
 {
 	size_t len = strlen(path);
 	struct mgx_xs_watch *w;
@@ -284,7 +287,8 @@ int mgx_xs_watch(const void *owner, const char *path, mgx_xs_watch_cb cb, void *
 		return -E2BIG;
 	if (!(w = calloc(1, sizeof *w + len + 1)))
 		return -ENOMEM;
-	*w = (struct mgx_xs_watch){ .next = xs.watches, .owner = owner, .cb = cb, .arg = arg };
+	*w = (struct mgx_xs_watch){ .next = xs.watches, .owner = owner, .cb = cb, .read = read,
+				    .arg = arg };
 	memcpy(w->path, path, len + 1);
 	snprintf(w->token, sizeof w->token, "mgx%u", ++xs.last_token);
 	if ((rc = watch_request(XS_WATCH, w, watch_set)) < 0) {
@@ -294,6 +298,18 @@ int mgx_xs_watch(const void *owner, const char *path, mgx_xs_watch_cb cb, void *
 	xs.watches = w;
 	*out = w;
 	return 0;
+}
+
+int mgx_xs_watch(const void *owner, const char *path, mgx_xs_watch_cb cb, void *arg,
+		 struct mgx_xs_watch **out)
+{
+	return watch_add(owner, path, cb, NULL, arg, out);
+}
+
+int mgx_xs_watch_read(const void *owner, const char *path, mgx_xs_cb cb, void *arg,
+		      struct mgx_xs_watch **out)
+{
+	return watch_add(owner, path, NULL, cb, arg, out);
 }
 
 void mgx_xs_unwatch(struct mgx_xs_watch *w)
@@ -359,6 +375,17 @@ static int xs_errno(const char *name)
 	return -EIO;
 }
 
+/* A watch event: its callback, or a read of the watched path. */
+static void read_or_tell(struct mgx_xs_watch *w, const char *path)
+{
+	int rc;
+
+	if (!w->read)
+		w->cb(w->arg, 0, path);
+	else if ((rc = mgx_xs_read(w->owner, w->path, w->read, w->arg, NULL)) < 0)
+		w->read(w->arg, rc, NULL, 0);
+}
+
 static void deliver(const struct xsd_sockmsg *m, const char *payload)
 {
 	if (m->type == XS_WATCH_EVENT) {
@@ -367,7 +394,7 @@ static void deliver(const struct xsd_sockmsg *m, const char *payload)
 
 		for (struct mgx_xs_watch *w = xs.watches; w; w = w->next)
 			if (strcmp(w->token, token) == 0) {
-				w->cb(w->arg, 0, payload);
+				read_or_tell(w, payload);
 				return;
 			}
 		return; /* a watch removed meanwhile */

@@ -119,7 +119,7 @@ expect_error "dependency on an unknown device" 3 "deps.fs names unknown device '
 	$'devices = {\n'"$C"$'\n  main = { impl = "kvcat"; deps = { fs = "sf"; }; };\n};\n'
 expect_error "dependency cycle" 2 "dependency cycle: a -> b -> a" \
 	$'devices = {\n  a = { impl = "kvlayer"; deps = { lower = "b"; }; };\n  b = { impl = "kvlayer"; deps = { lower = "a"; }; };\n};\n'
-expect_error "ABI major mismatch" 2 "badmajor.so): built for plugin ABI 2.2, but this host speaks 1.2" \
+expect_error "ABI major mismatch" 2 "badmajor.so): built for plugin ABI 2.3, but this host speaks 1.3" \
 	$'devices = {\n  c = { impl = "badmajor"; };\n};\n'
 expect_error "unknown parameter" 3 "unknown parameter 'rot' for kvro.dir (did you mean 'root'?)" \
 	$'devices = {\n  fs = { impl = "kvro.dir"; root = "/";\n    rot = "/"; };\n};\n'
@@ -199,7 +199,7 @@ check "inspect says when a plugin is newer than the host" \
 	grep -q "type:     console 1.99 (newer than this host's console 1.0)" <("$HOST" inspect "$FIXTURES/newminor.so")
 out=$("$HOST" inspect kvro.dir 2>&1)
 check "inspect prints type, ABI version, slots and parameters" \
-	grep -Pzq 'type: +kv_ro 1\.1\n.*abi: +1\.[0-9]+ .*\n.*targets:.*\n.*slots: +none\n.*params:\n +root +path, required' <<<"$out"
+	grep -Pzq 'type: +kv_ro 1\.2\n.*abi: +1\.[0-9]+ .*\n.*targets:.*\n.*slots: +none\n.*params:\n +root +path, required' <<<"$out"
 check "inspect lists every plugin on the path" grep -q '^kvro.crunch  *kv_ro' <(cd "$TMP" && "$HOST" inspect)
 if command -v dot >/dev/null; then
 	check "describe --dot renders with Graphviz" \

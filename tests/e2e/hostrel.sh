@@ -50,6 +50,16 @@ check "the report names the signal, the plugin and the device" grep -q \
 check "and has a backtrace" grep -q "crashtimer.so(+0x" "$TMP/crash.err"
 check "the folder of plugin copies is gone" [ -z "$(ls "$TMP/tmpdir")" ]
 
+# console.unix buffers its lines to the end of the loop iteration; a fault
+# in that iteration must not lose them, and they come before the report
+printf 'name = "c";\nplugin_path = [ "%s" ];\ndevices = { main = { impl = "crashlog"; }; };\n' \
+	"$PWD/$BUILD/tests/fixtures" >"$TMP/crashlog.cfg"
+"$HOST" "$TMP/crashlog.cfg" >"$TMP/crashlog.out" 2>&1; rc=$?
+check "a fault after console lines: status 70" [ $rc = 70 ]
+check "the lines buffered before the fault are written, in order, before the report" \
+	cmp -s <(grep -o 'line [0-9] before the fault\|fatal signal SIGSEGV' "$TMP/crashlog.out") \
+	<(printf 'line 1 before the fault\nline 2 before the fault\nline 3 before the fault\nfatal signal SIGSEGV\n')
+
 # ---- garbage on the control socket -------------------------------------------------
 start
 # perl-base has Unix sockets: random bytes, a huge line, half a line then
@@ -99,7 +109,7 @@ stop_server
 # ---- bad swaps ------------------------------------------------------------------
 start
 out=$(ctl swap main kvro.dir root=/tmp 2>&1); rc=$?
-if [ $rc = 1 ] && grep -q "device 'main' is a job 1.x (website); kvro.dir provides kv_ro 1.1" <<<"$out"; then
+if [ $rc = 1 ] && grep -q "device 'main' is a job 1.x (website); kvro.dir provides kv_ro 1.2" <<<"$out"; then
 	ok "a swap to another type is refused, naming the device and both types"
 else
 	not_ok "a swap to another type is refused, naming the device and both types" "rc=$rc" "$out"

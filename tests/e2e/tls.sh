@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016  # bash -c scripts take their values as $1, $2
-# TLS end to end (configs/website-tls.cfg: tls.openssl under one
-# http.server, plain HTTP beside it): HTTPS with curl --cacert, hosted and
+# TLS end to end (configs/website-tls.cfg: tls.openssl, or tls.bearssl with
+# TLS=bearssl, under one http.server, plain HTTP beside it): HTTPS with curl --cacert, hosted and
 # frozen; the versions and ciphers openssl s_client negotiates and those
 # refused (TLS 1.0/1.1, CBC, RSA key exchange); bytes that are no TLS and a
 # ClientHello cut short close only their connection; the HTTPS server
@@ -10,6 +10,9 @@
 # download finishes on the old one.  Certificates are made here (ECDSA
 # P-256, one RSA for the key exchange check).  Loopback only; every wait is
 # a bounded poll.  Prints "ok"/"not ok" per check and "N passed, N failed".
+# What differs by implementation: BearSSL has TLS 1.2 only, resumes by
+# session ID (no tickets), and reads cert and key from a store (kvro.dir
+# over the certificates' folder), so they are named, not paths.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
@@ -24,6 +27,25 @@ trap 'stop_server; rm -rf "$TMP"' EXIT
 # shellcheck source=tests/e2e/control.sh
 . tests/e2e/control.sh
 TLSPY=tests/e2e/tls.py
+export TLS=${TLS:-openssl} # configs/website-tls.cfg reads it too
+IMPL=tls.$TLS
+case $TLS in openssl | bearssl) ;; *) echo "tls.sh: TLS is openssl or bearssl, not '$TLS'" >&2; exit 2 ;; esac
+# certs NAME: the parameters that name certificate NAME and its key
+certs() {
+	if [ "$TLS" = bearssl ]; then
+		echo "cert=$1.pem key=$1.key"
+	else
+		echo "cert=$TMP/certs/$1.pem key=$TMP/certs/$1.key"
+	fi
+}
+# cert_args: the server's options for the certificate "server"
+cert_args() {
+	if [ "$TLS" = bearssl ]; then
+		echo "--set devices.certs.root=$TMP/certs"
+	else
+		echo "--set devices.tls.cert=$CA --set devices.tls.key=$TMP/certs/server.key"
+	fi
+}
 # swap ARGS...: ctl swap, quietly; its status
 swap() { ctl swap "$@" >/dev/null; }
 
@@ -48,8 +70,15 @@ mkdir -p "$SITE"
 cp -r apps/website/htdocs/. "$SITE/"
 head -c $((8 << 20)) /dev/urandom >"$SITE/big.bin"
 
-SERVER_ARGS=(-v --control "$SOCK" --set devices.https.port=0
-	--set devices.tls.cert="$CA" --set devices.tls.key="$TMP/certs/server.key"
+if [ "$TLS" = bearssl ]; then
+	# shellcheck disable=SC2046
+	out=$("$HOST" configs/website-tls.cfg --plugin-path "$BUILD/tests/fixtures" --set devices.rnd=weakrandom \
+		$(cert_args) --set devices.https.port=0 --set devices.http.port=0 2>&1); rc=$?
+	check "it refuses to start on a random device that is no entropy source" \
+		bash -c '[ "$1" = 1 ] && grep -q "reports no entropy source" <<<"$2"' _ $rc "$out"
+fi
+# shellcheck disable=SC2207 # cert_args' words have no spaces
+SERVER_ARGS=(-v --control "$SOCK" --set devices.https.port=0 $(cert_args)
 	--set devices.fs.root="$SITE" --set devices.main.access_log=false
 	--set devices.secure.access_log=false)
 if ! start_server configs/website-tls.cfg; then
@@ -63,7 +92,7 @@ if [ -z "$SPORT" ]; then
 	finish
 	exit 1
 fi
-ok "the website starts on HTTPS (port $SPORT) and HTTP (port $PORT)"
+ok "the website starts on HTTPS (port $SPORT, $IMPL) and HTTP (port $PORT)"
 SURL() { echo "https://127.0.0.1:$SPORT$1"; }
 
 # ---- HTTPS and HTTP, side by side --------------------------------------------------
@@ -102,21 +131,36 @@ resumes() {
 	grep -q "^Reused, " <(sclient "-$1" -sess_in "$TMP/sess.$1")
 }
 # refused ALERT ARGS...: the server ends the handshake with that alert
+# (BearSSL answers an older version's hello in a TLS 1.2 record, which
+# such a client reports as a wrong version number; the log says which
+# alert it was)
 refused() {
 	local alert=$1 out
 	shift
 	out=$(sclient "$@")
 	grep -q "^New, (NONE), Cipher is (NONE)" <<<"$out" && grep -q "alert $alert" <<<"$out" && return
+	[ "$TLS" = bearssl ] && [ "$alert" = "protocol version" ] &&
+		grep -q "^New, (NONE), Cipher is (NONE)" <<<"$out" && grep -q "wrong version number" <<<"$out" && return
 	grep -E "^New|alert" <<<"$out" | head -3
 	return 1
 }
-check "TLS 1.3 is negotiated by default, with an AEAD suite" \
-	negotiated TLSv1.3 "TLS_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305_SHA256)"
+if [ "$TLS" = bearssl ]; then
+	check "TLS 1.2 is negotiated by default (BearSSL has no TLS 1.3), ECDHE with AES-GCM" \
+		negotiated TLSv1.2 "ECDHE-ECDSA-AES128-GCM-SHA256"
+	check "a client of TLS 1.3 only is refused" refused "handshake failure" -tls1_3
+else
+	check "TLS 1.3 is negotiated by default, with an AEAD suite" \
+		negotiated TLSv1.3 "TLS_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305_SHA256)"
+fi
 check "TLS 1.2: ECDHE-ECDSA with AES-GCM" negotiated TLSv1.2 "ECDHE-ECDSA-AES(128|256)-GCM-SHA(256|384)" -tls1_2
 check "TLS 1.2: ECDHE-ECDSA with ChaCha20-Poly1305" negotiated TLSv1.2 ECDHE-ECDSA-CHACHA20-POLY1305 \
 	-tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305
-check "a TLS 1.3 session resumes with its ticket" resumes tls1_3
-check "a TLS 1.2 session resumes with its ticket" resumes tls1_2
+if [ "$TLS" = bearssl ]; then
+	check "a TLS 1.2 session resumes with its session ID" resumes tls1_2
+else
+	check "a TLS 1.3 session resumes with its ticket" resumes tls1_3
+	check "a TLS 1.2 session resumes with its ticket" resumes tls1_2
+fi
 check "ALPN: http/1.1 is chosen from h2,http/1.1" \
 	grep -q "^ALPN protocol: http/1.1" <(sclient -alpn h2,http/1.1)
 check "ALPN: a client that offers only h2 is refused" refused "no application protocol" -alpn h2
@@ -127,7 +171,7 @@ check "TLS 1.0 is refused" refused "protocol version" -tls1
 check "TLS 1.1 is refused" refused "protocol version" -tls1_1
 check "TLS 1.2 with CBC ciphers only is refused" \
 	refused "handshake failure" -tls1_2 -cipher "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA"
-check "the refusals are logged, at info, with OpenSSL's reason" \
+check "the refusals are logged, at info, with the library's reason" \
 	grep -q "tls: 127.0.0.1: TLS handshake failed: .*protocol" "$TMP/server.err"
 
 # ---- bytes that are no TLS -------------------------------------------------------------
@@ -142,8 +186,8 @@ check "the server serves on" cmp -s <(curl -sS --cacert "$CA" "$(SURL /)") "$SIT
 # ---- the RSA key exchange, with an RSA certificate --------------------------------------
 # With an ECDSA certificate RSA key exchange cannot happen anyway; an RSA
 # one makes the refusal mean something.
-check "ctl swap tls to the RSA certificate" swap tls tls.openssl \
-	cert="$TMP/certs/rsa.pem" key="$TMP/certs/rsa.key"
+# shellcheck disable=SC2046 # certs' words have no spaces
+check "ctl swap tls to the RSA certificate" swap tls "$IMPL" $(certs rsa)
 CA_SAVE=$CA
 CA=$TMP/certs/rsa.pem
 check "RSA certificate: TLS 1.2 with ECDHE-RSA and AES-GCM" \
@@ -153,8 +197,8 @@ check "RSA certificate: RSA key exchange is refused (AEAD and CBC)" \
 check "RSA certificate: ECDHE with CBC is refused" \
 	refused "handshake failure" -tls1_2 -cipher "ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES128-SHA"
 CA=$CA_SAVE
-check "ctl swap tls back to the ECDSA certificate" swap tls tls.openssl \
-	cert="$CA" key="$TMP/certs/server.key"
+# shellcheck disable=SC2046
+check "ctl swap tls back to the ECDSA certificate" swap tls "$IMPL" $(certs server)
 
 # ---- certificate rotation under load ----------------------------------------------------
 old=$(python3 "$TLSPY" fingerprint "$SPORT" "$CA")
@@ -179,8 +223,8 @@ CURL=$!
 swaps=0
 for i in 1 2 3 4 5; do # new, server, ..., new
 	c=$([ $((i % 2)) = 1 ] && echo new || echo server)
-	swap tls tls.openssl cert="$TMP/certs/$c.pem" key="$TMP/certs/$c.key" &&
-		swaps=$((swaps + 1))
+	# shellcheck disable=SC2046
+	swap tls "$IMPL" $(certs "$c") && swaps=$((swaps + 1))
 	sleep 0.3
 done
 check "5 certificate swaps under load were applied" test "$swaps" = 5
@@ -209,7 +253,7 @@ check "and was served with the certificate it began with" test "$(head -1 "$TMP/
 check "new connections get the certificate swapped in last" \
 	test "$(python3 "$TLSPY" fingerprint "$SPORT" "$TMP/certs/both.pem")" = \
 	"$(openssl x509 -in "$TMP/certs/new.pem" -outform DER | sha256sum | cut -d' ' -f1)"
-n=$(ctl graph | grep -c '^tls tls.openssl ')
+n=$(ctl graph | grep -c "^tls $IMPL ")
 check "ctl graph shows one tls device" test "$n" = 1
 
 # ---- the HTTPS server itself swapped, and held at its connection limit ------------------
@@ -228,7 +272,9 @@ check "six downloads at once through a server that holds at two: all 200" \
 	test "$(grep -c '^200$' "$TMP/held.codes")" = 6
 
 # ---- a bad certificate: the swap is refused, the old one serves on -----------------------
-out=$(ctl swap tls tls.openssl cert="$TMP/certs/new.pem" key="$TMP/certs/server.key" 2>&1); rc=$?
+bad=$(certs new | sed 's/key=.*/key=/')$(certs server | sed 's/.*key=//')
+# shellcheck disable=SC2086 # two words
+out=$(ctl swap tls "$IMPL" $bad 2>&1); rc=$?
 check "a swap to a key that is not the certificate's fails, not applied" \
 	bash -c '[ "$1" = 1 ] && grep -q "not applied" <<<"$2" && grep -q "is not the key of the certificate" <<<"$2"' _ $rc "$out"
 check "and HTTPS serves on, with the certificate it had" \
@@ -244,10 +290,15 @@ check "no device left memory, timers or watches behind" \
 # The same config linked into one program (mirage-freeze --target unix).
 if "$FREEZE" -q configs/website-tls.cfg --target unix -o "$TMP/website-tls" 2>"$TMP/freeze.err"; then
 	ok "mirage-freeze --target unix of configs/website-tls.cfg"
-	check "the frozen program links OpenSSL, no loader" \
-		bash -c 'l=$(ldd "$1"); grep -q libssl <<<"$l" && ! grep -Eq "libffi|libconfig" <<<"$l"' _ "$TMP/website-tls"
-	SERVER_ARGS=(-v --set devices.https.port=0 --set devices.tls.cert="$CA"
-		--set devices.tls.key="$TMP/certs/server.key" --set devices.fs.root="$SITE")
+	if [ "$TLS" = bearssl ]; then # BearSSL is inside; libcrypto is random.openssl's
+		check "the frozen program links no libssl, no loader" \
+			bash -c 'l=$(ldd "$1"); ! grep -Eq "libssl|libffi|libconfig" <<<"$l"' _ "$TMP/website-tls"
+	else
+		check "the frozen program links OpenSSL, no loader" \
+			bash -c 'l=$(ldd "$1"); grep -q libssl <<<"$l" && ! grep -Eq "libffi|libconfig" <<<"$l"' _ "$TMP/website-tls"
+	fi
+	# shellcheck disable=SC2207
+	SERVER_ARGS=(-v --set devices.https.port=0 $(cert_args) --set devices.fs.root="$SITE")
 	for _ in 1 2 3 4 5; do # another port when one is taken
 		PORT=$((20000 + RANDOM % 40000))
 		await_server "$TMP/website-tls" --set devices.http.port=$PORT "${SERVER_ARGS[@]}" && break

@@ -336,6 +336,134 @@ START_TEST(stream_buffer_pooled)
 }
 END_TEST
 
+/* ---- loans (http 1.3's body_lent over flow 1.1's writev) ---- */
+static long ff_writev(struct mg_flow *f, const struct mg_span *spans, unsigned n)
+{
+	long total = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		long r;
+
+		ck_assert_ptr_nonnull(spans[i].data); /* these tests lend memory */
+		r = ff_write(f, spans[i].data, spans[i].len);
+		total += r;
+		if ((size_t)r < spans[i].len)
+			break;
+	}
+	return total;
+}
+static const struct mg_flow_ops ffv_ops = {
+	.hdr = MG_OPS_HDR(struct mg_flow_ops, 1, 1),
+	.set_handler = ff_set_handler, .read_start = ff_nop, .read_stop = ff_nop,
+	.write = ff_write, .pending = ff_pending, .shutdown = ff_shutdown, .peer = ff_peer,
+	.close = ff_close, .writev = ff_writev,
+};
+
+static int released, lent_rc, lend_chunked, lend_file;
+static char lent_bytes[3000];
+static void count_release(struct mg_loan *loan)
+{
+	(void)loan;
+	released++;
+}
+static struct mg_loan test_loan = { count_release };
+
+static void lend_handler(void *arg, struct mg_http_exchange *ex, const struct mg_http_request *req)
+{
+	struct mg_span span = { .data = lend_file ? NULL : lent_bytes, .len = sizeof lent_bytes,
+				.fd = lend_file ? 0 : -1 };
+
+	(void)arg, (void)req;
+	http_ops.respond(ex, 200, NULL, 0, lend_chunked ? -1 : (int64_t)sizeof lent_bytes);
+	lent_rc = http_ops.body_lent(ex, &span, &test_loan);
+	if (lent_rc == -EOPNOTSUPP)
+		http_ops.body(ex, lent_bytes, sizeof lent_bytes);
+	http_ops.end(ex);
+}
+
+static void lend_setup(void)
+{
+	setup();
+	memset(lent_bytes, 'L', sizeof lent_bytes);
+	released = lent_rc = lend_chunked = lend_file = 0;
+	srv.handler = lend_handler;
+	flow.flow.ops = &ffv_ops;
+}
+
+/* A lent body goes out after its head, through a socket that takes a
+ * little at a time; the loan is released once, when all of it is sent,
+ * and a pipelined request waits for that. */
+START_TEST(lent_body_released_once_sent)
+{
+	flow.budget = 100;
+	send_text("GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_int_eq(lent_rc, 0);
+	ck_assert_int_eq(released, 0);
+	ck_assert_ptr_nonnull(srv.conns->loan);
+	ck_assert_uint_eq(count(flow.out, "HTTP/1.1 200 "), 1);
+	for (int i = 0; i < 100 && released == 0; i++) {
+		flow.budget = 500;
+		flow.h->on_writable(flow.arg);
+	}
+	ck_assert_int_eq(released, 1); /* the first; the second is being sent */
+	flow.budget = SIZE_MAX;
+	flow.h->on_writable(flow.arg);
+	ck_assert_int_eq(released, 2);
+	ck_assert_uint_eq(count(flow.out, "HTTP/1.1 200 "), 2);
+	ck_assert_uint_eq(count(flow.out, "\r\n\r\nLLLL"), 2);
+	ck_assert_uint_eq(flow.out_len, 2 * (size_t)(strstr(flow.out, "\r\n\r\n") + 4 - flow.out) +
+						2 * sizeof lent_bytes);
+}
+END_TEST
+
+START_TEST(lent_body_chunked)
+{
+	lend_chunked = 1;
+	send_text("GET /a HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_int_eq(released, 1);
+	ck_assert_ptr_nonnull(strstr(flow.out, "\r\n\r\n00000bb8\r\nLLL"));
+	ck_assert_str_eq(flow.out + flow.out_len - 8, "L\r\n0\r\n\r\n");
+}
+END_TEST
+
+/* The peer goes while the loan is being sent: the loan is released. */
+START_TEST(lent_body_released_on_drop)
+{
+	flow.budget = 0;
+	send_text("GET /a HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_int_eq(released, 0);
+	flow.h->on_error(flow.arg, -ECONNRESET);
+	ck_assert_int_eq(released, 1);
+}
+END_TEST
+
+/* HEAD sends no body: the loan comes back at once. */
+START_TEST(lent_body_head)
+{
+	send_text("HEAD /a HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_int_eq(lent_rc, 0);
+	ck_assert_int_eq(released, 1);
+	ck_assert_ptr_null(strstr(flow.out, "LLL"));
+}
+END_TEST
+
+/* A file over a flow without writev is refused and stays the caller's;
+ * memory is copied and released at once. */
+START_TEST(lent_body_without_writev)
+{
+	flow.flow.ops = &ff_ops;
+	lend_file = 1;
+	send_text("GET /a HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_int_eq(lent_rc, -EOPNOTSUPP);
+	ck_assert_int_eq(released, 0);
+	lend_file = 0;
+	send_text("GET /a HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_int_eq(lent_rc, 0);
+	ck_assert_int_eq(released, 1);
+	ck_assert_uint_eq(count(flow.out, "\r\n\r\nLLLL"), 2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("http_response");
@@ -350,6 +478,14 @@ int main(void)
 	tcase_add_test(tc, small_stream_keeps_the_small_buffer);
 	tcase_add_test(tc, close_in_stages);
 	tcase_add_test(tc, stream_buffer_pooled);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("loans");
+	tcase_add_checked_fixture(tc, lend_setup, teardown);
+	tcase_add_test(tc, lent_body_released_once_sent);
+	tcase_add_test(tc, lent_body_chunked);
+	tcase_add_test(tc, lent_body_released_on_drop);
+	tcase_add_test(tc, lent_body_head);
+	tcase_add_test(tc, lent_body_without_writev);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

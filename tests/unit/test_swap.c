@@ -187,7 +187,7 @@ static const unsigned job3[] = { 3 };
 #define DEV_J(plugin, p) { "J", plugin, p, on1 }
 #define PLAN(var, ...)                                                      \
 	static const struct mg_plan_device var##_devs[] = { __VA_ARGS__ };  \
-	static const struct mg_plan var = { #var, var##_devs, MG_COUNTOF(var##_devs), job3, 1 }
+	static const struct mg_plan var = { #var, var##_devs, MG_COUNTOF(var##_devs), job3, 1, 1 }
 
 PLAN(base, DEV_L(v1), DEV_M, DEV_H(v1), DEV_J(&app, v1));
 PLAN(same, DEV_L(v1), DEV_M, DEV_H(v1), DEV_J(&app, v1));
@@ -207,7 +207,7 @@ PLAN(renamed, { "K", &leaf, v1, NULL }, DEV_M, DEV_H(v1), DEV_J(&app, v1));
 	{ "R", &retiring, (const union mg_value[]){ { .i = v }, { .i = answer } }, on0 }
 #define JOBLESS(var, ...)                                                   \
 	static const struct mg_plan_device var##_devs[] = { __VA_ARGS__ };  \
-	static const struct mg_plan var = { #var, var##_devs, MG_COUNTOF(var##_devs), NULL, 0 }
+	static const struct mg_plan var = { #var, var##_devs, MG_COUNTOF(var##_devs), NULL, 0, 1 }
 JOBLESS(later, DEV_L(v1), DEV_R(1, LATER));
 JOBLESS(later_v2, DEV_L(v1), DEV_R(2, LATER));
 JOBLESS(later_both_v2, DEV_L(v2), DEV_R(1, LATER));

@@ -49,12 +49,14 @@ xenconsoled --log=guest --log-dir=/var/log/xen/console || fail "xenconsoled"
 # shellcheck disable=SC1091  # made by run.sh
 [ -r /guests/testbed.conf ] && . /guests/testbed.conf
 
-# Milliseconds of uptime (10 ms resolution: /proc/uptime has centiseconds).
-# The fraction loses its leading zero: ash reads "08" as a bad octal number.
+# NOW = milliseconds of uptime (10 ms resolution: /proc/uptime has
+# centiseconds).  The fraction loses its leading zero: ash reads "08" as a bad
+# octal number.  Set, not echoed: a $(...) forks, and a forked busybox that
+# dies (seen under load) left an empty number that broke the timeout checks.
 now_ms() {
 	read -r up _ </proc/uptime
 	cs=${up#*.}
-	echo $(( ${up%.*} * 1000 + ${cs#0} * 10 ))
+	NOW=$(( ${up%.*} * 1000 + ${cs#0} * 10 ))
 }
 
 # stop_guest PID NAME: ends a guest that overran or restarts.  `xl create -F`
@@ -64,7 +66,8 @@ stop_guest() {
 	id=$(xl domid "$2" 2>/dev/null) && xl destroy "$id"
 }
 
-echo "=== testbed ready at $(now_ms) ms of dom0 uptime ==="
+now_ms
+echo "=== testbed ready at $NOW ms of dom0 uptime ==="
 for cfg in /guests/*.xl; do
 	[ -e "$cfg" ] || continue
 	name=$(sed -n 's/^[[:space:]]*name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$cfg")
@@ -73,12 +76,14 @@ for cfg in /guests/*.xl; do
 	after=$(sed -n 's/^# testbed: shutdown after \([0-9][0-9]*\)$/\1/p' "$cfg")
 	client=$(sed -n 's/^# testbed: client \(.*\)$/\1/p' "$cfg")
 	asked="" shut="" took="" cpid="" crc=""
-	t0=$(now_ms)
+	now_ms
+	t0=$NOW
 	xl create -F "$cfg" </dev/null >"/tmp/xl-$name.out" 2>&1 &
 	pid=$!
 	first="" timedout=0 restarted=0
 	while kill -0 "$pid" 2>/dev/null; do
-		t=$(( $(now_ms) - t0 ))
+		now_ms
+		t=$(( NOW - t0 ))
 		if [ -z "$first" ] && [ -s "$log" ]; then first=$t; fi
 		if [ -n "$client" ] && [ -n "$first" ] && [ -z "$cpid" ]; then
 			GUEST=$name LOG=$log sh "$client" </dev/null >"/tmp/client-$name.out" 2>&1 &
@@ -92,7 +97,8 @@ for cfg in /guests/*.xl; do
 			{ [ -n "$after" ] && [ -n "$first" ] && [ "$t" -ge $(( first + after * 1000 )) ]; }; }; then
 			asked=$t
 			xl shutdown "$name" >"/tmp/xl-shutdown-$name.out" 2>&1
-			took=$(( $(now_ms) - t0 - asked ))
+			now_ms
+			took=$(( NOW - t0 - asked ))
 		fi
 		if [ "$t" -gt $(( GUEST_TIMEOUT * 1000 )) ]; then
 			timedout=1
@@ -109,7 +115,8 @@ for cfg in /guests/*.xl; do
 	done
 	wait "$pid"
 	rc=$?
-	end=$(( $(now_ms) - t0 ))
+	now_ms
+	end=$(( NOW - t0 ))
 	[ -n "$asked" ] && shut=" shutdown-ms=$(( end - asked )) xl-shutdown-ms=$took"
 	if [ -n "$cpid" ] && [ -z "$crc" ]; then
 		kill "$cpid" 2>/dev/null
@@ -129,10 +136,11 @@ for cfg in /guests/*.xl; do
 	echo "=== xl $name ==="
 	awk '{ print }' "/tmp/xl-$name.out"
 	# what the hotplug scripts did for this guest
-	if [ -s /var/log/xen/vif-route.log ]; then
-		sed 's/^/hotplug: /' /var/log/xen/vif-route.log
-		: >/var/log/xen/vif-route.log
-	fi
+	for h in vif-route block-loop; do
+		[ -s "/var/log/xen/$h.log" ] || continue
+		sed 's/^/hotplug: /' "/var/log/xen/$h.log"
+		: >"/var/log/xen/$h.log"
+	done
 	echo "=== end xl $name ==="
 	echo "=== guest $name console ==="
 	[ -e "$log" ] && awk '{ print }' "$log"

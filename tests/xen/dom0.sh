@@ -5,7 +5,7 @@
 #   $BUILD/xen-testbed/vmlinux        the same, uncompressed (what run.sh boots)
 #   $BUILD/xen-testbed/dom0.cpio.gz   dom0 initramfs: busybox, the Xen tools and their
 #                                     libraries, the xen modules and backends, /init
-#                                     (tests/xen/dom0-init.sh), the vif hotplug script
+#                                     (tests/xen/dom0-init.sh), the vif and block hotplug scripts
 # Everything comes from Debian packages fetched with `apt-get download` and unpacked
 # with `dpkg-deb -x`; nothing is installed on the host.  A re-run reuses the result
 # while this script, dom0-init.sh and the package list are unchanged (dom0.stamp).
@@ -28,7 +28,7 @@ LIB_PKGS="libxenmisc4.17 libxenstore4 libxencall1 libxenevtchn1 libxenforeignmem
 # disk image as a block device)
 MODULES="xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc xen-netback loop xen-blkback"
 # hotplug scripts in busybox sh (Xen's own need bash): source, name in /etc/xen/scripts
-HOTPLUG="$HERE/vif-route.sh:vif-route"
+HOTPLUG="$HERE/vif-route.sh:vif-route $HERE/block-loop.sh:block-loop"
 
 for tool in apt-get apt-cache dpkg-deb cpio gzip xz readelf sha256sum flock; do
 	command -v "$tool" >/dev/null || die "'$tool' is missing on the host (run: bash scripts/deps.sh xen)"
@@ -47,6 +47,9 @@ if [ -z "$KPKG" ]; then
 fi
 [ -n "$KPKG" ] || die "cannot find the linux-image-6.1.*-amd64 package that linux-image-amd64 depends on (set XEN_TESTBED_KERNEL)"
 PKGS="$XEN_PKGS busybox-static $(echo "$LIB_PKGS" | tr '\n' ' ') $KPKG"
+# the HTTPS client of the website-tls guest: openssl s_client
+TLS_PKGS="openssl libssl3"
+PKGS="$PKGS $TLS_PKGS"
 
 # One build at a time: other runs wait here, then find the cache ready.
 mkdir -p "$OUT"

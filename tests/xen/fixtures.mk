@@ -2,6 +2,7 @@
 # tests/xen/qemu.sh boots them without Xen, test-xen on Xen (guests.list).
 include tests/xen/fixtures/xenfault/plugin.mk
 include tests/xen/fixtures/pong/plugin.mk
+include tests/xen/fixtures/blkrw/plugin.mk
 
 XEN_FAULT_IMAGES := $(BUILD)/nullderef.xen $(BUILD)/overflow.xen
 $(XEN_FAULT_IMAGES): $(BUILD)/%.xen: tests/xen/fixtures/%.cfg all

@@ -116,13 +116,35 @@ if [ $? != 0 ] && grep -qF "$pong:6: device 'net': index 1 is out of range: the 
 else
 	not_ok "freeze with netif.xen index=1 alone" "got: $out"
 fi
-# Without Xen the drivers say why they cannot connect, and the image fails.
-out=$(run_qemu "$TMP/pong.xen")
-if [ "$(cat "$TMP/rc")" = 3 ] && grep -qF "not running on Xen (no Xen CPUID leaves)" <<<"$out"; then
-	ok "pong.xen without Xen: its drivers say there is no Xen, the image fails (exit 3)"
+
+# block.xen gives the .xl a disk entry: its path (made absolute), access
+# from read_only; a second disk is xvdb; no path is refused at freeze.
+kvdisk=tests/xen/fixtures/kvdisk.cfg
+freeze_kvdisk() { "$FREEZE" -q "$kvdisk" --plugin-path "$BUILD/plugins" --target xen -o "$TMP/kvdisk.xen" "$@" 2>&1; }
+if DISK=/srv/a.tar freeze_kvdisk >"$TMP/freeze.log" &&
+   grep -qx "disk = \[ 'format=raw, vdev=xvda, access=ro, script=block-loop, target=/srv/a.tar' \]" "$TMP/kvdisk.xen.xl" &&
+   DISK=rel/b.tar freeze_kvdisk --set devices.disk.read_only=false >>"$TMP/freeze.log" &&
+   grep -qx "disk = \[ 'format=raw, vdev=xvda, access=rw, script=block-loop, target=$PWD/tests/xen/fixtures/rel/b.tar' \]" "$TMP/kvdisk.xen.xl"; then
+	ok "a block.xen device gives the .xl a disk entry (target= its path, absolute; access= from read_only)"
 else
-	not_ok "netif.xen without Xen" "exit $(cat "$TMP/rc"), console:" "$out"
+	not_ok "the .xl's disk line" "$(cat "$TMP/freeze.log" "$TMP/kvdisk.xen.xl")"
 fi
+out=$(DISK= freeze_kvdisk)
+if [ $? != 0 ] && grep -qF "$kvdisk:7: device 'disk': path: expected the disk image's path in dom0" <<<"$out"; then
+	ok "a block.xen device without a path is refused at freeze, with the config's line"
+else
+	not_ok "freeze with an empty block.xen path" "got: $out"
+fi
+# Without Xen the drivers (netif.xen, block.xen) say why they cannot
+# connect, and the image fails.
+for img in pong kvdisk; do
+	out=$(run_qemu "$TMP/$img.xen")
+	if [ "$(cat "$TMP/rc")" = 3 ] && grep -qF "not running on Xen (no Xen CPUID leaves)" <<<"$out"; then
+		ok "$img.xen without Xen: its drivers say there is no Xen, the image fails (exit 3)"
+	else
+		not_ok "$img.xen without Xen" "exit $(cat "$TMP/rc"), console:" "$out"
+	fi
+done
 
 if out=$(make -s xen-symbols 2>&1); then
 	ok "portable plugins use only the image's libc, Xen plugins also its platform"

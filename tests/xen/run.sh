@@ -11,6 +11,8 @@
 # followed by "=== guest NAME result xl-exit=.. first-console-ms=.. end-ms=.. timeout=.. restarted=.. ===",
 # and what its client printed (an .xl line "# testbed: client FILE", FILE from
 # the .xl's folder: dom0-init.sh) between === client NAME === and === end client NAME ===.
+# An .xl line "# testbed: file FILE" (FILE from the .xl's folder) puts FILE in
+# dom0's /guests, e.g. the disk image a disk line names as /guests/FILE.
 # The whole serial log (Xen, dom0, markers) goes to $XEN_LOG.
 # Env: BUILD (build), XEN_TIMEOUT (QEMU limit, s; 360), XEN_GUEST_TIMEOUT (per
 # guest inside dom0, s; 60), XEN_POLL_US (how often dom0 looks at the console
@@ -83,6 +85,12 @@ while [ $# -gt 0 ]; do
 				cp "$client" "$TMP/root/guests/$name.client"
 				echo "# testbed: client /guests/$name.client"
 			fi
+			# files the guest's devices name in dom0 (a disk's target=/guests/FILE)
+			for f in $(sed -n 's/^# testbed: file \(.*\)$/\1/p' "$cfg"); do
+				case $f in /*) ;; *) f=$(dirname "$cfg")/$f ;; esac
+				[ -f "$f" ] || die "$cfg: file '$f' not found"
+				cp "$f" "$TMP/root/guests/$(basename "$f")"
+			done
 		else
 			default_config
 		fi

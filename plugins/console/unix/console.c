@@ -5,7 +5,9 @@
  * iteration's fd callbacks), so a busy access log costs a syscall per
  * iteration, not per line.  Nothing is lost on the way out: disconnect
  * (exit, SIGTERM, SIGINT, a swap) writes what is left, and so does a line
- * that does not fit.  Errors and warnings are written at once. */
+ * that does not fit, and so does a fault that ends the process (host->
+ * at_fault), before the host's report.  Errors and warnings are written at
+ * once. */
 #include <string.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -67,6 +69,21 @@ static int flush(struct ucons *u)
 
 	u->len = 0;
 	return rc;
+}
+
+/* The process dies of a fault: what is buffered goes out, with write(2)
+ * alone (a signal handler runs this). */
+static void on_fault(void *arg)
+{
+	const struct ucons *u = arg;
+
+	for (size_t off = 0; off < u->len;) {
+		ssize_t w = write(STDOUT_FILENO, u->buf + off, u->len - off);
+
+		if (w <= 0 && errno != EINTR)
+			return;
+		off += w > 0 ? (size_t)w : 0;
+	}
 }
 
 static void on_flush(void *arg)
@@ -190,6 +207,8 @@ static int ucons_connect(const struct mg_env *env, struct mg_device **out)
 	u->timestamps = env->params[1].b;
 	u->color = color == COLOR_ALWAYS || (color == COLOR_AUTO && isatty(STDOUT_FILENO));
 	u->stamp_sec = -1;
+	if (MG_OPS_HAS(env->host, at_fault) && env->host->at_fault(env, on_fault, u) < 0)
+		mg_log(env, MG_LOG_WARN, "a fault would lose the lines buffered then");
 	*out = MG_DEVICE(&u->con);
 	return 0;
 }
@@ -200,6 +219,8 @@ static void ucons_disconnect(struct mg_device *dev)
 
 	if (u->flush)
 		u->env->host->timer_cancel(u->flush);
+	if (MG_OPS_HAS(u->env->host, at_fault))
+		u->env->host->at_fault(u->env, NULL, NULL);
 	flush(u);
 	mg_free(u->env, u);
 }

@@ -108,6 +108,7 @@ int http_out_reserve(struct http_conn *c, size_t n)
 	if (c->out_sent) { /* drop what is sent */
 		memmove(c->out, c->out + c->out_sent, c->out_len - c->out_sent);
 		c->out_len -= c->out_sent;
+		c->lent_at -= c->loan ? c->out_sent : 0;
 		c->out_sent = 0;
 	}
 	if (c->out && c->out_cap - c->out_len >= n)
@@ -125,6 +126,58 @@ int http_out_reserve(struct http_conn *c, size_t n)
 	return 0;
 }
 
+int http_conn_unsent(const struct http_conn *c)
+{
+	return c->out_sent < c->out_len || c->loan;
+}
+
+void http_conn_loan_end(struct http_conn *c)
+{
+	if (c->loan)
+		c->loan->release(c->loan);
+	c->loan = NULL;
+}
+
+/* One writev of what is unsent with a loan: the buffer's bytes before
+ * it, its own, and the buffer's after it.  0, or a negative errno. */
+static long write_out(struct http_conn *c)
+{
+	struct mg_span s[3];
+	unsigned n = 0;
+	long sent;
+	size_t k;
+
+	if (c->out_sent < c->lent_at)
+		s[n++] = (struct mg_span){ .data = c->out + c->out_sent, .len = c->lent_at - c->out_sent };
+	s[n] = c->lent;
+	s[n].len -= c->lent_sent;
+	if (s[n].data)
+		s[n].data = (const char *)s[n].data + c->lent_sent;
+	s[n++].off += c->lent_sent;
+	if (c->lent_at < c->out_len)
+		s[n++] = (struct mg_span){ .data = c->out + c->lent_at, .len = c->out_len - c->lent_at };
+	sent = c->flow->ops->writev(c->flow, s, n);
+	if (sent < 0)
+		return sent;
+	k = (size_t)sent;
+	if (c->out_sent < c->lent_at) { /* the bytes before the loan's */
+		size_t before = c->lent_at - c->out_sent < k ? c->lent_at - c->out_sent : k;
+
+		c->out_sent += before;
+		k -= before;
+	}
+	if (c->out_sent == c->lent_at && k) {
+		size_t lent = c->lent.len - c->lent_sent < k ? c->lent.len - c->lent_sent : k;
+
+		c->lent_sent += lent;
+		k -= lent;
+	}
+	if (c->lent_sent == c->lent.len && c->out_sent == c->lent_at)
+		http_conn_loan_end(c);
+	c->out_sent += k; /* after the loan's */
+	return 0;
+}
+
 void http_conn_pump(struct http_conn *c)
 {
 	while (c->flow) {
@@ -137,19 +190,26 @@ void http_conn_pump(struct http_conn *c)
 			if (!c->flow)
 				return; /* the body failed: the connection is gone */
 		}
-		if (c->out_sent == c->out_len) {
+		if (!http_conn_unsent(c)) {
 			c->out_sent = c->out_len = 0;
 			if (c->ex.state == EX_STREAM && !c->ex.paused)
 				continue;
 			return;
 		}
-		n = c->flow->ops->write(c->flow, c->out + c->out_sent, c->out_len - c->out_sent);
+		if (c->loan) {
+			n = write_out(c);
+			if (n == -EIO) /* the request stays until the loan is sent */
+				mg_log(c->srv->env, MG_LOG_WARN, "%s %s: the body failed (%ld); closing",
+				       c->ex.req->method, c->ex.req->target, n);
+		} else {
+			n = c->flow->ops->write(c->flow, c->out + c->out_sent, c->out_len - c->out_sent);
+			c->out_sent += n > 0 ? (size_t)n : 0;
+		}
 		if (n < 0) {
 			http_conn_drop(c);
 			return;
 		}
-		c->out_sent += (size_t)n;
-		if (c->out_sent < c->out_len)
+		if (http_conn_unsent(c))
 			return; /* on_writable brings us back */
 	}
 }
@@ -160,6 +220,7 @@ void http_conn_drop(struct http_conn *c)
 		return;
 	c->flow->ops->close(c->flow);
 	c->flow = NULL;
+	http_conn_loan_end(c); /* nobody will send it */
 	if (c->ex.state == EX_STREAM) {
 		c->ex.state = EX_DONE; /* nobody will read the rest */
 		http_stream_abandon(&c->ex);
@@ -330,7 +391,7 @@ static void consume(struct http_conn *c)
 static void settle(struct http_conn *c)
 {
 	struct http_srv *s = c->srv;
-	int idle = c->ex.state == EX_IDLE, flushed = c->out_len == c->out_sent, want;
+	int idle = c->ex.state == EX_IDLE, flushed = !http_conn_unsent(c), want;
 	uint64_t now = env_of(c)->host->now_ns();
 
 	if (idle && c->eof)
@@ -381,15 +442,15 @@ static void process(struct http_conn *c)
 	for (;;) {
 		/* A client that sends requests without reading the responses
 		 * gets the next one answered once it has read these. */
-		int held = c->out_len - c->out_sent >= OUT_START;
+		int held = c->out_len - c->out_sent >= OUT_START || c->loan;
 
-		if (c->ex.state == EX_DONE)
+		if (c->ex.state == EX_DONE && !c->loan)
 			consume(c);
 		if (!held && c->ex.state == EX_IDLE && c->flow && !c->closing && c->in_len &&
 		    next_request(c))
 			continue;
 		http_conn_pump(c);
-		if (c->ex.state != EX_DONE && !(held && c->flow && c->out_sent == c->out_len))
+		if ((c->ex.state != EX_DONE || c->loan) && !(held && c->flow && !http_conn_unsent(c)))
 			break;
 	}
 	if (c->flow)

@@ -177,6 +177,54 @@ static int ex_body(struct mg_http_exchange *ex, const void *data, size_t len)
 	return rc;
 }
 
+/* Takes the loan: its bytes go after the buffer's (and a chunk's head),
+ * sent from where they are.  1 once the connection has it (even if the
+ * write that follows drops the connection: that releases it), or a
+ * negative errno and the loan is not taken. */
+static int lend(struct http_conn *c, const struct mg_span *span, struct mg_loan *loan)
+{
+	int chunked = c->ex.chunked, rc;
+
+	http_conn_enter(c);
+	rc = http_out_reserve(c, chunked ? CHUNK_HEAD + 2 : 0);
+	if (rc == 0) {
+		if (chunked) {
+			put_hex8(c->out + c->out_len, span->len);
+			memcpy(c->out + c->out_len + 8, "\r\n", 2);
+			c->out_len += CHUNK_HEAD;
+		}
+		c->loan = loan;
+		c->lent = *span;
+		c->lent_at = c->out_len;
+		c->lent_sent = 0;
+		if (chunked)
+			put(c, "\r\n", 2);
+		rc = 1;
+	}
+	http_conn_leave(c); /* writes */
+	return rc;
+}
+
+static int ex_body_lent(struct mg_http_exchange *ex, const struct mg_span *span,
+			struct mg_loan *loan)
+{
+	struct http_conn *c = ex->c;
+	int direct = c->flow && MG_OPS_HAS(c->flow->ops, writev), rc;
+
+	if (c->flow && !direct && !span->data)
+		return -EOPNOTSUPP; /* the loan stays the caller's */
+	if (ex->state != EX_BODY || c->loan)
+		rc = -EINVAL;
+	else if (!direct || ex->no_body || span->len == 0)
+		rc = ex_body(ex, span->data, span->len); /* copied; HEAD: counted */
+	else
+		rc = lend(c, span, loan);
+	if (rc == 1)
+		return 0;
+	loan->release(loan);
+	return rc;
+}
+
 /* The response is complete. */
 static void finish(struct mg_http_exchange *ex)
 {
@@ -330,7 +378,7 @@ void http_respond_error(struct http_conn *c, int status)
 }
 
 const struct mg_http_ops http_ops = {
-	.hdr = MG_OPS_HDR(struct mg_http_ops, 1, 2),
+	.hdr = MG_OPS_HDR(struct mg_http_ops, 1, 3),
 	.serve = http_serve,
 	.header = ex_header,
 	.respond = ex_respond,
@@ -340,4 +388,5 @@ const struct mg_http_ops http_ops = {
 	.alloc = ex_alloc,
 	.serve_owned = http_serve_owned,
 	.resume = ex_resume,
+	.body_lent = ex_body_lent,
 };

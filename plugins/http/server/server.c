@@ -303,7 +303,7 @@ static const struct mg_param srv_params[] = {
 
 MG_PLUGIN(.name = "http.server", .version = "1.0",
 	  .summary = "HTTP/1.1 server over a stackv4 (keep-alive, pipelining, chunked)",
-	  .provides = MG_TYPE(HTTP, 2), .targets = MG_TARGET_ANY,
+	  .provides = MG_TYPE(HTTP, 3), .targets = MG_TARGET_ANY,
 	  .slots = srv_slots, .nslots = MG_COUNTOF(srv_slots),
 	  .params = srv_params, .nparams = MG_COUNTOF(srv_params),
 	  .connect = srv_connect, .disconnect = srv_disconnect,

@@ -98,6 +98,11 @@ struct http_conn {
 	size_t in_len, in_cap;
 	char *out;
 	size_t out_len, out_sent, out_cap;
+	/* body_lent's loan: its bytes go out after those of out before
+	 * lent_at, and lent_sent of them are sent. */
+	struct mg_loan *loan;
+	struct mg_span lent;
+	size_t lent_at, lent_sent;
 	size_t head_len;       /* 0 until the current request's head is parsed */
 	struct http_work *work; /* NULL while idle */
 	char *path;            /* lim.max_line bytes of work */
@@ -146,6 +151,10 @@ void http_conn_retire(struct http_conn *c);
 int http_out_reserve(struct http_conn *c, size_t n);
 /* Writes what the buffer holds and pulls a streamed body. */
 void http_conn_pump(struct http_conn *c);
+/* Bytes of the response not yet sent: the buffer's or a loan's. */
+int http_conn_unsent(const struct http_conn *c);
+/* Lets go of the loan, if any. */
+void http_conn_loan_end(struct http_conn *c);
 
 /* response.c */
 extern const struct mg_http_ops http_ops;

@@ -168,8 +168,35 @@ static void crunch_read_cancel(struct mg_kv_ro *kv, mg_kv_read_cb cb, void *arg)
 	(void)kv, (void)cb, (void)arg; /* no read is ever in flight */
 }
 
+/* The table is part of the plugin's image, which stays loaded as long as
+ * the program runs (a rebuilt plugin loads beside it): lending it costs
+ * nothing, and a loan outlives a swapped-out store as it is. */
+static void static_release(struct mg_loan *loan)
+{
+	(void)loan;
+}
+
+static const struct mg_loan static_loan = { static_release };
+
+static int crunch_borrow(struct mg_kv_ro *kv, const char *key, uint64_t offset, size_t len,
+			 struct mg_span *span, struct mg_loan **loan)
+{
+	const struct mg_crunch_entry *e;
+	int rc = lookup_value(kv, key, &e);
+
+	if (rc < 0)
+		return rc;
+	if (offset > e->size)
+		offset = e->size;
+	if (len > e->size - offset)
+		len = (size_t)(e->size - offset);
+	*span = (struct mg_span){ .data = e->data + offset, .len = len, .fd = -1 };
+	*loan = (struct mg_loan *)&static_loan; /* release writes nothing */
+	return 0;
+}
+
 static const struct mg_kv_ro_ops crunch_ops = {
-	.hdr = MG_OPS_HDR(struct mg_kv_ro_ops, 1, 1),
+	.hdr = MG_OPS_HDR(struct mg_kv_ro_ops, 1, 2),
 	.exists = crunch_exists,
 	.get = crunch_get,
 	.get_partial = crunch_get_partial,
@@ -180,6 +207,7 @@ static const struct mg_kv_ro_ops crunch_ops = {
 	.stat = crunch_stat,
 	.read = crunch_read,
 	.read_cancel = crunch_read_cancel,
+	.borrow = crunch_borrow,
 };
 
 int mg_crunch_connect(const struct mg_env *env, struct mg_device **out)

@@ -257,7 +257,7 @@ static void generate(FILE *out, struct tree *t, const char *name, const char *di
 	fputs(", .version = \"1.0\",\n\t  .summary = \"kv_ro: files of \" ", out);
 	put_str(out, dir);
 	fputs(" \" compiled in\",\n", out);
-	fputs("\t  .provides = MG_TYPE(KV_RO, 1), .targets = MG_TARGET_ANY,\n"
+	fputs("\t  .provides = MG_TYPE(KV_RO, 2), .targets = MG_TARGET_ANY,\n"
 	      "\t  .connect = mg_crunch_connect, .disconnect = mg_crunch_disconnect,\n"
 	      "\t  .data = &table);\n", out);
 }

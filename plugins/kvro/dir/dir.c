@@ -1,8 +1,5 @@
-/* kvro.dir - kv_ro serving a directory.  Every lookup goes through openat2
- * with RESOLVE_BENEATH from the root, so no key, "..", or symlink reaches
- * outside the root.  Symlinks that lead inside the root are followed, an
- * absolute one too: refused by RESOLVE_BENEATH, it is resolved once more
- * where it points, and served only if that is below the root. */
+/* kvro.dir - kv_ro serving a directory: its ops, over lookups below the
+ * root (lookup.c) that a cache of open files answers first (cache.c). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,174 +13,110 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "mirage/host.h"
-#include "mirage/kv_ro.h"
+#include "dir.h"
 
-struct kvdir {
-	struct mg_kv_ro kv;
-	const struct mg_env *env;
-	int rootfd;
-	char root[PATH_MAX]; /* its real path, "" for "/" */
-};
-
-/* Opens key, whose resolution left the root (an absolute symlink, or one
- * through ".."), by the key where it really leads when that is below the
- * root: the path of an O_PATH descriptor (no open of a device, no fifo)
- * names it.  -EACCES otherwise. */
-static int reopen_inside(struct kvdir *d, const char *key, struct open_how *how)
-{
-	struct open_how anywhere = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
-	char fdpath[32], real[PATH_MAX];
-	size_t n = strlen(d->root);
-	ssize_t len;
-	int fd = (int)syscall(SYS_openat2, d->rootfd, key, &anywhere, sizeof anywhere);
-
-	if (fd < 0)
-		return errno == ENOENT ? -EACCES : -errno; /* dangling or out: unseen */
-	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
-	len = readlink(fdpath, real, sizeof real - 1);
-	close(fd);
-	if (len < 0 || (size_t)len < n || memcmp(real, d->root, n) != 0 ||
-	    ((size_t)len > n && real[n] != '/'))
-		return -EACCES;
-	real[len] = '\0';
-	/* Beneath again: if the tree moved meanwhile, it is refused. */
-	fd = (int)syscall(SYS_openat2, d->rootfd, (size_t)len > n + 1 ? real + n + 1 : ".", how,
-			  sizeof *how);
-	return fd < 0 ? (errno == EXDEV ? -EACCES : -errno) : fd;
-}
-
-/* Opens key below the root and stats it.  `flags` is O_PATH for metadata or
- * O_RDONLY to read.  Entries that are neither files nor folders (fifos,
- * devices, sockets) do not exist for the store. */
-static int lookup(struct kvdir *d, const char *key, int flags, int *fd,
-		  struct stat *st, enum mg_kv_kind *kind)
-{
-	struct open_how how = {
-		/* O_NONBLOCK|O_NOCTTY: opening a fifo or tty must not wait. */
-		.flags = (uint64_t)(flags == O_PATH ? O_PATH | O_CLOEXEC
-				    : flags | O_CLOEXEC | O_NONBLOCK | O_NOCTTY),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-	};
-	int rc = mg_kv_key_check(key);
-
-	if (rc < 0)
-		return rc;
-	*fd = (int)syscall(SYS_openat2, d->rootfd, *key ? key : ".", &how, sizeof how);
-	if (*fd < 0 && errno == EXDEV) {
-		*fd = reopen_inside(d, key, &how);
-		if (*fd < 0)
-			return *fd;
-	}
-	if (*fd < 0) {
-		/* A value used as a folder in the middle of the key. */
-		return errno == ENOTDIR ? -ENOENT : -errno;
-	}
-	if (fstat(*fd, st) < 0)
-		rc = -errno;
-	else if (S_ISREG(st->st_mode))
-		*kind = MG_KV_VALUE;
-	else if (S_ISDIR(st->st_mode))
-		*kind = MG_KV_DICTIONARY;
-	else
-		rc = -ENOENT;
-	if (rc < 0)
-		close(*fd);
-	return rc;
-}
-
-/* lookup for ops that want a value: -EISDIR for a folder. */
-static int lookup_value(struct kvdir *d, const char *key, int flags, int *fd,
-			struct stat *st)
-{
-	enum mg_kv_kind kind;
-	int rc = lookup(d, key, flags, fd, st, &kind);
-
-	if (rc == 0 && kind != MG_KV_VALUE) {
-		close(*fd);
-		rc = -EISDIR;
-	}
-	return rc;
-}
+enum { P_ROOT, P_CACHE, P_LEND_FILES };
 
 static struct kvdir *kvdir_of(struct mg_kv_ro *kv)
 {
 	return mg_container_of(kv, struct kvdir, kv);
 }
 
-/* lookup for metadata only: the descriptor is closed at once. */
-static int meta(struct mg_kv_ro *kv, const char *key, struct stat *st, enum mg_kv_kind *kind)
-{
-	int fd, rc = lookup(kvdir_of(kv), key, O_PATH, &fd, st, kind);
+/* What an op works on: a cached entry, or a lookup of the op's own. */
+struct found {
+	struct dir_entry *e;   /* NULL: fd is the op's to close */
+	int fd;
+	const struct stat *st;
+	enum mg_kv_kind kind;
+	struct stat own;
+};
 
-	if (rc == 0)
-		close(fd);
+/* key's entry; `flags` as dir_lookup's when the cache does not keep it. */
+static int find(struct kvdir *d, const char *key, int flags, struct found *f)
+{
+	int rc = dir_cache_get(d, key, &f->e);
+
+	if (rc == 0) {
+		f->fd = f->e->fd;
+		f->st = &f->e->st;
+		f->kind = f->e->kind;
+		return 0;
+	}
+	if (rc != DIR_UNCACHED)
+		return rc;
+	f->e = NULL;
+	f->st = &f->own;
+	return dir_lookup(d, key, flags, &f->fd, &f->own, &f->kind);
+}
+
+static void found_done(struct found *f)
+{
+	if (f->e)
+		dir_entry_put(f->e);
+	else
+		close(f->fd);
+}
+
+/* find for ops that want a value: -EISDIR for a folder. */
+static int find_value(struct kvdir *d, const char *key, int flags, struct found *f)
+{
+	int rc = find(d, key, flags, f);
+
+	if (rc == 0 && f->kind != MG_KV_VALUE) {
+		found_done(f);
+		rc = -EISDIR;
+	}
 	return rc;
 }
 
-static int64_t mtime_ns(const struct stat *st)
+static int64_t ns_of(const struct timespec *t)
 {
-	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
 static int kvdir_exists(struct mg_kv_ro *kv, const char *key, enum mg_kv_kind *kind)
 {
-	struct stat st;
+	struct found f;
+	int rc = find(kvdir_of(kv), key, O_PATH, &f);
 
-	return meta(kv, key, &st, kind);
-}
-
-/* Reads up to len bytes at off; *got < len only at the end of the file. */
-static int read_at(int fd, void *buf, size_t len, uint64_t off, size_t *got)
-{
-	size_t n = 0;
-
-	while (n < len) {
-		ssize_t r = pread(fd, (char *)buf + n, len - n, (off_t)(off + n));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -EIO;
-		if (r == 0)
-			break;
-		n += (size_t)r;
+	if (rc == 0) {
+		*kind = f.kind;
+		found_done(&f);
 	}
-	*got = n;
-	return 0;
+	return rc;
 }
 
 static int kvdir_get(struct mg_kv_ro *kv, const char *key, void *buf, size_t cap,
 		     size_t *len)
 {
-	struct stat st;
-	int fd, rc = lookup_value(kvdir_of(kv), key, O_RDONLY, &fd, &st);
+	struct found f;
+	int rc = find_value(kvdir_of(kv), key, O_RDONLY, &f);
 
 	if (rc < 0)
 		return rc;
-	if ((uint64_t)st.st_size > cap) {
-		*len = (size_t)st.st_size;
+	if ((uint64_t)f.st->st_size > cap) {
+		*len = (size_t)f.st->st_size;
 		rc = -ENOSPC;
 	} else {
-		rc = read_at(fd, buf, (size_t)st.st_size, 0, len);
+		rc = dir_read_at(f.fd, buf, (size_t)f.st->st_size, 0, len);
 	}
-	close(fd);
+	found_done(&f);
 	return rc;
 }
 
 static int kvdir_get_partial(struct mg_kv_ro *kv, const char *key, uint64_t offset,
 			     void *buf, size_t len, size_t *got)
 {
-	struct stat st;
-	int fd, rc = lookup_value(kvdir_of(kv), key, O_RDONLY, &fd, &st);
+	struct found f;
+	int rc = find_value(kvdir_of(kv), key, O_RDONLY, &f);
 
 	if (rc < 0)
 		return rc;
-	if (offset >= (uint64_t)st.st_size)
+	if (offset >= (uint64_t)f.st->st_size)
 		*got = 0; /* pread wants an off_t: offsets past the end stop here */
 	else
-		rc = read_at(fd, buf, len, offset, got);
-	close(fd);
+		rc = dir_read_at(f.fd, buf, len, offset, got);
+	found_done(&f);
 	return rc;
 }
 
@@ -228,7 +161,7 @@ static int kvdir_list(struct mg_kv_ro *kv, const char *key, mg_kv_list_cb cb,
 	struct dirent **names;
 	enum mg_kv_kind kind;
 	struct stat st;
-	int fd, n, rc = lookup(d, key, O_RDONLY, &fd, &st, &kind);
+	int fd, n, rc = dir_lookup(d, key, O_RDONLY, &fd, &st, &kind);
 
 	if (rc < 0)
 		return rc;
@@ -252,62 +185,67 @@ static int kvdir_list(struct mg_kv_ro *kv, const char *key, mg_kv_list_cb cb,
 
 static int kvdir_size(struct mg_kv_ro *kv, const char *key, uint64_t *size)
 {
-	struct stat st;
-	int fd, rc = lookup_value(kvdir_of(kv), key, O_PATH, &fd, &st);
+	struct found f;
+	int rc = find_value(kvdir_of(kv), key, O_PATH, &f);
 
 	if (rc < 0)
 		return rc;
-	*size = (uint64_t)st.st_size;
-	close(fd);
+	*size = (uint64_t)f.st->st_size;
+	found_done(&f);
 	return 0;
 }
 
 static int kvdir_last_modified(struct mg_kv_ro *kv, const char *key, int64_t *ns)
 {
-	enum mg_kv_kind kind;
-	struct stat st;
-	int rc = meta(kv, key, &st, &kind);
+	struct found f;
+	int rc = find(kvdir_of(kv), key, O_PATH, &f);
 
-	if (rc == 0)
-		*ns = mtime_ns(&st);
-	return rc;
+	if (rc < 0)
+		return rc;
+	*ns = ns_of(&f.st->st_mtim);
+	found_done(&f);
+	return 0;
 }
 
-/* Like nginx's ETag: changes with the file's identity, size or mtime. */
+/* Like nginx's ETag, it changes with the file's identity, size or mtime;
+ * and with its ctime, which nobody can set back: a file rewritten to the
+ * same size and given its old mtime again gets a new one too. */
 static int digest_of(const struct stat *st, char *buf, size_t cap)
 {
-	int n = snprintf(buf, cap, "%" PRIx64 "-%" PRIx64 "-%" PRIx64 ".%lx",
+	int n = snprintf(buf, cap, "%" PRIx64 "-%" PRIx64 "-%" PRIx64 "-%" PRIx64,
 			 (uint64_t)st->st_ino, (uint64_t)st->st_size,
-			 (uint64_t)st->st_mtim.tv_sec, (unsigned long)st->st_mtim.tv_nsec);
+			 (uint64_t)ns_of(&st->st_mtim), (uint64_t)ns_of(&st->st_ctim));
 
 	return n < 0 || (size_t)n >= cap ? -ENOSPC : 0;
 }
 
 static int kvdir_digest(struct mg_kv_ro *kv, const char *key, char *buf, size_t cap)
 {
-	struct stat st;
-	int fd, rc = lookup_value(kvdir_of(kv), key, O_PATH, &fd, &st);
+	struct found f;
+	int rc = find_value(kvdir_of(kv), key, O_PATH, &f);
 
 	if (rc < 0)
 		return rc;
-	close(fd);
-	return digest_of(&st, buf, cap);
+	rc = digest_of(f.st, buf, cap);
+	found_done(&f);
+	return rc;
 }
 
-/* One openat2 and one fstat for all four answers. */
+/* One lookup for all four answers: none at all when cached. */
 static int kvdir_stat(struct mg_kv_ro *kv, const char *key, struct mg_kv_stat *out)
 {
-	enum mg_kv_kind kind;
-	struct stat st;
-	int rc = meta(kv, key, &st, &kind);
+	struct found f;
+	int rc = find(kvdir_of(kv), key, O_PATH, &f);
 
 	if (rc < 0)
 		return rc;
-	*out = (struct mg_kv_stat){ .kind = kind, .mtime_ns = mtime_ns(&st) };
-	if (kind != MG_KV_VALUE)
-		return 0;
-	out->size = (uint64_t)st.st_size;
-	return digest_of(&st, out->digest, sizeof out->digest);
+	*out = (struct mg_kv_stat){ .kind = f.kind, .mtime_ns = ns_of(&f.st->st_mtim) };
+	if (f.kind == MG_KV_VALUE) {
+		out->size = (uint64_t)f.st->st_size;
+		rc = digest_of(f.st, out->digest, sizeof out->digest);
+	}
+	found_done(&f);
+	return rc;
 }
 
 /* A local file system: pread answers at once (from the page cache, or
@@ -326,8 +264,43 @@ static void kvdir_read_cancel(struct mg_kv_ro *kv, mg_kv_read_cb cb, void *arg)
 	(void)kv, (void)cb, (void)arg; /* no read is ever in flight */
 }
 
+/* A cached file lends its bytes (a small one) or, with lend_files, its
+ * descriptor, opened before the loan: renamed over or deleted, it keeps the
+ * old bytes.  A socket sends it with sendfile, so the kernel holds the
+ * page cache's pages until the peer has them: a file truncated or written
+ * in place meanwhile may go out torn (zeros from the truncation on), as
+ * with nginx.  Without lend_files the bytes are read (copied), and a
+ * truncated file ends the download short.  A key the cache does not keep
+ * is read too. */
+static int kvdir_borrow(struct mg_kv_ro *kv, const char *key, uint64_t offset, size_t len,
+			struct mg_span *span, struct mg_loan **loan)
+{
+	struct dir_entry *e;
+	uint64_t size;
+	int rc = dir_cache_get(kvdir_of(kv), key, &e);
+
+	if (rc == DIR_UNCACHED)
+		return -EOPNOTSUPP;
+	if (rc < 0)
+		return rc;
+	rc = e->kind != MG_KV_VALUE ? -EISDIR : !e->data && !kvdir_of(kv)->lend_files ? -EOPNOTSUPP : 0;
+	if (rc < 0) {
+		dir_entry_put(e);
+		return rc;
+	}
+	size = (uint64_t)e->st.st_size;
+	if (offset > size)
+		offset = size;
+	if (len > size - offset)
+		len = (size_t)(size - offset);
+	*span = e->data ? (struct mg_span){ .data = (char *)e->data + offset, .len = len, .fd = -1 }
+			: (struct mg_span){ .len = len, .fd = e->fd, .off = offset };
+	*loan = &e->loan; /* the reference dir_cache_get took */
+	return 0;
+}
+
 static const struct mg_kv_ro_ops kvdir_ops = {
-	.hdr = MG_OPS_HDR(struct mg_kv_ro_ops, 1, 1),
+	.hdr = MG_OPS_HDR(struct mg_kv_ro_ops, 1, 2),
 	.exists = kvdir_exists,
 	.get = kvdir_get,
 	.get_partial = kvdir_get_partial,
@@ -338,11 +311,12 @@ static const struct mg_kv_ro_ops kvdir_ops = {
 	.stat = kvdir_stat,
 	.read = kvdir_read,
 	.read_cancel = kvdir_read_cancel,
+	.borrow = kvdir_borrow,
 };
 
 static int kvdir_connect(const struct mg_env *env, struct mg_device **out)
 {
-	const char *root = env->params[0].s;
+	const char *root = env->params[P_ROOT].s;
 	struct kvdir *d;
 	int rc;
 
@@ -363,6 +337,15 @@ static int kvdir_connect(const struct mg_env *env, struct mg_device **out)
 		d->root[0] = '\0';
 	d->kv.ops = &kvdir_ops;
 	d->env = env;
+	d->lend_files = env->params[P_LEND_FILES].b;
+	rc = dir_cache_init(d, (unsigned)env->params[P_CACHE].i);
+	if (rc < 0) {
+		mg_log(env, MG_LOG_ERROR, "cannot set up the cache: %s", strerror(-rc));
+		dir_cache_fini(d);
+		close(d->rootfd);
+		mg_free(env, d);
+		return rc;
+	}
 	*out = MG_DEVICE(&d->kv);
 	return 0;
 }
@@ -371,17 +354,25 @@ static void kvdir_disconnect(struct mg_device *dev)
 {
 	struct kvdir *d = mg_container_of(dev, struct kvdir, kv);
 
+	dir_cache_fini(d);
 	close(d->rootfd);
 	mg_free(d->env, d);
 }
 
 static const struct mg_param kvdir_params[] = {
-	{ .name = "root", .type = MG_PARAM_PATH, .def = NULL,
-	  .doc = "folder to serve; keys are paths below it" },
+	[P_ROOT] = { .name = "root", .type = MG_PARAM_PATH, .def = NULL,
+		     .doc = "folder to serve; keys are paths below it" },
+	[P_CACHE] = { .name = "cache", .type = MG_PARAM_INT, .def = "256", .min = 0, .max = 65536,
+		      .doc = "files and folders kept open with their metadata, revalidated by inotify "
+			     "(each file holds a descriptor); 0: none" },
+	[P_LEND_FILES] = { .name = "lend_files", .type = MG_PARAM_BOOL, .def = "true",
+			   .doc = "lend open files to be sent uncopied (sendfile): a file renamed over "
+				  "while being sent keeps its old bytes, one truncated or written in place "
+				  "may go out torn; false: files above 16 KiB are copied" },
 };
 
-MG_PLUGIN(.name = "kvro.dir", .version = "1.1",
+MG_PLUGIN(.name = "kvro.dir", .version = "1.2",
 	  .summary = "kv_ro serving a directory (openat2, RESOLVE_BENEATH)",
-	  .provides = MG_TYPE(KV_RO, 1), .targets = MG_TARGET_UNIX,
+	  .provides = MG_TYPE(KV_RO, 2), .targets = MG_TARGET_UNIX,
 	  .params = kvdir_params, .nparams = MG_COUNTOF(kvdir_params),
 	  .connect = kvdir_connect, .disconnect = kvdir_disconnect);

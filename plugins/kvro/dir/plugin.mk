@@ -1,2 +1,2 @@
 # kvro.dir: a folder of files, nothing outside it
-$(call mg_plugin,kvro.dir,unix,dir.c)
+$(call mg_plugin,kvro.dir,unix,dir.c lookup.c cache.c)

@@ -78,6 +78,11 @@ static int ep_open(struct sock_stack *st, struct sock_ep *ep, int type, const ch
 	rc = open_socket(addr, port, type, &ss, &len, &ep->fd);
 	if (rc == 0) {
 		setsockopt(ep->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		/* workers: each process listens on the port; the kernel spreads
+		 * the connections over them */
+		if (type == SOCK_STREAM && MG_OPS_HAS(st->env->host, workers) &&
+		    st->env->host->workers(st->env) > 1)
+			setsockopt(ep->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 		if (bind(ep->fd, (struct sockaddr *)&ss, len) < 0 ||
 		    (type == SOCK_STREAM && listen(ep->fd, st->backlog) < 0))
 			rc = -errno;

@@ -1,8 +1,11 @@
 /* sockflow.c - the flow type over a connected TCP socket.  write sends at
  * once and never buffers: what the kernel does not take is the caller's,
- * and on_writable says when to try again. */
+ * and on_writable says when to try again.  writev sends spans with
+ * sendmsg, and a file span with sendfile. */
 #include <string.h>
 #include <netinet/tcp.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "sock.h"
@@ -16,6 +19,7 @@ struct sock_flow {
 	struct mg_flow_handler h;
 	void *arg;
 	int shut;           /* our sending side is closed */
+	int want_write;     /* a write took less than asked: on_writable again */
 	int depth;          /* callbacks running: close waits for them */
 	int closed;
 	char peer[SOCK_ADDRSTR];
@@ -75,6 +79,30 @@ static int sf_read_stop(struct mg_flow *f)
 	return set_events(sf, sf->events & ~MG_EV_READ);
 }
 
+/* on_writable is wanted: the caller has more to write. */
+static int want_writable(struct sock_flow *sf)
+{
+	sf->want_write = 1;
+	return set_events(sf, sf->events | MG_EV_WRITE);
+}
+
+/* What a send of want bytes that returned n (errno set when < 0) took;
+ * less than asked arms on_writable. */
+static long took(struct sock_flow *sf, ssize_t n, size_t want)
+{
+	if (n < 0 && errno != EAGAIN)
+		return errno == EPIPE ? -EPIPE : errno == EIO ? -EIO : -ECONNRESET;
+	if (n < 0)
+		n = 0;
+	if ((size_t)n < want) {
+		int rc = want_writable(sf);
+
+		if (rc < 0)
+			return rc;
+	}
+	return (long)n;
+}
+
 static long sf_write(struct mg_flow *f, const void *buf, size_t len)
 {
 	struct sock_flow *sf = flow_of(f);
@@ -85,17 +113,86 @@ static long sf_write(struct mg_flow *f, const void *buf, size_t len)
 	do
 		n = send(sf->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno != EAGAIN)
-		return errno == EPIPE ? -EPIPE : -ECONNRESET;
-	if (n < 0)
-		n = 0;
-	if ((size_t)n < len) {
-		int rc = set_events(sf, sf->events | MG_EV_WRITE);
+	return took(sf, n, len);
+}
 
-		if (rc < 0)
-			return rc;
+/* Memory spans from spans[0] (up to SPANS_MAX) in one sendmsg, corked
+ * (MSG_MORE) when a file span follows, so that a small response leaves in
+ * one segment with its body. */
+#define SPANS_MAX 8
+static long send_memory(struct sock_flow *sf, const struct mg_span *spans, unsigned n,
+			unsigned *used)
+{
+	struct iovec iov[SPANS_MAX];
+	struct msghdr msg = { .msg_iov = iov };
+	size_t want = 0;
+	ssize_t r;
+
+	while (msg.msg_iovlen < n && msg.msg_iovlen < SPANS_MAX && spans[msg.msg_iovlen].data) {
+		iov[msg.msg_iovlen] = (struct iovec){ (void *)spans[msg.msg_iovlen].data,
+						      spans[msg.msg_iovlen].len };
+		want += spans[msg.msg_iovlen++].len;
 	}
-	return (long)n;
+	*used = (unsigned)msg.msg_iovlen;
+	do
+		r = sendmsg(sf->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT |
+			    (*used < n && !spans[*used].data ? MSG_MORE : 0));
+	while (r < 0 && errno == EINTR);
+	return took(sf, r, want);
+}
+
+/* A file span by sendfile: the page cache goes to the socket uncopied.
+ * At most SENDFILE_MAX a call (nginx's sendfile_max_chunk), so that a
+ * big download does not keep the loop from the other connections (on
+ * loopback the call does the receiver's work too): the rest goes when the
+ * loop comes back.  A 1 MiB file goes in one call when the socket takes
+ * it. */
+#define SENDFILE_MAX (2u << 20)
+static long send_file(struct sock_flow *sf, const struct mg_span *span)
+{
+	off_t off = (off_t)span->off;
+	ssize_t r;
+
+	if (span->len == 0)
+		return 0;
+	do
+		r = sendfile(sf->fd, span->fd, &off, span->len < SENDFILE_MAX ? span->len : SENDFILE_MAX);
+	while (r < 0 && errno == EINTR);
+	if (r == 0) /* the file ends before the span */
+		return -EIO;
+	return took(sf, r, span->len);
+}
+
+static long sf_writev(struct mg_flow *f, const struct mg_span *spans, unsigned n)
+{
+	struct sock_flow *sf = flow_of(f);
+	long total = 0;
+
+	if (sf->shut)
+		return -EPIPE;
+	for (unsigned i = 0, used = 1; i < n; i += used) {
+		size_t want = 0;
+		long r;
+
+		if (spans[i].data) {
+			r = send_memory(sf, spans + i, n - i, &used);
+			for (unsigned k = 0; k < used; k++)
+				want += spans[i + k].len;
+		} else {
+			used = 1;
+			want = spans[i].len;
+			r = send_file(sf, spans + i);
+		}
+		if (r < 0 && total)
+			/* what was sent counts; the error comes again next time */
+			return want_writable(sf) < 0 ? r : total;
+		if (r < 0)
+			return r;
+		total += r;
+		if ((size_t)r < want)
+			break;
+	}
+	return total;
 }
 
 static size_t sf_pending(struct mg_flow *f)
@@ -130,7 +227,7 @@ static void sf_close(struct mg_flow *f)
 }
 
 static const struct mg_flow_ops sock_flow_ops = {
-	.hdr = MG_OPS_HDR(struct mg_flow_ops, 1, 0),
+	.hdr = MG_OPS_HDR(struct mg_flow_ops, 1, 1),
 	.set_handler = sf_set_handler,
 	.read_start = sf_read_start,
 	.read_stop = sf_read_stop,
@@ -139,6 +236,7 @@ static const struct mg_flow_ops sock_flow_ops = {
 	.shutdown = sf_shutdown,
 	.peer = sf_peer,
 	.close = sf_close,
+	.writev = sf_writev,
 };
 
 /* The socket's pending error as a negative errno. */
@@ -181,8 +279,12 @@ static void on_event(void *arg, unsigned events)
 
 	sf->depth++;
 	if ((events & MG_EV_WRITE) && (sf->events & MG_EV_WRITE)) {
-		set_events(sf, sf->events & ~MG_EV_WRITE);
+		/* Stays armed if on_writable's write is short again (a download
+		 * sent a piece at a time): no epoll_ctl per piece. */
+		sf->want_write = 0;
 		sf->h.on_writable(sf->arg);
+		if (!sf->closed && !sf->want_write)
+			set_events(sf, sf->events & ~MG_EV_WRITE);
 	}
 	if (!sf->closed && (events & (MG_EV_READ | MG_EV_ERROR)) && (sf->events & MG_EV_READ))
 		on_readable(sf);

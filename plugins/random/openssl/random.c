@@ -27,9 +27,16 @@ static int orand_fill(struct mg_random *r, void *buf, size_t len)
 	return 0;
 }
 
+static const char *orand_source(struct mg_random *r)
+{
+	(void)r;
+	return "the kernel, through OpenSSL's DRBG";
+}
+
 static const struct mg_random_ops orand_ops = {
-	.hdr = MG_OPS_HDR(struct mg_random_ops, 1, 0),
+	.hdr = MG_OPS_HDR(struct mg_random_ops, 1, 1),
 	.fill = orand_fill,
+	.source = orand_source,
 };
 
 static int orand_connect(const struct mg_env *env, struct mg_device **out)
@@ -51,7 +58,7 @@ static void orand_disconnect(struct mg_device *dev)
 	mg_free(o->env, o);
 }
 
-MG_PLUGIN(.name = "random.openssl", .version = "1.0",
+MG_PLUGIN(.name = "random.openssl", .version = "1.1",
 	  .summary = "random bytes from OpenSSL RAND_bytes",
-	  .provides = MG_TYPE(RANDOM, 0), .targets = MG_TARGET_UNIX,
+	  .provides = MG_TYPE(RANDOM, 1), .targets = MG_TARGET_UNIX,
 	  .connect = orand_connect, .disconnect = orand_disconnect);

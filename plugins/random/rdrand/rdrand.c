@@ -52,9 +52,15 @@ static int rd_fill(struct mg_random *mr, void *buf, size_t len)
 	return 0;
 }
 
+static const char *rd_source(struct mg_random *mr)
+{
+	return mg_container_of(mr, struct rdrand, rnd)->seed ? "RDSEED" : "RDRAND";
+}
+
 static const struct mg_random_ops rd_ops = {
-	.hdr = MG_OPS_HDR(struct mg_random_ops, 1, 0),
+	.hdr = MG_OPS_HDR(struct mg_random_ops, 1, 1),
 	.fill = rd_fill,
+	.source = rd_source,
 };
 
 static int rd_connect(const struct mg_env *env, struct mg_device **out)
@@ -94,7 +100,7 @@ static void rd_disconnect(struct mg_device *dev)
 	mg_free(r->env, r);
 }
 
-MG_PLUGIN(.name = "random.rdrand", .version = "1.0",
+MG_PLUGIN(.name = "random.rdrand", .version = "1.1",
 	  .summary = "random bytes from the CPU's RDSEED or RDRAND instruction",
-	  .provides = MG_TYPE(RANDOM, 0), .targets = MG_TARGET_XEN,
+	  .provides = MG_TYPE(RANDOM, 1), .targets = MG_TARGET_XEN,
 	  .connect = rd_connect, .disconnect = rd_disconnect);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tls.h"
+#include "../common/tlsalpn.h"
 
 /* TLS 1.2: forward secrecy and AEAD only.  TLS 1.3's suites are all AEAD
  * with (EC)DHE; OpenSSL's defaults stand. */
@@ -41,38 +42,6 @@ const char *tls_errors(char *buf, size_t cap)
 static int no_passphrase(char *buf, int size, int rwflag, void *arg)
 {
 	(void)buf, (void)size, (void)rwflag, (void)arg;
-	return 0;
-}
-
-/* "h2,http/1.1" into ALPN's wire form (each name after its length byte).
- * -EINVAL for an empty name or one over 255 bytes. */
-static int alpn_parse(struct tls_stack *t, const char *list)
-{
-	size_t len = strlen(list), n = 0;
-	const char *p = list;
-
-	if (!len)
-		return 0; /* no ALPN */
-	t->alpn = mg_alloc(t->env, len + 1);
-	if (!t->alpn)
-		return -ENOMEM;
-	for (;;) {
-		size_t w = strcspn(p, ",");
-
-		if (w == 0 || w > 255) {
-			mg_log(t->env, MG_LOG_ERROR,
-			       "parameter 'alpn': expected protocol names of 1 to 255 bytes separated by commas (\"h2,http/1.1\"), found \"%s\"",
-			       list);
-			return -EINVAL;
-		}
-		t->alpn[n++] = (unsigned char)w;
-		memcpy(t->alpn + n, p, w);
-		n += w;
-		if (!p[w])
-			break;
-		p += w + 1;
-	}
-	t->alpn_len = (unsigned)n;
 	return 0;
 }
 
@@ -171,7 +140,7 @@ int tls_ctx_new(struct tls_stack *t)
 						       SSL_SESS_CACHE_NO_AUTO_CLEAR);
 	rc = load(t);
 	if (rc == 0)
-		rc = alpn_parse(t, t->env->params[P_ALPN].s);
+		rc = tls_alpn_wire(t->env, t->env->params[P_ALPN].s, &t->alpn, &t->alpn_len);
 	if (rc == 0 && t->alpn_len)
 		SSL_CTX_set_alpn_select_cb(t->ctx, alpn_select, t);
 	if (rc == 0)

@@ -6,8 +6,8 @@
 
 #include <openssl/ssl.h>
 
-#include "mirage/host.h"
-#include "mirage/stackv4.h"
+#include "../common/tlsbuf.h"
+#include "../common/tlsstack.h"
 
 /* env->params, in descriptor order (tls.c) */
 enum { P_CERT, P_KEY, P_ALPN, P_MIN_VERSION };
@@ -15,12 +15,9 @@ enum { P_CERT, P_KEY, P_ALPN, P_MIN_VERSION };
 /* The most plaintext one TLS record carries: SSL_read never gives more. */
 #define TLS_RBUF 16384
 
-struct tls_listener;
-
 struct tls_stack {
-	struct mg_stackv4 stack;
+	struct tls_base base;        /* first: the stack, its listeners */
 	const struct mg_env *env;
-	struct mg_stackv4 *net;      /* the stack below: TCP for the records */
 	SSL_CTX *ctx;                /* certificate, versions, ciphers, ALPN */
 	unsigned char *alpn;         /* the alpn parameter in ALPN's wire form */
 	unsigned alpn_len;
@@ -28,8 +25,6 @@ struct tls_stack {
 	/* One plaintext buffer for every session: data handed to on_data is
 	 * valid during the call only, and there is one thread. */
 	unsigned char *rbuf;
-	struct tls_listener *listeners;
-	struct mg_timer *sweep;      /* closes adopted listeners nobody claimed */
 };
 
 /* ctx.c: the context from the device's parameters; logs what is wrong
@@ -41,8 +36,7 @@ const char *tls_errors(char *buf, size_t cap);
 
 /* flow.c: the BIO method sessions use, made once per device. */
 int tls_bio_new(struct tls_stack *t);
-/* flow.c: wraps an accepted TCP flow in a server-side TLS session that
- * owns it.  NULL when out of memory (lower is then closed). */
-struct mg_flow *tls_flow_new(struct tls_stack *t, struct mg_flow *lower);
+/* flow.c: the sessions (a tls_session_fn, tlsstack.h). */
+struct mg_flow *tls_flow_new(struct tls_base *b, struct mg_flow *lower);
 
 #endif

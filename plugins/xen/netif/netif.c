@@ -133,24 +133,6 @@ static void on_backend_state(void *arg, int status, const char *payload, size_t 
 	}
 }
 
-static void on_backend_watch(void *arg, int status, const char *path)
-{
-	struct netfront *nf = arg;
-	char state[PATH_MAX_LEN];
-	int rc;
-
-	(void)path;
-	if (nf->phase == P_DONE)
-		return;
-	if (status < 0) {
-		fail(nf, status, "cannot watch backend %s: %s", nf->back);
-		return;
-	}
-	snprintf(state, sizeof state, "%s/state", nf->back);
-	if ((rc = mgx_xs_read(nf->env, state, on_backend_state, nf, NULL)) < 0)
-		fail(nf, rc, "cannot read %s: %s", state);
-}
-
 /* Everything read: rings up, Initialising said, the backend watched. */
 static void start_handshake(struct netfront *nf)
 {
@@ -166,7 +148,7 @@ static void start_handshake(struct netfront *nf)
 	snprintf(state, sizeof state, "%s/state", nf->back);
 	nf->said_state = 1;
 	if ((rc = write_key(nf, "state", value, NULL)) < 0 ||
-	    (rc = mgx_xs_watch(nf->env, state, on_backend_watch, nf, &nf->watch)) < 0)
+	    (rc = mgx_xs_watch_read(nf->env, state, on_backend_state, nf, &nf->watch)) < 0)
 		fail(nf, rc, "cannot ask xenstore about %s: %s", state);
 }
 

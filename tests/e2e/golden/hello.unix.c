@@ -40,6 +40,7 @@ const struct mg_plan mg_frozen_plan = {
 	.ndevices = 3,
 	.jobs = jobs,
 	.njobs = 1,
+	.workers = 1,
 };
 
 const int mg_frozen_log_level = 1;
