@@ -64,6 +64,7 @@ struct served {
 };
 
 #define STREAM_BUF (256u << 10) /* a stream's own buffer, for a store that reads later */
+#define STREAM_RETRY_NS 1000000u /* a full store's queue: asked again after 1 ms */
 
 /* One streamed response: the rest of a value, read as the client reads. */
 struct stream {
@@ -80,7 +81,9 @@ struct stream {
 	char *buf;
 	size_t at, have;
 	int later;              /* the store said it reads later */
-	int reading;            /* a read is in flight on fs */
+	int reading;            /* a read (or a retry) is in flight on fs */
+	struct mg_timer *retry; /* the retry: fs's queue was full */
+	const struct mg_host *host; /* the retry's; the site may be gone */
 	int err;                /* how the last read failed */
 	struct stream *prev, *next; /* in a->reading */
 	struct stream *again;   /* see streams_reread */
@@ -136,12 +139,27 @@ static void stream_cancel(struct stream *st)
 {
 	if (!st->reading)
 		return;
-	st->fs->ops->read_cancel(st->fs, on_read, st);
+	if (st->retry)
+		st->host->timer_cancel(st->retry);
+	else
+		st->fs->ops->read_cancel(st->fs, on_read, st);
+	st->retry = NULL;
 	reading_unlink(st);
 }
 
+static void on_retry(void *arg)
+{
+	struct stream *st = arg;
+
+	st->retry = NULL;
+	reading_unlink(st);
+	st->http->resume(st->ex);
+}
+
 /* Starts reading the next bytes into st->buf; -EAGAIN when they come
- * later (on_read), 0 when they are there. */
+ * later (on_read), 0 when they are there.  A store whose queue is full
+ * is asked again from a timer: no completion of ours would wake the
+ * server then. */
 static int stream_fetch(struct site *s, struct stream *st)
 {
 	size_t want = st->left < STREAM_BUF ? (size_t)st->left : STREAM_BUF, got;
@@ -157,6 +175,8 @@ static int stream_fetch(struct site *s, struct stream *st)
 		st->have = got;
 		return got ? 0 : -EIO;
 	}
+	if (rc == -EAGAIN) /* in flight as a read would be, until the timer */
+		rc = st->host->timer_start(s->job.env, STREAM_RETRY_NS, on_retry, st, &st->retry);
 	if (rc < 0)
 		return rc;
 	st->reading = 1;
@@ -366,7 +386,8 @@ static void serve_value(const struct served *sv, struct mg_http_exchange *ex,
 		return;
 	}
 	*st = (struct stream){ .a = s->anchor, .fs = s->fs, .fs_gen = s->fs_gen, .key = key,
-			       .off = r.start, .left = r.len, .size = size, .ex = ex, .http = ops };
+			       .off = r.start, .left = r.len, .size = size, .ex = ex, .http = ops,
+			       .host = s->job.env->host };
 	access_log(s, req, status, r.len);
 	if (ops->respond(ex, status, h, nh, (int64_t)r.len) == 0) {
 		if (lend(s, ops, ex, key, &r) == 0)

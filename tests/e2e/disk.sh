@@ -96,12 +96,12 @@ fi
 SERVER_ARGS=(--set devices.main.access_log=false)
 
 # ---- a slow disk --------------------------------------------------------------------
-# every read of the disk takes 300 ms: the 1 MiB download needs 16 of them
+# every read of the disk takes 500 ms: the 1 MiB download needs 16 of them
 # (it streams for seconds), while a 404, a HEAD, a 304 and a small file
 # (one read) are answered meanwhile: the download is still going on when
 # they are all done.
 sed -e "s|\"../build/plugins\"|\"$PWD/$BUILD/plugins\", \"$PWD/$BUILD/tests/fixtures\"|" \
-	-e "s|impl = \"block.file\"; path = \"[^\"]*\"|impl = \"slowdisk\"; path = \"$TAR\"; delay_ms = 300|" \
+	-e "s|impl = \"block.file\"; path = \"[^\"]*\"|impl = \"slowdisk\"; path = \"$TAR\"; delay_ms = 500|" \
 	configs/website-disk.cfg >"$TMP/slow.cfg"
 if start_server "$TMP/slow.cfg"; then
 	curl -s --max-time 60 -o "$TMP/slow.1m" "$(URL /files/1m.txt)" &
@@ -121,6 +121,21 @@ if start_server "$TMP/slow.cfg"; then
 	check "the slow-disk site stops cleanly" [ "$SERVER_RC" = 0 ]
 else
 	not_ok "the website over the slow disk starts" "$(cat "$TMP/server.err")"
+fi
+
+# ---- a store whose queue is full ---------------------------------------------------
+# kvbusy (a fixture) answers two reads of three -EAGAIN and keeps nothing
+# in flight then: the website asks again from a timer, and the 1 MiB value
+# (4 reads of 256 KiB) arrives whole.
+sed -e "s|\"../build/plugins\"|\"$PWD/$BUILD/plugins\", \"$PWD/$BUILD/tests/fixtures\"|" \
+	-e '/^  disk /d' -e 's|impl = "kvro.tar"|impl = "kvbusy"|' configs/website-disk.cfg >"$TMP/busy.cfg"
+if start_server "$TMP/busy.cfg"; then
+	curl -s --max-time 30 -o "$TMP/busy.out" "$(URL /big)"
+	check "a store's full queue (-EAGAIN) delays a download and loses none of it" \
+		cmp -s "$TMP/busy.out" <(python3 -c 'import sys; sys.stdout.write("".join(chr(97 + i % 26) for i in range(1 << 20)))')
+	stop_server
+else
+	not_ok "the website over kvbusy starts" "$(cat "$TMP/server.err")"
 fi
 
 # ---- malformed archives -------------------------------------------------------------
