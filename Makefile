@@ -90,4 +90,5 @@ bench: all
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+# every object's header dependencies, the image platform's (under $(BUILD)/xen) too
+-include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/xen/obj -name '*.d' 2>/dev/null)
