@@ -22,7 +22,8 @@
  *   whose cb came before it was issued.
  * read_sync (1.1) is the one exception: it blocks, for callers whose own
  * interface is synchronous (kv_ro 1.0's get over a disk).  read_nowait
- * (1.2) neither blocks nor calls back: it reads only what is at hand. */
+ * (1.2) neither blocks nor calls back: it reads only what is at hand;
+ * lend (1.3) neither, and copies nothing: it lends the device's own file. */
 #ifndef MIRAGE_BLOCK_H
 #define MIRAGE_BLOCK_H
 
@@ -79,10 +80,27 @@ struct mg_block_ops {
 	 * never blocks, calls no callback and keeps no hold on buf.  Optional:
 	 * a device that always waits leaves it NULL. */
 	int (*read_nowait)(struct mg_block *b, uint64_t sector, void *buf, uint32_t count);
+
+	/* ---- 1.3 ---- */
+	/* Lends sectors [sector, sector + count) without copying them: *span
+	 * is the device's open file from byte sector * sector_size (data
+	 * NULL, fd, off; len count * sector_size) and *loan keeps that file
+	 * open until release(loan), which stays callable after the device
+	 * disconnected (a swap).  count is not bounded by max_count.  Only
+	 * bytes at hand are lent, so that a sendfile of them does not wait on
+	 * the disk: -EAGAIN when a cheap check finds them out of the page
+	 * cache (the first and the last sector, read as read_nowait does; a
+	 * page between them that is not may still make the sendfile wait, as
+	 * a file a store lends would) or when reads at once are off; the
+	 * caller then reads them.  -EINVAL: count 0 or past the disk's end;
+	 * -EIO.  Optional: a device without such a file leaves it NULL. */
+	int (*lend)(struct mg_block *b, uint64_t sector, uint32_t count, struct mg_span *span,
+		    struct mg_loan **loan);
 };
 MG_OPS_PIN(struct mg_block_ops, cancel, 5); /* 1.0 */
 MG_OPS_PIN(struct mg_block_ops, read_sync, 6); /* 1.1 */
 MG_OPS_PIN(struct mg_block_ops, read_nowait, 7); /* 1.2 */
+MG_OPS_PIN(struct mg_block_ops, lend, 8); /* 1.3 */
 
 struct mg_block {
 	const struct mg_block_ops *ops;

@@ -7,7 +7,8 @@
 # malformed archives are refused with the member's offset and name, or
 # served with a warning; a 10,000-member archive is indexed whole; a bad
 # disk image path is a connect error naming it; kvro.tar swapped between
-# two disk images under load loses no request, both ways of reading.
+# two disk images under load loses no request, both ways of reading; slow
+# downloads lent from the disk (block 1.3) stay intact across swaps of it.
 # Prints "ok"/"not ok" per check and "N passed, N failed" last.  Asserts
 # on outcomes only, never on timing.
 set -u
@@ -267,6 +268,47 @@ swap_under_load() {
 swap_under_load "values read at once"
 swap_under_load "every read through io_uring" \
 	--set devices.disk_a.cached_reads=false --set devices.disk_b.cached_reads=false
+
+# ---- lent downloads across swaps of the disk ----------------------------------------------
+# a third image whose 1 MiB member has other bytes; slow readers (slowget.py)
+# keep lent downloads in flight while disk_a (and so fs over it) is swapped
+# between it and the first image, each old disk disconnected meanwhile:
+# every download is byte for byte one of the two members
+mkdir -p "$TMP/site3"
+cp -r "$ROOT/." "$TMP/site3/"
+head -c $((1 << 20)) /dev/urandom >"$TMP/site3/files/1m.txt"
+tar --format=ustar -cf "$TMP/site3.tar" -C "$TMP/site3" .
+# body FILE: the response in FILE without its head; started FILE: the first bytes are in
+body() { sed '1,/^\r$/d' "$1"; }
+started() { [ -s "$1" ]; }
+SERVER_ARGS=(--control "$SOCK" --set devices.main.access_log=false)
+if start_server "$TMP/swap.cfg"; then
+	pids=() swaps=0 bad=0
+	for i in 1 2 3 4 5 6; do
+		python3 tests/e2e/slowget.py "$PORT" /files/1m.txt "$TMP/lent.$i" &
+		pids+=($!)
+		eventually started "$TMP/lent.$i"
+		if [ $((i % 2)) = 1 ]; then img=$TMP/site3.tar; else img=$TAR; fi
+		ctl swap disk_a block.file path="$img" >"$TMP/dswap.$i" 2>&1 && swaps=$((swaps + 1))
+	done
+	wait "${pids[@]}"
+	for i in 1 2 3 4 5 6; do
+		cmp -s <(body "$TMP/lent.$i") "$ROOT/files/1m.txt" ||
+			cmp -s <(body "$TMP/lent.$i") "$TMP/site3/files/1m.txt" || bad=$((bad + 1))
+	done
+	check "ctl swap disk_a block.file path=... under slow lent downloads: 6 of 6 applied ($swaps)" \
+		test $swaps = 6
+	check "6 slow 1 MiB downloads across the disk swaps: each byte-identical to one image's member ($bad differ)" \
+		test $bad = 0
+	check "after the swaps the first image's member is served" \
+		cmp -s <(curl -s "$(URL /files/1m.txt)") "$ROOT/files/1m.txt"
+	stop_server
+	check "the disk-swapped site stops cleanly" [ "$SERVER_RC" = 0 ]
+	check "no device left memory, timers or watches behind after the disk swaps" \
+		test -z "$(grep -E 'left [0-9]+ (bytes|timers|fd)' "$TMP/server.err")"
+else
+	not_ok "the two-disk site starts (disk swaps)" "$(cat "$TMP/server.err")"
+fi
 if [ "$SAN" = 1 ]; then
 	check "no sanitizer report" test -z "$(cat "$TMP"/*.err 2>/dev/null | grep -E 'Sanitizer|runtime error')"
 fi

@@ -1,10 +1,12 @@
 /* test_blockfile.c - block.file through the block ops: what block.h
  * promises of reads, writes, flushes, cancel, a full queue, bad ranges,
- * and read_nowait (1.2) with and without cached_reads.
+ * read_nowait (1.2) with and without cached_reads, and lend (1.3), whose
+ * loan keeps the file open after the disk disconnected.
  * Run from the repository root; plugins come from $MIRAGE_PLUGIN_DIR
  * (default build/plugins). */
 #define _GNU_SOURCE
 #include "checkrun.h"
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +85,7 @@ START_TEST(info_and_reads)
 	struct done d = { 0 };
 
 	open_disk(NULL, NULL, NULL);
-	ck_assert_int_eq(blk->ops->hdr.minor, 2);
+	ck_assert_int_eq(blk->ops->hdr.minor, 3);
 	blk->ops->info(blk, &info);
 	ck_assert_uint_eq(info.sector_size, 512);
 	ck_assert_uint_eq(info.sectors, SECTORS);
@@ -116,6 +118,9 @@ START_TEST(bad_ranges)
 	ck_assert_int_eq(blk->ops->read_sync(blk, SECTORS - 1, buf, 2), -EINVAL);
 	ck_assert_int_eq(blk->ops->read_nowait(blk, SECTORS - 1, buf, 2), -EINVAL);
 	ck_assert_int_eq(blk->ops->read_nowait(blk, 0, buf, 0), -EINVAL);
+	ck_assert_int_eq(blk->ops->lend(blk, SECTORS - 1, 2, &(struct mg_span){ 0 }, &(struct mg_loan *){ 0 }),
+			 -EINVAL);
+	ck_assert_int_eq(blk->ops->lend(blk, 0, 0, &(struct mg_span){ 0 }, &(struct mg_loan *){ 0 }), -EINVAL);
 	ck_assert_int_eq(blk->ops->write(blk, 0, buf, 1, on_done, &d), -EROFS);
 	ck_assert_int_eq(blk->ops->flush(blk, on_done, &d), -EROFS);
 	for (int i = 0; i < 5; i++)
@@ -132,6 +137,32 @@ START_TEST(nowait_off)
 	ck_assert_int_eq(blk->ops->read_nowait(blk, 0, buf, 1), -EAGAIN);
 	ck_assert_int_eq(blk->ops->read_sync(blk, 0, buf, 1), 0);
 	ck_assert_int_eq(blk->ops->read_nowait(blk, 0, buf, 1), -EAGAIN);
+	ck_assert_int_eq(blk->ops->lend(blk, 0, 1, &(struct mg_span){ 0 }, &(struct mg_loan *){ 0 }), -EAGAIN);
+}
+END_TEST
+
+/* Sectors are lent as the file's own descriptor and offset,
+ * which the loan keeps open after the disk is gone; release closes it. */
+START_TEST(lend_outlives_disk)
+{
+	static unsigned char buf[sizeof want];
+	struct mg_span span;
+	struct mg_loan *loan;
+
+	open_disk(NULL, NULL, NULL);
+	ck_assert_int_eq(blk->ops->read_sync(blk, 0, buf, SECTORS), 0); /* into the page cache */
+	ck_assert(MG_OPS_HAS(blk->ops, lend));
+	ck_assert_int_eq(blk->ops->lend(blk, 2, SECTORS - 2, &span, &loan), 0);
+	ck_assert_ptr_null(span.data);
+	ck_assert_uint_eq(span.off, 2 * 512);
+	ck_assert_uint_eq(span.len, sizeof want - 2 * 512);
+	dev.plugin->disconnect(dev.dev);
+	memset(buf, 0, sizeof buf);
+	ck_assert_int_eq(pread(span.fd, buf, span.len, (off_t)span.off), (ssize_t)span.len);
+	ck_assert(memcmp(buf, want + 2 * 512, span.len) == 0);
+	loan->release(loan);
+	ck_assert_int_eq(fcntl(span.fd, F_GETFD), -1);
+	open_disk(NULL, NULL, NULL); /* for teardown */
 }
 END_TEST
 
@@ -194,6 +225,7 @@ static Suite *blockfile_suite(void)
 	tcase_add_test(tc, info_and_reads);
 	tcase_add_test(tc, bad_ranges);
 	tcase_add_test(tc, nowait_off);
+	tcase_add_test(tc, lend_outlives_disk);
 	tcase_add_test(tc, write_flush_read_back);
 	tcase_add_test(tc, queue_and_cancel);
 	suite_add_tcase(s, tc);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fakehost.h"
 #include "mirage/kv_ro.h"
@@ -396,6 +397,40 @@ START_TEST(read_at_once)
 }
 END_TEST
 
+/* kvro.tar over a disk that lends (block 1.3) lends a big member's bytes
+ * as the disk's file, from within a sector, and the loan outlives the
+ * store and its disk; a small value, or a disk that does not lend what
+ * the page cache lacks (cached_reads=false), is read instead. */
+START_TEST(borrow_lends_the_disk)
+{
+	static char want[300000], buf[sizeof want];
+	struct mg_kv_ro *kv = stores[TAR_KV], *ring = stores[TAR_RING_KV];
+	struct mg_span span;
+	struct mg_loan *loan;
+	size_t len = 0;
+
+	ck_assert(MG_OPS_HAS(kv->ops, borrow));
+	ck_assert_int_eq(kv->ops->get_partial(kv, "files/1m.txt", 1001, want, sizeof want, &len), 0);
+	ck_assert_int_eq(kv->ops->borrow(kv, "index.html", 0, 16, &span, &loan), -EOPNOTSUPP);
+	ck_assert_int_eq(kv->ops->borrow(kv, "docs", 0, 16, &span, &loan), -EISDIR);
+	ck_assert_int_eq(kv->ops->borrow(kv, "nope", 0, 16, &span, &loan), -ENOENT);
+	ck_assert_int_eq(kv->ops->borrow(kv, "..", 0, 16, &span, &loan), -EINVAL);
+	ck_assert_int_eq(ring->ops->borrow(ring, "files/1m.txt", 0, 1 << 20, &span, &loan), -EOPNOTSUPP);
+	ck_assert_int_eq(kv->ops->borrow(kv, "files/1m.txt", (1 << 20) - 10, 100, &span, &loan), 0);
+	ck_assert_uint_eq(span.len, 10); /* short only at the value's end */
+	loan->release(loan);
+	ck_assert_int_eq(kv->ops->borrow(kv, "files/1m.txt", 1001, sizeof want, &span, &loan), 0);
+	ck_assert_ptr_null(span.data);
+	ck_assert_uint_eq(span.len, sizeof want);
+	devs[TAR_KV].plugin->disconnect(devs[TAR_KV].dev);
+	disks[0].plugin->disconnect(disks[0].dev);
+	ck_assert_int_eq(pread(span.fd, buf, span.len, (off_t)span.off), (ssize_t)span.len);
+	ck_assert(memcmp(buf, want, sizeof want) == 0);
+	loan->release(loan);
+	stores[TAR_KV] = connect_store(TAR_KV); /* for teardown */
+}
+END_TEST
+
 /* A disk whose queue is full does not make kvro.tar's read fail or lose
  * its callback: kvro.tar retries, the caller only waits. */
 START_TEST(queue_full)
@@ -441,6 +476,7 @@ static Suite *conform_suite(void)
 	tcase_add_test(tc, same_answers);
 	tcase_add_test(tc, read_cancel);
 	tcase_add_test(tc, read_at_once);
+	tcase_add_test(tc, borrow_lends_the_disk);
 	tcase_add_test(tc, queue_full);
 	suite_add_tcase(s, tc);
 	return s;

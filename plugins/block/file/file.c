@@ -5,7 +5,9 @@
  * callback (or cancel) returns, even while the kernel still writes into
  * the bounce of a cancelled read.  read_nowait (block 1.2) goes around
  * all that for what the page cache holds: a preadv2 with RWF_NOWAIT into
- * the caller's buffer, done when it returns. */
+ * the caller's buffer, done when it returns; lend (block 1.3) lends the
+ * file itself for bytes the page cache holds, the descriptor shared with
+ * the loans so that the last of them closes it. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <liburing.h>
@@ -37,6 +39,14 @@ struct req {
 	struct req *prev, *next; /* in flight */
 };
 
+/* The disk's descriptor, held by the disk and by each of its loans.  Plain
+ * malloc: a loan may outlive the disk (a swapped store's, still being sent). */
+struct bfile_fd {
+	struct mg_loan loan;
+	int fd;
+	unsigned refs;
+};
+
 struct bfile {
 	struct mg_block blk;
 	const struct mg_env *env;
@@ -48,6 +58,8 @@ struct bfile {
 	unsigned queue, inflight;
 	struct req *reqs;
 	int nowait;     /* read_nowait tries: cached_reads, and the file takes RWF_NOWAIT */
+	struct bfile_fd *file; /* fd's, shared with the loans */
+	unsigned char *probe;  /* a sector, where lend checks the page cache */
 };
 
 static struct bfile *bfile_of(struct mg_block *b)
@@ -264,8 +276,39 @@ static int bfile_read_nowait(struct mg_block *b, uint64_t sector, void *buf, uin
 	return rc;
 }
 
+static void file_release(struct mg_loan *loan)
+{
+	struct bfile_fd *file = mg_container_of(loan, struct bfile_fd, loan);
+
+	if (--file->refs == 0) {
+		close(file->fd);
+		free(file);
+	}
+}
+
+/* The file itself, when its first and last sectors are in the page cache
+ * (read_nowait into the probe): a cheap check, not a proof for the pages
+ * between them. */
+static int bfile_lend(struct mg_block *b, uint64_t sector, uint32_t count, struct mg_span *span,
+		      struct mg_loan **loan)
+{
+	struct bfile *f = bfile_of(b);
+	uint64_t ss = f->info.sector_size;
+	int rc = count == 0 || sector > f->info.sectors || count > f->info.sectors - sector
+			 ? -EINVAL : bfile_read_nowait(b, sector, f->probe, 1);
+
+	if (rc == 0 && count > 1)
+		rc = bfile_read_nowait(b, sector + count - 1, f->probe, 1);
+	if (rc < 0)
+		return rc;
+	f->file->refs++;
+	*span = (struct mg_span){ .len = (size_t)(count * ss), .fd = f->file->fd, .off = sector * ss };
+	*loan = &f->file->loan;
+	return 0;
+}
+
 static const struct mg_block_ops bfile_ops = {
-	.hdr = MG_OPS_HDR(struct mg_block_ops, 1, 2),
+	.hdr = MG_OPS_HDR(struct mg_block_ops, 1, 3),
 	.info = bfile_info,
 	.read = bfile_read,
 	.write = bfile_write,
@@ -273,6 +316,7 @@ static const struct mg_block_ops bfile_ops = {
 	.cancel = bfile_cancel,
 	.read_sync = bfile_read_sync,
 	.read_nowait = bfile_read_nowait,
+	.lend = bfile_lend,
 };
 
 /* The disk's size and sector size: a file's length in 512-byte sectors
@@ -329,8 +373,11 @@ static void bfile_disconnect(struct mg_device *dev)
 		io_uring_queue_exit(&f->ring);
 	if (f->efd >= 0)
 		close(f->efd);
-	if (f->fd >= 0)
+	if (f->file)
+		file_release(&f->file->loan); /* the disk's hold; loans keep fd open */
+	else if (f->fd >= 0)
 		close(f->fd);
+	mg_free(f->env, f->probe);
 	mg_free(f->env, f);
 }
 
@@ -353,9 +400,17 @@ static int bfile_connect(const struct mg_env *env, struct mg_device **out)
 		mg_log(env, MG_LOG_ERROR, "cannot open disk image %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	f->file = malloc(sizeof *f->file);
+	if (!f->file) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	*f->file = (struct bfile_fd){ .loan = { file_release }, .fd = f->fd, .refs = 1 };
 	rc = measure(f, path);
+	if (rc == 0 && !(f->probe = mg_alloc(env, f->info.sector_size)))
+		rc = -ENOMEM;
 	if (rc < 0) {
-		if (rc != -EINVAL)
+		if (rc != -EINVAL && rc != -ENOMEM)
 			mg_log(env, MG_LOG_ERROR, "disk image %s: cannot tell its size: %s", path,
 			       strerror(-rc));
 		goto fail;
@@ -391,11 +446,11 @@ static const struct mg_param bfile_params[] = {
 	[P_QUEUE] = { .name = "queue", .type = MG_PARAM_INT, .def = "64", .min = 1, .max = 4096,
 		      .doc = "requests in flight at most; more get -EAGAIN" },
 	[P_CACHED] = { .name = "cached_reads", .type = MG_PARAM_BOOL, .def = "true",
-		       .doc = "read_nowait reads what the page cache holds at once; false: it never does, every read goes through io_uring" },
+		       .doc = "read_nowait reads and lend lends what the page cache holds at once; false: they never do, every read goes through io_uring" },
 };
 
 MG_PLUGIN(.name = "block.file", .version = "1.0",
 	  .summary = "a block device over a file or a Unix block device (io_uring on the loop)",
-	  .provides = MG_TYPE(BLOCK, 2), .targets = MG_TARGET_UNIX,
+	  .provides = MG_TYPE(BLOCK, 3), .targets = MG_TARGET_UNIX,
 	  .params = bfile_params, .nparams = MG_COUNTOF(bfile_params),
 	  .connect = bfile_connect, .disconnect = bfile_disconnect);

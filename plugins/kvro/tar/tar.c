@@ -1,7 +1,8 @@
 /* kvro.tar - kv_ro over a POSIX ustar (or GNU) tar archive on a block
  * device, as `tar --format=ustar -cf site.tar -C htdocs .` writes it.
  * Connect reads the headers once, asynchronously, into an index (scan.c);
- * values are read from the disk when asked (read.c).  Only members the
+ * values are read from the disk when asked (read.c), or lent as the
+ * disk's file (borrow, over block 1.3's lend).  Only members the
  * index holds are ever read, each within its own bytes.  Portable. */
 #include <stdio.h>
 #include <string.h>
@@ -176,8 +177,36 @@ static void tar_cancel(struct mg_kv_ro *kv, mg_kv_read_cb cb, void *arg)
 		tar_read_cancel(tar_of(kv), cb, arg);
 }
 
+/* The member's bytes as the disk's file (block 1.3's lend): the loan is the
+ * disk's, which outlives this store and the disk, and the archive does not
+ * change while it is served.  A value small enough to be kept is read
+ * instead (copied, and then kept), and so is one the disk does not lend
+ * (no lend, or its bytes not in the page cache): read then waits for it. */
+static int tar_borrow(struct mg_kv_ro *kv, const char *key, uint64_t offset, size_t len,
+		      struct mg_span *span, struct mg_loan **loan)
+{
+	struct tar *t = tar_of(kv);
+	const struct tar_entry *e;
+	uint64_t ss = t->info.sector_size, pos, first, count;
+	int rc = lookup_value(kv, key, &e);
+
+	if (rc < 0)
+		return rc;
+	len = clip(e, offset, len);
+	pos = e->data + offset;
+	first = pos / ss;
+	count = (pos + len + ss - 1) / ss - first;
+	if (e->size <= TAR_CACHE_VALUE || len == 0 || count > UINT32_MAX ||
+	    !MG_OPS_HAS(t->disk->ops, lend) ||
+	    t->disk->ops->lend(t->disk, first, (uint32_t)count, span, loan) < 0)
+		return -EOPNOTSUPP;
+	span->off += pos - first * ss;
+	span->len = len;
+	return 0;
+}
+
 static const struct mg_kv_ro_ops tar_ops = {
-	.hdr = MG_OPS_HDR(struct mg_kv_ro_ops, 1, 1),
+	.hdr = MG_OPS_HDR(struct mg_kv_ro_ops, 1, 2),
 	.exists = tar_exists,
 	.get = tar_get,
 	.get_partial = tar_get_partial,
@@ -188,6 +217,7 @@ static const struct mg_kv_ro_ops tar_ops = {
 	.stat = tar_stat,
 	.read = tar_read,
 	.read_cancel = tar_cancel,
+	.borrow = tar_borrow,
 };
 
 static void tar_disconnect(struct mg_device *dev)
@@ -242,7 +272,7 @@ static const struct mg_param tar_params[] = {
 
 MG_PLUGIN(.name = "kvro.tar", .version = "1.0",
 	  .summary = "kv_ro over a ustar/GNU tar archive on a block device, read on demand",
-	  .provides = MG_TYPE(KV_RO, 1), .targets = MG_TARGET_ANY,
+	  .provides = MG_TYPE(KV_RO, 2), .targets = MG_TARGET_ANY,
 	  .slots = tar_slots, .nslots = MG_COUNTOF(tar_slots),
 	  .params = tar_params, .nparams = MG_COUNTOF(tar_params),
 	  .connect = tar_connect, .disconnect = tar_disconnect);
