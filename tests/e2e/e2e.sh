@@ -197,6 +197,9 @@ check "a plugin newer than the host is accepted" \
 	"$HOST" check <(printf 'devices = {\n  c = { impl = "newminor"; };\n};\n') --plugin-path "$FIXTURES"
 check "inspect says when a plugin is newer than the host" \
 	grep -q "type:     console 1.99 (newer than this host's console 1.0)" <("$HOST" inspect "$FIXTURES/newminor.so")
+# host/resolve/types.c follows the headers: no plugin of the tree is newer
+check "no plugin of the tree states a type newer than the host knows" \
+	bash -c '! for so in "$1"/*.so; do "$0" inspect "$so"; done | grep "newer than"' "$HOST" "$BUILD/plugins"
 out=$("$HOST" inspect kvro.dir 2>&1)
 check "inspect prints type, ABI version, slots and parameters" \
 	grep -Pzq 'type: +kv_ro 1\.2\n.*abi: +1\.[0-9]+ .*\n.*targets:.*\n.*slots: +none\n.*params:\n +root +path, required' <<<"$out"
