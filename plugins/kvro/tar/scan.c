@@ -44,11 +44,14 @@ static void done(struct tar_scan *s, int rc)
 	struct tar *t = s->t;
 	const struct mg_env *env = t->env;
 
-	if (rc == 0)
-		mg_log(env, MG_LOG_INFO, "%u entries indexed in %.3f ms (%u reads, %u steps; longest step %.3f ms)",
-		       t->index.n, (double)(env->host->now_ns() - s->t0) / 1e6, s->windows, s->steps,
-		       (double)s->longest / 1e6);
-	else
+	if (rc == 0) {
+		/* in whole microseconds: the image's formatter has no %f */
+		unsigned long long took = (env->host->now_ns() - s->t0) / 1000, step = s->longest / 1000;
+
+		mg_log(env, MG_LOG_INFO,
+		       "%u entries indexed in %llu.%03llu ms (%u reads, %u steps; longest step %llu.%03llu ms)",
+		       t->index.n, took / 1000, took % 1000, s->windows, s->steps, step / 1000, step % 1000);
+	} else
 		tar_index_free(&t->index);
 	mg_free(env, s->win);
 	mg_free(env, s);
