@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "queue.h"
+#include "blockdone.h"
 
 #define NPOOL 256
 #define DISK_SECTORS 8192 /* 4 MiB */
@@ -117,18 +118,6 @@ static void hook_later(void *arg)
 {
 	(void)arg;
 	later_asked++;
-}
-
-struct done {
-	int calls, err;
-};
-
-static void on_done(void *arg, int err)
-{
-	struct done *d = arg;
-
-	d->calls++;
-	d->err = err;
 }
 
 static void setup_geom(unsigned indirect, int writable, int flush, unsigned npool)

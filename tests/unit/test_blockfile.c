@@ -15,6 +15,7 @@
 
 #include "fakehost.h"
 #include "mirage/block.h"
+#include "blockdone.h"
 
 #define SECTORS 64u
 #define TMP_TEMPLATE "/tmp/mirage-blockfile-XXXXXX"
@@ -24,18 +25,6 @@ static struct fakedev dev;
 static struct mg_block *blk;
 static char image[] = TMP_TEMPLATE;
 static unsigned char want[SECTORS * 512];
-
-struct done {
-	int calls, err;
-};
-
-static void on_done(void *arg, int err)
-{
-	struct done *d = arg;
-
-	d->calls++;
-	d->err = err;
-}
 
 /* Runs the loop until d was called back (or 5 s passed). */
 static void await(struct done *d)
