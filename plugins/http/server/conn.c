@@ -108,7 +108,8 @@ int http_out_reserve(struct http_conn *c, size_t n)
 	if (c->out_sent) { /* drop what is sent */
 		memmove(c->out, c->out + c->out_sent, c->out_len - c->out_sent);
 		c->out_len -= c->out_sent;
-		c->lent_at -= c->loan ? c->out_sent : 0;
+		if (c->lent)
+			c->lent->at -= c->out_sent;
 		c->out_sent = 0;
 	}
 	if (c->out && c->out_cap - c->out_len >= n)
@@ -128,51 +129,54 @@ int http_out_reserve(struct http_conn *c, size_t n)
 
 int http_conn_unsent(const struct http_conn *c)
 {
-	return c->out_sent < c->out_len || c->loan;
+	return c->out_sent < c->out_len || c->lent;
 }
 
 void http_conn_loan_end(struct http_conn *c)
 {
-	if (c->loan)
-		c->loan->release(c->loan);
-	c->loan = NULL;
+	if (!c->lent)
+		return;
+	c->lent->loan->release(c->lent->loan);
+	http_pool_put(&c->srv->lent_pool, c->lent);
+	c->lent = NULL;
 }
 
 /* One writev of what is unsent with a loan: the buffer's bytes before
  * it, its own, and the buffer's after it.  0, or a negative errno. */
 static long write_out(struct http_conn *c)
 {
+	struct http_lent *l = c->lent;
 	struct mg_span s[3];
 	unsigned n = 0;
 	long sent;
 	size_t k;
 
-	if (c->out_sent < c->lent_at)
-		s[n++] = (struct mg_span){ .data = c->out + c->out_sent, .len = c->lent_at - c->out_sent };
-	s[n] = c->lent;
-	s[n].len -= c->lent_sent;
+	if (c->out_sent < l->at)
+		s[n++] = (struct mg_span){ .data = c->out + c->out_sent, .len = l->at - c->out_sent };
+	s[n] = l->span;
+	s[n].len -= l->sent;
 	if (s[n].data)
-		s[n].data = (const char *)s[n].data + c->lent_sent;
-	s[n++].off += c->lent_sent;
-	if (c->lent_at < c->out_len)
-		s[n++] = (struct mg_span){ .data = c->out + c->lent_at, .len = c->out_len - c->lent_at };
+		s[n].data = (const char *)s[n].data + l->sent;
+	s[n++].off += l->sent;
+	if (l->at < c->out_len)
+		s[n++] = (struct mg_span){ .data = c->out + l->at, .len = c->out_len - l->at };
 	sent = c->flow->ops->writev(c->flow, s, n);
 	if (sent < 0)
 		return sent;
 	k = (size_t)sent;
-	if (c->out_sent < c->lent_at) { /* the bytes before the loan's */
-		size_t before = c->lent_at - c->out_sent < k ? c->lent_at - c->out_sent : k;
+	if (c->out_sent < l->at) { /* the bytes before the loan's */
+		size_t before = l->at - c->out_sent < k ? l->at - c->out_sent : k;
 
 		c->out_sent += before;
 		k -= before;
 	}
-	if (c->out_sent == c->lent_at && k) {
-		size_t lent = c->lent.len - c->lent_sent < k ? c->lent.len - c->lent_sent : k;
+	if (c->out_sent == l->at && k) {
+		size_t lent = l->span.len - l->sent < k ? l->span.len - l->sent : k;
 
-		c->lent_sent += lent;
+		l->sent += lent;
 		k -= lent;
 	}
-	if (c->lent_sent == c->lent.len && c->out_sent == c->lent_at)
+	if (l->sent == l->span.len && c->out_sent == l->at)
 		http_conn_loan_end(c);
 	c->out_sent += k; /* after the loan's */
 	return 0;
@@ -196,7 +200,7 @@ void http_conn_pump(struct http_conn *c)
 				continue;
 			return;
 		}
-		if (c->loan) {
+		if (c->lent) {
 			n = write_out(c);
 			if (n == -EIO) /* the request stays until the loan is sent */
 				mg_log(c->srv->env, MG_LOG_WARN, "%s %s: the body failed (%ld); closing",
@@ -442,15 +446,15 @@ static void process(struct http_conn *c)
 	for (;;) {
 		/* A client that sends requests without reading the responses
 		 * gets the next one answered once it has read these. */
-		int held = c->out_len - c->out_sent >= OUT_START || c->loan;
+		int held = c->out_len - c->out_sent >= OUT_START || c->lent;
 
-		if (c->ex.state == EX_DONE && !c->loan)
+		if (c->ex.state == EX_DONE && !c->lent)
 			consume(c);
 		if (!held && c->ex.state == EX_IDLE && c->flow && !c->closing && c->in_len &&
 		    next_request(c))
 			continue;
 		http_conn_pump(c);
-		if ((c->ex.state != EX_DONE || c->loan) && !(held && c->flow && !http_conn_unsent(c)))
+		if ((c->ex.state != EX_DONE || c->lent) && !(held && c->flow && !http_conn_unsent(c)))
 			break;
 	}
 	if (c->flow)

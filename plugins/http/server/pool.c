@@ -18,6 +18,7 @@ void http_pools_init(struct http_srv *s)
 	/* the work, the header array, the path, then the arena, 16-aligned */
 	init(&s->work_pool, ((sizeof(struct http_work) + s->lim.max_headers * sizeof(struct mg_http_header) +
 			      s->lim.max_line + 15) & ~(size_t)15) + HTTP_ARENA);
+	init(&s->lent_pool, sizeof(struct http_lent));
 }
 
 void *http_pool_get(struct http_srv *s, struct http_pool *p)
@@ -85,6 +86,7 @@ void http_pools_trim(struct http_srv *s)
 	trim(s, &s->out_pool, s->out_pool.low);
 	trim(s, &s->stream_pool, s->stream_pool.low);
 	trim(s, &s->work_pool, s->work_pool.low);
+	trim(s, &s->lent_pool, s->lent_pool.low);
 }
 
 void http_pools_free(struct http_srv *s)
@@ -93,4 +95,5 @@ void http_pools_free(struct http_srv *s)
 	trim(s, &s->out_pool, s->out_pool.n);
 	trim(s, &s->stream_pool, s->stream_pool.n);
 	trim(s, &s->work_pool, s->work_pool.n);
+	trim(s, &s->lent_pool, s->lent_pool.n);
 }

@@ -183,20 +183,23 @@ static int ex_body(struct mg_http_exchange *ex, const void *data, size_t len)
  * negative errno and the loan is not taken. */
 static int lend(struct http_conn *c, const struct mg_span *span, struct mg_loan *loan)
 {
+	struct http_lent *l = http_pool_get(c->srv, &c->srv->lent_pool);
 	int chunked = c->ex.chunked, rc;
 
+	if (!l)
+		return -ENOMEM;
 	http_conn_enter(c);
 	rc = http_out_reserve(c, chunked ? CHUNK_HEAD + 2 : 0);
+	if (rc < 0)
+		http_pool_put(&c->srv->lent_pool, l);
 	if (rc == 0) {
 		if (chunked) {
 			put_hex8(c->out + c->out_len, span->len);
 			memcpy(c->out + c->out_len + 8, "\r\n", 2);
 			c->out_len += CHUNK_HEAD;
 		}
-		c->loan = loan;
-		c->lent = *span;
-		c->lent_at = c->out_len;
-		c->lent_sent = 0;
+		*l = (struct http_lent){ .loan = loan, .span = *span, .at = c->out_len };
+		c->lent = l;
 		if (chunked)
 			put(c, "\r\n", 2);
 		rc = 1;
@@ -213,7 +216,7 @@ static int ex_body_lent(struct mg_http_exchange *ex, const struct mg_span *span,
 
 	if (c->flow && !direct && !span->data)
 		return -EOPNOTSUPP; /* the loan stays the caller's */
-	if (ex->state != EX_BODY || c->loan)
+	if (ex->state != EX_BODY || c->lent)
 		rc = -EINVAL;
 	else if (!direct || ex->no_body || span->len == 0)
 		rc = ex_body(ex, span->data, span->len); /* copied; HEAD: counted */

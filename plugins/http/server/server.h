@@ -23,6 +23,15 @@ struct http_pool {
 	size_t size;
 };
 
+/* body_lent's loan while its bytes go out: after those of the
+ * connection's out before `at`; `sent` of them are sent.  A pool block,
+ * so that an idle connection does not carry it. */
+struct http_lent {
+	struct mg_loan *loan;
+	struct mg_span span;
+	size_t at, sent;
+};
+
 struct http_srv {
 	struct mg_http http;
 	const struct mg_env *env;
@@ -49,8 +58,8 @@ struct http_srv {
 	char date[32];
 	/* A busy connection's buffers: input (lim.max_head), output (OUT_START,
 	 * or out_cap's size when it streams), and its work block (header
-	 * array, path, arena). */
-	struct http_pool in_pool, out_pool, stream_pool, work_pool;
+	 * array, path, arena); a loan's state. */
+	struct http_pool in_pool, out_pool, stream_pool, work_pool, lent_pool;
 };
 
 enum ex_state {
@@ -98,11 +107,7 @@ struct http_conn {
 	size_t in_len, in_cap;
 	char *out;
 	size_t out_len, out_sent, out_cap;
-	/* body_lent's loan: its bytes go out after those of out before
-	 * lent_at, and lent_sent of them are sent. */
-	struct mg_loan *loan;
-	struct mg_span lent;
-	size_t lent_at, lent_sent;
+	struct http_lent *lent; /* NULL but while a loan goes out */
 	size_t head_len;       /* 0 until the current request's head is parsed */
 	struct http_work *work; /* NULL while idle */
 	char *path;            /* lim.max_line bytes of work */
