@@ -399,7 +399,7 @@ START_TEST(lent_body_released_once_sent)
 	send_text("GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n");
 	ck_assert_int_eq(lent_rc, 0);
 	ck_assert_int_eq(released, 0);
-	ck_assert_ptr_nonnull(srv.conns->loan);
+	ck_assert_ptr_nonnull(srv.conns->lent);
 	ck_assert_uint_eq(count(flow.out, "HTTP/1.1 200 "), 1);
 	for (int i = 0; i < 100 && released == 0; i++) {
 		flow.budget = 500;
