@@ -89,6 +89,13 @@ struct mg_host {
 	 * in a signal handler: write(2) and plain memory reads only.  One
 	 * per device; cb NULL removes it (disconnect must).  -ENOSPC. */
 	int (*at_fault)(const struct mg_env *env, void (*cb)(void *arg), void *arg);
+
+	/* ---- ABI 1.4 ---- */
+	/* A count that changes at every callback the loop makes (an fd
+	 * ready, a timer due, an event) and nowhere else.  A cache that
+	 * revalidates by a syscall does it once per callback: whatever that
+	 * callback read (a request) came after every change it saw. */
+	uint64_t (*turn)(void);
 };
 
 /* What connect receives for one device; valid until disconnect returns. */

@@ -17,7 +17,7 @@
  * services table.  A host rejects a plugin with another major, or a newer
  * minor than its own. */
 #define MG_ABI_MAJOR 1
-#define MG_ABI_MINOR 3 /* 1.1: hot-swap hooks, host->retired; 1.2: minors stated (MG_TYPE), host->connected; 1.3: host->workers, host->at_fault */
+#define MG_ABI_MINOR 4 /* 1.1: hot-swap hooks, host->retired; 1.2: minors stated (MG_TYPE), host->connected; 1.3: host->workers, host->at_fault; 1.4: host->turn */
 #define MG_PLUGIN_MAGIC 0x4d475031u /* "MGP1" */
 
 /* Binary-compatibility signature, compared as a string at load: catches a

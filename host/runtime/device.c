@@ -153,6 +153,11 @@ static int svc_at_fault(const struct mg_env *env, void (*cb)(void *arg), void *a
 	return mgh_last_words_set(env, cb, arg);
 }
 
+static uint64_t svc_turn(void)
+{
+	return mgh_loop_turns;
+}
+
 static const struct mg_host host_services_template = {
 	.hdr = MG_OPS_HDR(struct mg_host, MG_ABI_MAJOR, MG_ABI_MINOR),
 	.vlog = svc_vlog,
@@ -170,6 +175,7 @@ static const struct mg_host host_services_template = {
 	.connected = svc_connected,
 	.workers = svc_workers,
 	.at_fault = svc_at_fault,
+	.turn = svc_turn,
 };
 
 void mgh_services_init(struct mg_host *out, const char *target)
@@ -268,7 +274,7 @@ int mgh_dev_connect(struct mgh_dev *d)
 		return rc;
 	}
 	mgh_rt_log(d->rt, d->env.name, MG_LOG_DEBUG, "connected (%s)", p->name);
-	return 0;
+	return mgh_loop_turns;
 }
 
 void mgh_dev_release(struct mgh_dev *d)

@@ -33,5 +33,7 @@ int mgh_loop_run_once(struct mgh_loop *l);
 /* The owner of the callback running now (NULL between callbacks): who ran
  * when a fault comes, for the fatal-signal report. */
 extern const void *volatile mgh_loop_owner;
+/* Callbacks the loop has made (host->turn). */
+extern uint64_t mgh_loop_turns;
 
 #endif

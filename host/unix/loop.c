@@ -154,6 +154,7 @@ void mgh_timer_cancel(struct mg_timer *t)
 }
 
 const void *volatile mgh_loop_owner;
+uint64_t mgh_loop_turns;
 
 static void run_timers(struct mgh_loop *l)
 {
@@ -171,6 +172,7 @@ static void run_timers(struct mgh_loop *l)
 		heap_remove(l, t);
 		mgh_loop_owner = t->owner;
 		free(t);
+		mgh_loop_turns++;
 		cb(arg);
 		mgh_loop_owner = NULL;
 	}
@@ -267,6 +269,7 @@ int mgh_loop_run_once(struct mgh_loop *l)
 
 		if (w->cb) {
 			mgh_loop_owner = w->owner;
+			mgh_loop_turns++;
 			w->cb(w->arg, events);
 			mgh_loop_owner = NULL;
 		}

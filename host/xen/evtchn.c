@@ -9,6 +9,7 @@
 #include <xen/event_channel.h>
 #include <xen/vcpu.h>
 
+#include "runtime/loop.h"
 #include "cpu.h"
 #include "plat.h"
 
@@ -107,6 +108,7 @@ unsigned mgx_evtchn_dispatch(void)
 				__atomic_fetch_or(&s->evtchn_mask[w], bit, __ATOMIC_SEQ_CST);
 			__atomic_fetch_and(&s->evtchn_pending[w], ~bit, __ATOMIC_SEQ_CST);
 			if (r) {
+				mgh_loop_turns++;
 				r->cb(r->arg, r->port);
 				ran++;
 			}

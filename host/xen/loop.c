@@ -9,6 +9,7 @@
 
 /* Kept for the shared runtime (host/loop.h); nothing reports faults here. */
 const void *volatile mgh_loop_owner;
+uint64_t mgh_loop_turns;
 
 struct mg_timer {
 	struct mgh_loop *loop;
@@ -153,6 +154,7 @@ static void run_timers(struct mgh_loop *l)
 		cb = t->cb;
 		arg = t->arg;
 		mgh_timer_cancel(t);
+		mgh_loop_turns++;
 		cb(arg);
 	}
 }

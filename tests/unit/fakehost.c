@@ -234,6 +234,14 @@ static void fake_connected(const struct mg_env *env, int status)
 	h->connected = status;
 }
 
+/* Each call a callback of its own: a cache revalidates at every call. */
+static uint64_t fake_turn(void)
+{
+	static uint64_t turns;
+
+	return ++turns;
+}
+
 void fakehost_init(struct fakehost *h)
 {
 	*h = (struct fakehost){
@@ -252,6 +260,7 @@ void fakehost_init(struct fakehost *h)
 			.job_done = fake_job_done,
 			.stop = fake_stop,
 			.connected = fake_connected,
+			.turn = fake_turn,
 		},
 	};
 }

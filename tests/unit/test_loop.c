@@ -130,6 +130,46 @@ START_TEST(watches_dropped_during_a_round_are_not_called)
 }
 END_TEST
 
+/* host->turn: every callback has a turn of its own (two fds ready in one
+ * round, and a timer), and it stays the same within a callback. */
+static uint64_t turns[3];
+static size_t nturns;
+
+static void note_turn(void *arg, unsigned events)
+{
+	uint64_t t = mgh_loop_turns;
+
+	(void)arg, (void)events;
+	ck_assert_uint_eq(mgh_loop_turns, t);
+	turns[nturns++] = t;
+}
+
+static void note_timer_turn(void *arg)
+{
+	note_turn(arg, 0);
+}
+
+START_TEST(each_callback_has_its_own_turn)
+{
+	nturns = 0;
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(pipe(pw[i].fds), 0);
+		ck_assert_int_eq(write(pw[i].fds[1], "x", 1), 1);
+		ck_assert_int_eq(mgh_fd_watch(loop, NULL, pw[i].fds[0], MG_EV_READ, note_turn, NULL,
+					      &pw[i].w), 0);
+	}
+	ck_assert_int_eq(mgh_timer_start(loop, NULL, 0, note_timer_turn, NULL, NULL), 0);
+	ck_assert_int_eq(mgh_loop_run_once(loop), 0);
+	ck_assert_uint_eq(nturns, 3);
+	ck_assert(turns[0] != turns[1] && turns[1] != turns[2] && turns[0] != turns[2]);
+	for (int i = 0; i < 2; i++) {
+		mgh_fd_unwatch(pw[i].w);
+		close(pw[i].fds[0]);
+		close(pw[i].fds[1]);
+	}
+}
+END_TEST
+
 static Suite *loop_suite(void)
 {
 	Suite *s = suite_create("loop");
@@ -140,6 +180,7 @@ static Suite *loop_suite(void)
 	tcase_add_test(tc, a_cancelled_timer_never_fires);
 	tcase_add_test(tc, a_timer_started_by_a_callback_waits_a_round);
 	tcase_add_test(tc, watches_dropped_during_a_round_are_not_called);
+	tcase_add_test(tc, each_callback_has_its_own_turn);
 	suite_add_tcase(s, tc);
 	return s;
 }

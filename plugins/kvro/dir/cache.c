@@ -5,9 +5,11 @@
  * the key's path (from the root) and then the file itself, and its stat is
  * taken after that; any event of any watch (a write, a truncate, a chmod,
  * a rename over the file or of a folder above it, a delete, a create)
- * empties the whole cache.  The inotify queue is read before every lookup:
- * a change made before a request reached us is in the queue by then, even
- * if the loop would have run the request's callback first.  The loop also
+ * empties the whole cache.  The inotify queue is read before a lookup,
+ * once per callback of the loop (host->turn; before every lookup on an
+ * older host): a change made before a request reached us is in the queue
+ * by the time the callback that read the request looks up, even if the
+ * loop would have run that callback before the queue's.  The loop also
  * watches it, so that a deleted file's descriptor closes soon.  Keys whose
  * path has a symlink are not cached (what to watch would be elsewhere).
  * Changes through a shared mapping of the file raise no event: as for any
@@ -111,6 +113,14 @@ static int drain(struct kvdir *d)
 	int changed = 0;
 	ssize_t n;
 
+	/* once per callback (a stat and a borrow for one request: one read) */
+	if (MG_OPS_HAS(d->env->host, turn)) {
+		uint64_t in = d->env->host->turn() + 1;
+
+		if (in == c->drained_in)
+			return 0;
+		c->drained_in = in;
+	}
 	while ((n = read(c->ifd, buf, sizeof buf)) > 0)
 		changed = 1;
 	if (changed)

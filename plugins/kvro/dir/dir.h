@@ -35,6 +35,7 @@ struct dir_cache {
 	int ifd;                      /* inotify, -1 without */
 	struct mg_watch *watch;       /* ifd in the host's loop */
 	unsigned watches;             /* inotify_add_watch calls since ifd was made */
+	uint64_t drained_in;          /* host->turn + 1 of the last read of ifd */
 };
 
 struct kvdir {
