@@ -56,9 +56,23 @@ struct mg_flow_ops {
 	 * -EIO when a file span's file ends before its len (truncated).  A
 	 * flow that cannot send file spans leaves writev unset. */
 	long (*writev)(struct mg_flow *f, const struct mg_span *spans, unsigned n);
+
+	/* ---- 1.2 ---- */
+	/* What is written from now on is the flow's last: the stack may hold
+	 * a short tail back to send it with the end of the stream (a short
+	 * last answer and its close in one segment).  The caller ends the
+	 * flow (close, close_if_read or shutdown) once its writes are taken,
+	 * which sends what was held. */
+	void (*last_writes)(struct mg_flow *f);
+	/* close, when every byte the peer sent has been read (so the close
+	 * cannot turn into a reset that loses what was written): returns 0
+	 * and the flow is released, what was written still goes out.
+	 * -EBUSY when input waits unread; the flow stays as it was. */
+	int (*close_if_read)(struct mg_flow *f);
 };
 MG_OPS_PIN(struct mg_flow_ops, close, 8); /* 1.0 */
 MG_OPS_PIN(struct mg_flow_ops, writev, 9); /* 1.1 */
+MG_OPS_PIN(struct mg_flow_ops, close_if_read, 11); /* 1.2 */
 
 struct mg_flow {
 	const struct mg_flow_ops *ops;

@@ -126,6 +126,16 @@ cut cut2.bin "$TMP/dlt2"
 n=$(body "$TMP/dlt2" | wc -c)
 check "lend_files=true, truncated while being sent: no more bytes than the file had ($n)" \
 	[ "$n" -le $((1 << 20)) ]
+
+# ---- the close ----------------------------------------------------------------
+# A client said its request was the last, yet sent more while its 16 MiB
+# answer was still going out (more than the kernel takes at once): the
+# close waits for those bytes to be read, since a close with input unread
+# resets the connection and drops what the kernel had not sent yet.
+head -c $((16 << 20)) /dev/urandom >"$TMP/A/huge.bin"
+python3 tests/e2e/slowget.py "$PORT" /huge.bin "$TMP/late" 'GET /small.txt HTTP/1.1\r\nHost: t\r\n\r\n'
+check "bytes sent after a Connection: close request: the 16 MiB answer still arrives whole" \
+	cmp -s <(body "$TMP/late") "$TMP/A/huge.bin"
 check "the server serves on" [ "$(curl -s "$(URL /small.txt)")" = "small file of site A" ]
 
 stop_server

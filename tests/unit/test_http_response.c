@@ -314,6 +314,65 @@ START_TEST(close_in_stages)
 }
 END_TEST
 
+/* A flow that can tell whether input waits unread (flow 1.2). */
+static int unread, told_last;
+static void ff_last_writes(struct mg_flow *f)
+{
+	(void)f;
+	told_last = 1;
+}
+static int ff_close_if_read(struct mg_flow *f)
+{
+	if (unread)
+		return -EBUSY;
+	ff_close(f);
+	return 0;
+}
+static const struct mg_flow_ops ffc_ops = {
+	.hdr = MG_OPS_HDR(struct mg_flow_ops, 1, 2),
+	.set_handler = ff_set_handler, .read_start = ff_nop, .read_stop = ff_nop,
+	.write = ff_write, .pending = ff_pending, .shutdown = ff_shutdown, .peer = ff_peer,
+	.close = ff_close, .last_writes = ff_last_writes, .close_if_read = ff_close_if_read,
+};
+
+/* Over such a flow, a client that said its request was the last and sent
+ * nothing after it is closed at once, unstaged, and its answer is the
+ * flow's last writes.  Input unread in the flow,
+ * input pipelined after that request, or a close the server chose (a bad
+ * request) still get the staged close. */
+START_TEST(close_at_once_when_all_is_read)
+{
+	static const char last[] = "GET /docs HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+	static const char *const staged[] = {
+		last,					/* with input unread */
+		"GET /docs HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\nGET /",
+		"GET /docs HTTP/1.1\r\n\r\n",		/* no Host: 400 */
+	};
+
+	answer = &(struct mg_http_header){ "Location", "/docs/" };
+	flow.flow.ops = &ffc_ops;
+	unread = told_last = 0;
+	send_text(last);
+	ck_assert_uint_eq(count(flow.out, "HTTP/1.1 301 "), 1);
+	ck_assert_int_eq(told_last, 1); /* the answer's tail may go with the close */
+	ck_assert_int_eq(flow.closed, 1);
+	ck_assert_int_eq(flow.shut, 0);
+	ck_assert_ptr_null(srv.conns);
+	for (size_t i = 0; i < MG_COUNTOF(staged); i++) {
+		teardown();
+		setup();
+		flow.flow.ops = &ffc_ops;
+		unread = i == 0;
+		told_last = 0;
+		send_text(staged[i]);
+		ck_assert_msg(flow.shut == 1 && flow.closed == 0, "case %zu: %s", i, flow.out);
+		ck_assert_int_eq(told_last, i == 0); /* a request pipelined after it, or a 400: not the last */
+		flow.h->on_data(flow.arg, "", 0);
+		ck_assert_int_eq(flow.closed, 1);
+	}
+}
+END_TEST
+
 /* A body bigger than the streaming buffer: the connection streams it
  * through a buffer of out_cap's size, which goes back to a pool when the
  * connection is idle, so the next download allocates nothing. */
@@ -477,6 +536,7 @@ int main(void)
 	tcase_add_test(tc, request_in_pieces);
 	tcase_add_test(tc, small_stream_keeps_the_small_buffer);
 	tcase_add_test(tc, close_in_stages);
+	tcase_add_test(tc, close_at_once_when_all_is_read);
 	tcase_add_test(tc, stream_buffer_pooled);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("loans");

@@ -200,6 +200,11 @@ void http_conn_pump(struct http_conn *c)
 				continue;
 			return;
 		}
+		/* the last answer of a client that said so, done (consumed)
+		 * and nothing after it: its tail may go with the close */
+		if (c->said_close && c->closing && !c->in_len &&
+		    MG_OPS_HAS(c->flow->ops, last_writes))
+			c->flow->ops->last_writes(c->flow);
 		if (c->lent) {
 			n = write_out(c);
 			if (n == -EIO) /* the request stays until the loan is sent */
@@ -299,6 +304,7 @@ static void dispatch(struct http_conn *c, const char *body, size_t body_len, siz
 	ex->no_body = h->is_head;
 	/* a retiring server's clients reconnect, to its successor */
 	ex->keep_alive = h->keep_alive && !c->srv->retiring;
+	c->said_close = !h->keep_alive;
 	ex->consumed = consumed;
 	ex->arena_used = 0;
 	if (c->srv->handler)
@@ -401,12 +407,21 @@ static void settle(struct http_conn *c)
 	if (idle && c->eof)
 		c->closing = 1;
 	if (idle && flushed && c->closing) {
-		/* Even a client that said its request was the last gets the
-		 * staged close of RFC 9112 9.6: a stack that resets a closed
-		 * connection with bytes in flight (lwIP does) would lose the
-		 * answer. */
 		if (c->eof) {
 			http_conn_drop(c);
+			return;
+		}
+		/* A client that said its request was the last, and sent nothing
+		 * after it, is closed at once where the stack can tell that
+		 * nothing more came (then the close cannot reset the answer
+		 * away).  Otherwise, and always when the server chose to close,
+		 * the staged close of RFC 9112 9.6: a stack that resets a closed
+		 * connection with bytes in flight (lwIP does) would lose the
+		 * answer. */
+		if (!c->shut && c->said_close && !c->in_len &&
+		    MG_OPS_HAS(c->flow->ops, close_if_read) &&
+		    c->flow->ops->close_if_read(c->flow) == 0) {
+			c->flow = NULL;
 			return;
 		}
 		/* Linger: shut our side, read to the client's end, so that a

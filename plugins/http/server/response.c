@@ -373,6 +373,7 @@ void http_respond_error(struct http_conn *c, int status)
 		ex->consumed = c->in_len;
 	}
 	ex->keep_alive = 0;
+	c->said_close = 0; /* the server's choice: the close is staged */
 	if (ex_respond(ex, status, &type, 1, (int64_t)len + 1) == 0) {
 		ex_body(ex, text, len);
 		ex_body(ex, "\n", 1);

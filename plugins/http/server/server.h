@@ -119,6 +119,7 @@ struct http_conn {
 	unsigned char continued; /* "100 Continue" sent for this request */
 	unsigned char fresh;   /* no request yet: the header timeout runs from the accept */
 	unsigned char reading, eof, closing, shut;
+	unsigned char said_close; /* the request's client said it was its last */
 };
 
 /* server.c */

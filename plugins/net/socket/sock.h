@@ -34,5 +34,10 @@ uint16_t sock_addr_text(const struct sockaddr_storage *ss, char *buf, size_t cap
  * already.  NULL when out of memory (fd is then closed). */
 struct mg_flow *sock_flow_new(struct sock_stack *st, int fd, const struct sockaddr_storage *peer,
 			      int nodelay);
+/* Hands a flow just accepted to cb.  A client that spoke first (an HTTP
+ * client does) has its bytes read now rather than after a trip round the
+ * loop, and a flow done with by then (a request answered and closed)
+ * costs no epoll_ctl at all. */
+void sock_flow_accepted(struct mg_flow *f, mg_accept_cb cb, void *arg);
 
 #endif

@@ -150,7 +150,7 @@ static void on_acceptable(void *arg, unsigned events)
 		}
 		f = sock_flow_new(l->ep.st, fd, &ss, l->nodelay_inherited);
 		if (f)
-			l->cb(l->arg, f, 0);
+			sock_flow_accepted(f, l->cb, l->arg);
 	}
 }
 

@@ -4,6 +4,7 @@
  * sendmsg, and a file span with sendfile. */
 #include <string.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -15,12 +16,14 @@ struct sock_flow {
 	struct sock_stack *st;
 	int fd;
 	struct mg_watch *watch; /* from the first events wanted: one epoll_ctl less */
-	unsigned events;    /* what the watch waits for */
+	unsigned events;    /* what is wanted */
+	unsigned applied;   /* what the watch waits for */
 	struct mg_flow_handler h;
 	void *arg;
 	int shut;           /* our sending side is closed */
+	int last;           /* last_writes: a short tail waits for the close */
 	int want_write;     /* a write took less than asked: on_writable again */
-	int depth;          /* callbacks running: close waits for them */
+	int depth;          /* callbacks running: close and epoll_ctl wait for them */
 	int closed;
 	char peer[SOCK_ADDRSTR];
 };
@@ -42,19 +45,42 @@ static void flow_free(struct sock_flow *sf)
 
 static void on_event(void *arg, unsigned events);
 
-static int set_events(struct sock_flow *sf, unsigned events)
+/* The watch waits for what is wanted, by one epoll_ctl when they differ. */
+static int apply(struct sock_flow *sf)
 {
 	const struct mg_env *env = sf->st->env;
 	int rc;
 
-	if (events == sf->events)
+	if (sf->events == sf->applied)
 		return 0;
-	rc = sf->watch ? env->host->fd_update(sf->watch, events)
-		       : env->host->fd_watch(env, sf->fd, events, on_event, sf, &sf->watch);
-	if (rc < 0)
-		return rc;
+	rc = sf->watch ? env->host->fd_update(sf->watch, sf->events)
+		       : env->host->fd_watch(env, sf->fd, sf->events, on_event, sf, &sf->watch);
+	if (rc == 0)
+		sf->applied = sf->events;
+	return rc;
+}
+
+/* Inside a callback the watch changes when it returns (callback_done):
+ * what a callback turns on and off costs one epoll_ctl at most, and a
+ * flow closed by then none. */
+static int set_events(struct sock_flow *sf, unsigned events)
+{
 	sf->events = events;
-	return 0;
+	return sf->depth ? 0 : apply(sf);
+}
+
+/* A callback returned: the watch follows what it wants (a failure is the
+ * flow's error), or the flow it closed is freed. */
+static void callback_done(struct sock_flow *sf)
+{
+	int rc;
+
+	if (sf->depth == 1 && !sf->closed && (rc = apply(sf)) < 0) {
+		sf->events = 0;
+		sf->h.on_error(sf->arg, rc);
+	}
+	if (--sf->depth == 0 && sf->closed)
+		flow_free(sf);
 }
 
 static void sf_set_handler(struct mg_flow *f, const struct mg_flow_handler *h, void *arg)
@@ -111,14 +137,15 @@ static long sf_write(struct mg_flow *f, const void *buf, size_t len)
 	if (sf->shut)
 		return -EPIPE;
 	do
-		n = send(sf->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = send(sf->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT | (sf->last ? MSG_MORE : 0));
 	while (n < 0 && errno == EINTR);
 	return took(sf, n, len);
 }
 
 /* Memory spans from spans[0] (up to SPANS_MAX) in one sendmsg, corked
  * (MSG_MORE) when a file span follows, so that a small response leaves in
- * one segment with its body. */
+ * one segment with its body, and after last_writes, so that its tail
+ * leaves with the close's FIN. */
 #define SPANS_MAX 8
 static long send_memory(struct sock_flow *sf, const struct mg_span *spans, unsigned n,
 			unsigned *used)
@@ -136,7 +163,7 @@ static long send_memory(struct sock_flow *sf, const struct mg_span *spans, unsig
 	*used = (unsigned)msg.msg_iovlen;
 	do
 		r = sendmsg(sf->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT |
-			    (*used < n && !spans[*used].data ? MSG_MORE : 0));
+			    (sf->last || (*used < n && !spans[*used].data) ? MSG_MORE : 0));
 	while (r < 0 && errno == EINTR);
 	return took(sf, r, want);
 }
@@ -226,8 +253,25 @@ static void sf_close(struct mg_flow *f)
 		flow_free(sf);
 }
 
+static void sf_last_writes(struct mg_flow *f)
+{
+	flow_of(f)->last = 1;
+}
+
+/* Linux closes with a reset, and drops what is unsent, only when input
+ * waits unread: none, and the close ends the stream after the bytes. */
+static int sf_close_if_read(struct mg_flow *f)
+{
+	int unread;
+
+	if (ioctl(flow_of(f)->fd, FIONREAD, &unread) < 0 || unread > 0)
+		return -EBUSY;
+	sf_close(f);
+	return 0;
+}
+
 static const struct mg_flow_ops sock_flow_ops = {
-	.hdr = MG_OPS_HDR(struct mg_flow_ops, 1, 1),
+	.hdr = MG_OPS_HDR(struct mg_flow_ops, 1, 2),
 	.set_handler = sf_set_handler,
 	.read_start = sf_read_start,
 	.read_stop = sf_read_stop,
@@ -237,6 +281,8 @@ static const struct mg_flow_ops sock_flow_ops = {
 	.peer = sf_peer,
 	.close = sf_close,
 	.writev = sf_writev,
+	.last_writes = sf_last_writes,
+	.close_if_read = sf_close_if_read,
 };
 
 /* The socket's pending error as a negative errno. */
@@ -292,8 +338,18 @@ static void on_event(void *arg, unsigned events)
 		set_events(sf, 0);
 		sf->h.on_error(sf->arg, sock_error(sf->fd));
 	}
-	if (--sf->depth == 0 && sf->closed)
-		flow_free(sf);
+	callback_done(sf);
+}
+
+void sock_flow_accepted(struct mg_flow *f, mg_accept_cb cb, void *arg)
+{
+	struct sock_flow *sf = flow_of(f);
+
+	sf->depth++;
+	cb(arg, &sf->flow, 0);
+	if (!sf->closed && (sf->events & MG_EV_READ))
+		on_readable(sf);
+	callback_done(sf);
 }
 
 struct mg_flow *sock_flow_new(struct sock_stack *st, int fd, const struct sockaddr_storage *peer,
