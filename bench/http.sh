@@ -11,6 +11,10 @@
 #   a stretch row against nginx with open_file_cache on
 #   and, apart (they use every core, not one), workers: ours with
 #   --set workers=2 against nginx with worker_processes 2
+# Each row also shows the servers' own CPU time per request (user and
+# system, from /proc): with wrk on the same 2 cores, a server that needs
+# less leaves more to the client, and a ratio of req/s near 1 with a CPU
+# column far apart means the client is the limit.
 # then the syscalls per request of each case (strace -c over a short wrk
 # run, ours and nginx's worker), and the resident bytes per idle keep-alive
 # connection (IDLE connections, each after one 1 KiB response).
@@ -141,17 +145,28 @@ CONF
 	exit 1
 }
 
-# bench PORT PATH CONNS CLOSE -> "REQS P99MS ERRORS"
+# cpu_ticks "PID...": the user and system time of them all, in clock ticks
+cpu_ticks() {
+	local p t=0
+	for p in $1; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+	echo "$t"
+}
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+# bench PORT PATH CONNS CLOSE "PID..." -> "REQS P99MS ERRORS CPU_US": CPU_US
+# is the servers' own CPU time per request, in microseconds
 bench() {
-	local out hdr=()
+	local out hdr=() t0
 	[ "$4" = 1 ] && hdr=(-H "Connection: close")
+	t0=$(cpu_ticks "$5")
 	out=$(wrk -t"$THREADS" -c"$3" -d"$DURATION" --latency "${hdr[@]}" "http://127.0.0.1:$1$2")
 	echo "$out" >>"$TMP/wrk.txt"
-	awk '/^Requests\/sec/ { r = $2 } $1 == "99%" { p = $2 }
+	awk -v ticks="$(( $(cpu_ticks "$5") - t0 ))" -v tick_us="$TICK_US" \
+	    '/^Requests\/sec/ { r = $2 } $1 == "99%" { p = $2 } / requests in / { n = $1 }
 	     /Non-2xx/ { e += $NF } /Socket errors/ { gsub(",", ""); e += $4 + $6 + $8 + $10 }
-	     END { printf "%s %s %d\n", r, p, e }' <<<"$out" | {
-		read -r r p e
-		echo "$r $(to_ms "$p") $e"
+	     END { printf "%s %s %d %.1f\n", r, p, e, n > 0 ? ticks * tick_us / n : 0 }' <<<"$out" | {
+		read -r r p e c
+		echo "$r $(to_ms "$p") $e $c"
 	}
 }
 
@@ -186,8 +201,8 @@ if [ "$FROZEN" = 1 ]; then
 fi
 
 echo "wrk -t$THREADS -d$DURATION --latency, $RUNS runs per case, servers in turn; $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
-printf '%-10s %5s %9s %9s %7s %9s %9s %7s %8s %8s %6s%s\n' case conns "ours r/s" "nginx r/s" ratio \
-	"ours p99" "nginx p99" frozen "ours sys" "nginx sys" errors "${BASE:+ base/nginx   gain}"
+printf '%-10s %5s %9s %9s %7s %9s %9s %7s %8s %8s %8s %9s %6s%s\n' case conns "ours r/s" "nginx r/s" ratio \
+	"ours p99" "nginx p99" frozen "ours cpu" "nginx cpu" "ours sys" "nginx sys" errors "${BASE:+ base/nginx   gain}"
 apart=0
 for name in $CASES; do
 	IFS='|' read -r _ cfg path conns log close variant workers <<<"$(grep "^$name|" <<<"$ALL_CASES")"
@@ -204,13 +219,13 @@ for name in $CASES; do
 	[ -n "$BASE" ] && { start_ours base "$cfg" "$log" "$workers"; BPORT=$PORT; }
 	: >"$TMP/runs"
 	for _ in $(seq "$RUNS"); do
-		read -r oreq op99 oerr <<<"$(bench "$OPORT" "$path" "$conns" "$close")"
-		read -r nreq np99 nerr <<<"$(bench "$NPORT" "$path" "$conns" "$close")"
+		read -r oreq op99 oerr ocpu <<<"$(bench "$OPORT" "$path" "$conns" "$close" "$OPID")"
+		read -r nreq np99 nerr ncpu <<<"$(bench "$NPORT" "$path" "$conns" "$close" "$NPID")"
 		freq=$oreq ferr=0
-		[ -n "$FPORT" ] && read -r freq _ ferr <<<"$(bench "$FPORT" "$path" "$conns" "$close")"
+		[ -n "$FPORT" ] && read -r freq _ ferr _ <<<"$(bench "$FPORT" "$path" "$conns" "$close" "")"
 		breq=$oreq berr=0
-		[ -n "$BPORT" ] && read -r breq _ berr <<<"$(bench "$BPORT" "$path" "$conns" "$close")"
-		echo "$oreq $nreq $op99 $np99 $freq $((oerr + nerr + ferr + berr)) $breq" >>"$TMP/runs"
+		[ -n "$BPORT" ] && read -r breq _ berr _ <<<"$(bench "$BPORT" "$path" "$conns" "$close" "")"
+		echo "$oreq $nreq $op99 $np99 $freq $((oerr + nerr + ferr + berr)) $breq $ocpu $ncpu" >>"$TMP/runs"
 	done
 	osys=- nsys=-
 	if [ "$SYSCALLS" = 1 ]; then
@@ -225,8 +240,9 @@ for name in $CASES; do
 	stop_pids
 	col() { awk -v k="$1" '{ print $k }' "$TMP/runs" | median; }
 	ratio() { awk -v a="$1" -v b="$2" '{ print ($b > 0 ? $a / $b : 0) }' "$TMP/runs" | median; }
-	printf '%-10s %5s %9.0f %9.0f %6.2fx %7.2fms %7.2fms %6.2fx %8s %9s %6s' "$name" "$conns" \
-		"$(col 1)" "$(col 2)" "$(ratio 1 2)" "$(col 3)" "$(col 4)" "$(ratio 5 1)" "$osys" "$nsys" \
+	printf '%-10s %5s %9.0f %9.0f %6.2fx %7.2fms %7.2fms %6.2fx %6.1fus %7.1fus %8s %9s %6s' "$name" "$conns" \
+		"$(col 1)" "$(col 2)" "$(ratio 1 2)" "$(col 3)" "$(col 4)" "$(ratio 5 1)" "$(col 8)" "$(col 9)" \
+		"$osys" "$nsys" \
 		"$(awk '{ e += $6 } END { print e }' "$TMP/runs")"
 	[ -n "$BASE" ] && printf '     %6.2fx %5.2fx' "$(ratio 7 2)" "$(ratio 1 7)"
 	echo
