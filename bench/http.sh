@@ -11,7 +11,8 @@
 #   a stretch row against nginx with open_file_cache on
 #   and, apart (they use every core, not one), workers: ours with
 #   --set workers=2 against nginx with worker_processes 2
-# Each row also shows the servers' own CPU time per request (user and
+# Errors (non-2xx answers and socket errors wrk counted) are ours (hosted,
+# frozen) / nginx's.  Each row also shows the servers' own CPU time per request (user and
 # system, from /proc): with wrk on the same 2 cores, a server that needs
 # less leaves more to the client, and a ratio of req/s near 1 with a CPU
 # column far apart means the client is the limit.
@@ -201,8 +202,8 @@ if [ "$FROZEN" = 1 ]; then
 fi
 
 echo "wrk -t$THREADS -d$DURATION --latency, $RUNS runs per case, servers in turn; $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
-printf '%-10s %5s %9s %9s %7s %9s %9s %7s %8s %8s %8s %9s %6s%s\n' case conns "ours r/s" "nginx r/s" ratio \
-	"ours p99" "nginx p99" frozen "ours cpu" "nginx cpu" "ours sys" "nginx sys" errors "${BASE:+ base/nginx   gain}"
+printf '%-10s %5s %9s %9s %7s %9s %9s %7s %8s %8s %8s %9s %11s%s\n' case conns "ours r/s" "nginx r/s" ratio \
+	"ours p99" "nginx p99" frozen "ours cpu" "nginx cpu" "ours sys" "nginx sys" "errors o/n" "${BASE:+ base/nginx   gain}"
 apart=0
 for name in $CASES; do
 	IFS='|' read -r _ cfg path conns log close variant workers <<<"$(grep "^$name|" <<<"$ALL_CASES")"
@@ -225,7 +226,7 @@ for name in $CASES; do
 		[ -n "$FPORT" ] && read -r freq _ ferr _ <<<"$(bench "$FPORT" "$path" "$conns" "$close" "")"
 		breq=$oreq berr=0
 		[ -n "$BPORT" ] && read -r breq _ berr _ <<<"$(bench "$BPORT" "$path" "$conns" "$close" "")"
-		echo "$oreq $nreq $op99 $np99 $freq $((oerr + nerr + ferr + berr)) $breq $ocpu $ncpu" >>"$TMP/runs"
+		echo "$oreq $nreq $op99 $np99 $freq $((oerr + ferr + berr)) $breq $ocpu $ncpu $nerr" >>"$TMP/runs"
 	done
 	osys=- nsys=-
 	if [ "$SYSCALLS" = 1 ]; then
@@ -240,10 +241,10 @@ for name in $CASES; do
 	stop_pids
 	col() { awk -v k="$1" '{ print $k }' "$TMP/runs" | median; }
 	ratio() { awk -v a="$1" -v b="$2" '{ print ($b > 0 ? $a / $b : 0) }' "$TMP/runs" | median; }
-	printf '%-10s %5s %9.0f %9.0f %6.2fx %7.2fms %7.2fms %6.2fx %6.1fus %7.1fus %8s %9s %6s' "$name" "$conns" \
+	printf '%-10s %5s %9.0f %9.0f %6.2fx %7.2fms %7.2fms %6.2fx %6.1fus %7.1fus %8s %9s %11s' "$name" "$conns" \
 		"$(col 1)" "$(col 2)" "$(ratio 1 2)" "$(col 3)" "$(col 4)" "$(ratio 5 1)" "$(col 8)" "$(col 9)" \
 		"$osys" "$nsys" \
-		"$(awk '{ e += $6 } END { print e }' "$TMP/runs")"
+		"$(awk '{ e += $6; n += $10 } END { print e "/" n }' "$TMP/runs")"
 	[ -n "$BASE" ] && printf '     %6.2fx %5.2fx' "$(ratio 7 2)" "$(ratio 1 7)"
 	echo
 done
