@@ -165,7 +165,7 @@ bench() {
 	awk -v ticks="$(( $(cpu_ticks "$5") - t0 ))" -v tick_us="$TICK_US" \
 	    '/^Requests\/sec/ { r = $2 } $1 == "99%" { p = $2 } / requests in / { n = $1 }
 	     /Non-2xx/ { e += $NF } /Socket errors/ { gsub(",", ""); e += $4 + $6 + $8 + $10 }
-	     END { printf "%s %s %d %.1f\n", r, p, e, n > 0 ? ticks * tick_us / n : 0 }' <<<"$out" | {
+	     END { printf "%s %s %d %.1f\n", r, p, e, (n > 0 ? ticks * tick_us / n : 0) }' <<<"$out" | {
 		read -r r p e c
 		echo "$r $(to_ms "$p") $e $c"
 	}
