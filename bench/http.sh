@@ -239,6 +239,7 @@ for name in $CASES; do
 		echo "  $name: ours logged $(wc -l <"$TMP/hosted.out") lines, nginx $(wc -l <"$TMP/nginx/access.log")" >>"$TMP/notes.txt"
 	fi
 	stop_pids
+	[ "$FROZEN" = 1 ] && awk '$1 > 0 { print $5 / $1 }' "$TMP/runs" >>"$TMP/frozen.all"
 	col() { awk -v k="$1" '{ print $k }' "$TMP/runs" | median; }
 	ratio() { awk -v a="$1" -v b="$2" '{ print ($b > 0 ? $a / $b : 0) }' "$TMP/runs" | median; }
 	printf '%-10s %5s %9.0f %9.0f %6.2fx %7.2fms %7.2fms %6.2fx %6.1fus %7.1fus %8s %9s %11s' "$name" "$conns" \
@@ -285,6 +286,11 @@ if [ "$IDLE" -gt 0 ]; then
 	printf 'memory per idle keep-alive connection (%d connections): ours %d bytes, nginx %d bytes, ratio %s\n' \
 		"$IDLE" "$ob" "$nb" "$(awk -v o="$ob" -v n="$nb" 'BEGIN { printf (n > 0 ? "%.2fx" : "-"), o / n }')"
 fi
+# The frozen program runs the same code as the hosted one, so a single
+# row's frozen column is the noise of its three runs; every run of every
+# case together says more.
+[ -s "$TMP/frozen.all" ] && awk '{ s += log($1); n++ } END {
+	printf "frozen/hosted over the %d runs of every case: geometric mean %.3fx\n", n, exp(s / n) }' "$TMP/frozen.all"
 [ -s "$TMP/notes.txt" ] && cat "$TMP/notes.txt"
 if [ -s "$TMP/syscalls.txt" ]; then
 	echo "syscalls per request, the heaviest (strace -c -f over a 2 s wrk run):"
