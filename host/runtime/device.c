@@ -274,7 +274,7 @@ int mgh_dev_connect(struct mgh_dev *d)
 		return rc;
 	}
 	mgh_rt_log(d->rt, d->env.name, MG_LOG_DEBUG, "connected (%s)", p->name);
-	return mgh_loop_turns;
+	return 0;
 }
 
 void mgh_dev_release(struct mgh_dev *d)
