@@ -6,6 +6,7 @@
 
 #include "cpu.h"
 #include "plat.h"
+#include "pvclock.h"
 #include "rtc.h"
 
 #define NS_PER_S 1000000000ull
@@ -13,14 +14,6 @@
 #define PIT_TICKS (PIT_HZ / 200) /* 5 ms */
 #define PIT_SPIN_MAX 100000000u  /* no PIT: give up and assume FALLBACK_HZ */
 #define FALLBACK_HZ 1000000000ull
-
-/* ns = (ticks shifted by shift) * mul / 2^32, as Xen defines its PV clock;
- * mul is 64-bit here so the TSC path needs no shift. */
-static uint64_t scale(uint64_t ticks, uint64_t mul, int shift)
-{
-	ticks = shift < 0 ? ticks >> -shift : ticks << shift;
-	return (uint64_t)(((unsigned __int128)ticks * mul) >> 32);
-}
 
 static uint64_t tsc_mul; /* without Xen: ns per 2^32 ticks */
 static uint64_t tsc_base;
@@ -43,8 +36,8 @@ static uint64_t pv_now(void)
 	do {
 		v = t->version;
 		__asm__ volatile("lfence" ::: "memory");
-		ns = t->system_time +
-		     scale(rdtsc() - t->tsc_timestamp, t->tsc_to_system_mul, t->tsc_shift);
+		ns = t->system_time + mgx_pv_elapsed(rdtsc(), t->tsc_timestamp,
+						     t->tsc_to_system_mul, t->tsc_shift);
 		__asm__ volatile("lfence" ::: "memory");
 	} while ((v & 1) || v != t->version);
 	return ns;
@@ -52,7 +45,7 @@ static uint64_t pv_now(void)
 
 uint64_t mgx_monotonic_ns(void)
 {
-	uint64_t ns = mgx_on_xen() ? pv_now() : scale(rdtsc() - tsc_base, tsc_mul, 0);
+	uint64_t ns = mgx_on_xen() ? pv_now() : mgx_pv_scale(rdtsc() - tsc_base, tsc_mul, 0);
 
 	if (ns < last_ns)
 		return last_ns;
@@ -85,8 +78,8 @@ int64_t mgx_wall_ns(void)
 uint64_t mgx_tsc_to_ns(uint64_t ticks)
 {
 	if (mgx_on_xen())
-		return scale(ticks, pv_time()->tsc_to_system_mul, pv_time()->tsc_shift);
-	return scale(ticks, tsc_mul, 0);
+		return mgx_pv_scale(ticks, pv_time()->tsc_to_system_mul, pv_time()->tsc_shift);
+	return mgx_pv_scale(ticks, tsc_mul, 0);
 }
 
 uint64_t mgx_uptime_ns(void)

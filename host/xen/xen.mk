@@ -82,6 +82,14 @@ $(XEN_BUILD)/test/test_libc: tests/xen/test_libc.c $(XEN_BUILD)/test/format.o \
 xen-test-libc: $(XEN_BUILD)/test/test_libc
 	$<
 
+# The PV clock's arithmetic, checked on the build machine.
+$(XEN_BUILD)/test/test_pvclock: tests/xen/test_pvclock.c host/xen/pvclock.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -Ihost/xen -o $@ $<
+.PHONY: xen-test-pvclock
+xen-test-pvclock: $(XEN_BUILD)/test/test_pvclock
+	$<
+
 # What mirage-freeze links an image with (lib/xen/, like lib/unix/): the
 # platform archive and the flags, absolute since the link runs elsewhere.
 $(BUILD)/lib/xen/libmirage-rt.a: $(XEN_BUILD)/platform.a host/xen/image.ld

@@ -158,4 +158,10 @@ else
 	not_ok "the image's libc (make xen-test-libc)" "$(tail -5 <<<"$out")"
 fi
 
+if out=$(make -s xen-test-pvclock 2>&1); then
+	ok "the PV clock scales Xen's TSC delta, and a TSC behind Xen's stamp counts as no time"
+else
+	not_ok "the PV clock's arithmetic (make xen-test-pvclock)" "$(tail -5 <<<"$out")"
+fi
+
 finish
