@@ -3,8 +3,9 @@
 # mirage-freeze --target unix) against nginx, one after the other in the
 # same run, on loopback.  nginx is tuned as an operator would: one worker,
 # sendfile on, tcp_nopush on, keepalive_requests 1000000.  Each case runs
-# RUNS times, the servers in turn; a row shows the medians and the median of
-# the per-run ratios (ours/nginx, frozen/hosted):
+# RUNS times, the servers in turn (frozen before hosted every other run); a
+# row shows the medians and the median of the per-run ratios (ours/nginx,
+# frozen/hosted):
 #   1 KiB over kvro.dir, access logs off on both sides, 64 connections
 #   the same with access logs on on both sides, each to a file
 #   1000 connections; Connection: close; 1 MiB; 1 KiB over kvro.crunch;
@@ -219,11 +220,17 @@ for name in $CASES; do
 	BPORT=
 	[ -n "$BASE" ] && { start_ours base "$cfg" "$log" "$workers"; BPORT=$PORT; }
 	: >"$TMP/runs"
-	for _ in $(seq "$RUNS"); do
+	for run in $(seq "$RUNS"); do
+		freq= ferr=0
+		# frozen before hosted every other run: a place in the round
+		# (the machine warming, TIME_WAIT left by the one before) would
+		# otherwise count as a difference between the two
+		[ -n "$FPORT" ] && [ $((run % 2)) = 0 ] &&
+			read -r freq _ ferr _ <<<"$(bench "$FPORT" "$path" "$conns" "$close" "")"
 		read -r oreq op99 oerr ocpu <<<"$(bench "$OPORT" "$path" "$conns" "$close" "$OPID")"
 		read -r nreq np99 nerr ncpu <<<"$(bench "$NPORT" "$path" "$conns" "$close" "$NPID")"
-		freq=$oreq ferr=0
-		[ -n "$FPORT" ] && read -r freq _ ferr _ <<<"$(bench "$FPORT" "$path" "$conns" "$close" "")"
+		[ -n "$FPORT" ] && [ -z "$freq" ] && read -r freq _ ferr _ <<<"$(bench "$FPORT" "$path" "$conns" "$close" "")"
+		freq=${freq:-$oreq}
 		breq=$oreq berr=0
 		[ -n "$BPORT" ] && read -r breq _ berr _ <<<"$(bench "$BPORT" "$path" "$conns" "$close" "")"
 		echo "$oreq $nreq $op99 $np99 $freq $((oerr + ferr + berr)) $breq $ocpu $ncpu $nerr" >>"$TMP/runs"
