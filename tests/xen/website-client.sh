@@ -46,18 +46,17 @@ retry_out() {
 }
 sum_of() { retry_out sha256sum "$1" | cut -d' ' -f1; }
 # get PATH FILE: wget, ended when it has not finished in 20 s (a 1 MiB
-# fetch takes ~1 s here).  Such a stall, seen once in ~350 fetches and not
-# reproduced since, is printed with what dom0 sees of it, then tried once more.
-stalls=0
+# fetch takes ~1 s here), with what dom0 sees of the stall printed.  One
+# stalled so in CI while the image's clock, after a TSC read behind Xen's
+# stamp, read 292 years ahead and stayed there: no retransmission came due.
 get() {
 	again timeout 20 wget -q -O "$2" "$url$1"
 	rc=$?
 	case $rc in 124 | 143) ;; *) return $rc ;; esac # coreutils, busybox
-	stalls=$((stalls + 1))
 	echo "stall: wget $url$1 had $(wc -c <"$2") bytes after 20 s; dom0's sockets and log:"
 	netstat -tn
 	dmesg | tail -n 5
-	again timeout 20 wget -q -O "$2" "$url$1"
+	return $rc
 }
 fetch() { # PATH FILE SUM
 	t0=$(now_ms)
@@ -96,5 +95,4 @@ ms=$(( $(now_ms) - t0 + 1 ))
 got=$(grep -c '^HTTP/1.1 200' /tmp/responses)
 echo "$got of $((PIPELINED + 1)) pipelined requests answered on one connection in $ms ms: $(( got * 1000 / ms )) req/s (TCG)"
 [ "$crashes" = 0 ] || echo "(busybox crashed $crashes time(s) before sending; run again)"
-[ "$stalls" = 0 ] || echo "(a fetch stalled $stalls time(s): see the stall lines)"
 [ "$got" = $((PIPELINED + 1)) ]
