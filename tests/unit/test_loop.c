@@ -170,6 +170,36 @@ START_TEST(each_callback_has_its_own_turn)
 }
 END_TEST
 
+/* Unwatching unlinks in place, wherever the watch is in the loop's list:
+ * the middle one, then the oldest; the one left still fires and is still
+ * found by its owner. */
+START_TEST(unwatching_any_watch_keeps_the_others)
+{
+	struct pipe_watch p[3];
+	static const char owners[3] = { 'a', 'b', 'c' };
+
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(pipe(p[i].fds), 0);
+		p[i].calls = 0;
+		ck_assert_int_eq(mgh_fd_watch(loop, &owners[i], p[i].fds[0], MG_EV_READ, second, &p[i],
+					      &p[i].w), 0);
+	}
+	mgh_fd_unwatch(p[1].w);
+	mgh_fd_unwatch(p[0].w);
+	ck_assert_uint_eq(mgh_loop_pending(loop), 1);
+	ck_assert_int_eq(write(p[2].fds[1], "x", 1), 1);
+	ck_assert_int_eq(mgh_loop_run_once(loop), 0);
+	ck_assert_int_eq(p[2].calls, 1);
+	ck_assert_uint_eq(mgh_loop_drop_owner(loop, &owners[2]), 1);
+	ck_assert_uint_eq(mgh_loop_drop_owner(loop, &owners[0]), 0);
+	ck_assert_uint_eq(mgh_loop_pending(loop), 0);
+	for (int i = 0; i < 3; i++) {
+		close(p[i].fds[0]);
+		close(p[i].fds[1]);
+	}
+}
+END_TEST
+
 static Suite *loop_suite(void)
 {
 	Suite *s = suite_create("loop");
@@ -181,6 +211,7 @@ static Suite *loop_suite(void)
 	tcase_add_test(tc, a_timer_started_by_a_callback_waits_a_round);
 	tcase_add_test(tc, watches_dropped_during_a_round_are_not_called);
 	tcase_add_test(tc, each_callback_has_its_own_turn);
+	tcase_add_test(tc, unwatching_any_watch_keeps_the_others);
 	suite_add_tcase(s, tc);
 	return s;
 }
