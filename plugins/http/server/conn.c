@@ -344,7 +344,7 @@ static int next_request(struct http_conn *c)
 				http_respond_error(c, (int)-n);
 			return 0;
 		}
-		c->head_len = (size_t)n;
+		c->head_len = (uint32_t)n; /* n <= max_header_bytes */
 		c->work->chunks = (struct http_chunks){ 0, 0 };
 		c->continued = 0;
 	}

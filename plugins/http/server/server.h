@@ -77,9 +77,9 @@ struct mg_http_exchange {
 	unsigned char no_body;    /* HEAD, 1xx, 204, 304 */
 	unsigned char chunked;    /* response framing */
 	unsigned char keep_alive;
+	unsigned char paused;     /* cb said -EAGAIN: no pulling until resume */
 	mg_http_body_cb cb;
 	void *cb_arg;
-	int paused;     /* cb said -EAGAIN: no pulling until resume */
 	size_t consumed; /* request bytes at the front of c->in */
 	int64_t left;    /* body bytes still to pull, -1 when unknown */
 	size_t arena_used;
@@ -98,7 +98,9 @@ struct http_work {
 };
 
 /* An idle keep-alive connection holds this struct alone: its buffers and
- * work block go back to the server's pools until its next request. */
+ * work block go back to the server's pools until its next request.  Its
+ * small fields share words, so that it and its allocation header fit 240
+ * bytes. */
 struct http_conn {
 	struct http_srv *srv;
 	struct mg_flow *flow;  /* NULL once dropped */
@@ -108,13 +110,13 @@ struct http_conn {
 	char *out;
 	size_t out_len, out_sent, out_cap;
 	struct http_lent *lent; /* NULL but while a loan goes out */
-	size_t head_len;       /* 0 until the current request's head is parsed */
 	struct http_work *work; /* NULL while idle */
 	char *path;            /* lim.max_line bytes of work */
 	struct mg_http_exchange ex;
 	uint64_t req_start;    /* first byte of the pending request, or the accept */
 	uint64_t deadline;
 	int busy;              /* inside a callback: work waits for leave() */
+	uint32_t head_len;     /* 0 until the current request's head is parsed (max_header_bytes) */
 	unsigned char expiry;  /* enum expiry */
 	unsigned char continued; /* "100 Continue" sent for this request */
 	unsigned char fresh;   /* no request yet: the header timeout runs from the accept */

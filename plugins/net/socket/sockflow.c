@@ -11,20 +11,22 @@
 
 #include "sock.h"
 
+/* Every idle keep-alive connection holds one: pointers first, then the
+ * small fields, so that it and its allocation header fit 144 bytes. */
 struct sock_flow {
 	struct mg_flow flow;
 	struct sock_stack *st;
-	int fd;
 	struct mg_watch *watch; /* from the first events wanted: one epoll_ctl less */
-	unsigned events;    /* what is wanted */
-	unsigned applied;   /* what the watch waits for */
 	struct mg_flow_handler h;
 	void *arg;
-	int shut;           /* our sending side is closed */
-	int last;           /* last_writes: a short tail waits for the close */
-	int want_write;     /* a write took less than asked: on_writable again */
-	int depth;          /* callbacks running: close and epoll_ctl wait for them */
-	int closed;
+	int fd;
+	int depth;               /* callbacks running: close and epoll_ctl wait for them */
+	unsigned char events;    /* what is wanted (MG_EV_*) */
+	unsigned char applied;   /* what the watch waits for */
+	unsigned char shut;      /* our sending side is closed */
+	unsigned char last;      /* last_writes: a short tail waits for the close */
+	unsigned char want_write; /* a write took less than asked: on_writable again */
+	unsigned char closed;
 	char peer[SOCK_ADDRSTR];
 };
 
