@@ -13,10 +13,11 @@
 #   and, apart (they use every core, not one), workers: ours with
 #   --set workers=2 against nginx with worker_processes 2
 # Errors (non-2xx answers and socket errors wrk counted) are ours (hosted,
-# frozen) / nginx's.  Each row also shows the servers' own CPU time per request (user and
-# system, from /proc): with wrk on the same 2 cores, a server that needs
-# less leaves more to the client, and a ratio of req/s near 1 with a CPU
-# column far apart means the client is the limit.
+# frozen) / nginx's.  Each row also shows the servers' own CPU time per
+# request (user and system, from /proc) and wrk's (against ours / against
+# nginx): with wrk on the same 2 cores, a server that needs less leaves
+# more to the client, and a ratio of req/s near 1 with the servers' CPU
+# far apart and wrk's far above both means the client is the limit.
 # then the syscalls per request of each case (strace -c over a short wrk
 # run, ours and nginx's worker), and the resident bytes per idle keep-alive
 # connection (IDLE connections, each after one 1 KiB response).
@@ -155,20 +156,25 @@ cpu_ticks() {
 }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
-# bench PORT PATH CONNS CLOSE "PID..." -> "REQS P99MS ERRORS CPU_US": CPU_US
-# is the servers' own CPU time per request, in microseconds
+# bench PORT PATH CONNS CLOSE "PID..." -> "REQS P99MS ERRORS CPU_US WRK_US":
+# CPU_US is the servers' own CPU time per request, WRK_US the client's
+# (wrk's user and system time), in microseconds
 bench() {
-	local out hdr=() t0
+	local out hdr=() t0 TIMEFORMAT='%3U %3S'
 	[ "$4" = 1 ] && hdr=(-H "Connection: close")
 	t0=$(cpu_ticks "$5")
-	out=$(wrk -t"$THREADS" -c"$3" -d"$DURATION" --latency "${hdr[@]}" "http://127.0.0.1:$1$2")
+	{ time wrk -t"$THREADS" -c"$3" -d"$DURATION" --latency "${hdr[@]}" "http://127.0.0.1:$1$2" \
+		>"$TMP/wrk.out"; } 2>"$TMP/wrk.time"
+	out=$(cat "$TMP/wrk.out")
 	echo "$out" >>"$TMP/wrk.txt"
-	awk -v ticks="$(( $(cpu_ticks "$5") - t0 ))" -v tick_us="$TICK_US" \
+	awk -v ticks="$(( $(cpu_ticks "$5") - t0 ))" -v tick_us="$TICK_US" -v wrk_s="$(cat "$TMP/wrk.time")" \
 	    '/^Requests\/sec/ { r = $2 } $1 == "99%" { p = $2 } / requests in / { n = $1 }
 	     /Non-2xx/ { e += $NF } /Socket errors/ { gsub(",", ""); e += $4 + $6 + $8 + $10 }
-	     END { printf "%s %s %d %.1f\n", r, p, e, (n > 0 ? ticks * tick_us / n : 0) }' <<<"$out" | {
-		read -r r p e c
-		echo "$r $(to_ms "$p") $e $c"
+	     END { split(wrk_s, w, " ")
+		   printf "%s %s %d %.1f %.1f\n", r, p, e, (n > 0 ? ticks * tick_us / n : 0),
+			  (n > 0 ? (w[1] + w[2]) * 1e6 / n : 0) }' <<<"$out" | {
+		read -r r p e c w
+		echo "$r $(to_ms "$p") $e $c $w"
 	}
 }
 
@@ -203,8 +209,9 @@ if [ "$FROZEN" = 1 ]; then
 fi
 
 echo "wrk -t$THREADS -d$DURATION --latency, $RUNS runs per case, servers in turn; $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')"
-printf '%-10s %5s %9s %9s %7s %9s %9s %7s %8s %8s %8s %9s %11s%s\n' case conns "ours r/s" "nginx r/s" ratio \
-	"ours p99" "nginx p99" frozen "ours cpu" "nginx cpu" "ours sys" "nginx sys" "errors o/n" "${BASE:+ base/nginx   gain}"
+printf '%-10s %5s %9s %9s %7s %9s %9s %7s %8s %8s %13s %8s %9s %11s%s\n' case conns "ours r/s" "nginx r/s" ratio \
+	"ours p99" "nginx p99" frozen "ours cpu" "nginx cpu" "wrk cpu o/n" "ours sys" "nginx sys" "errors o/n" \
+	"${BASE:+ base/nginx   gain}"
 apart=0
 for name in $CASES; do
 	IFS='|' read -r _ cfg path conns log close variant workers <<<"$(grep "^$name|" <<<"$ALL_CASES")"
@@ -227,13 +234,13 @@ for name in $CASES; do
 		# otherwise count as a difference between the two
 		[ -n "$FPORT" ] && [ $((run % 2)) = 0 ] &&
 			read -r freq _ ferr _ <<<"$(bench "$FPORT" "$path" "$conns" "$close" "")"
-		read -r oreq op99 oerr ocpu <<<"$(bench "$OPORT" "$path" "$conns" "$close" "$OPID")"
-		read -r nreq np99 nerr ncpu <<<"$(bench "$NPORT" "$path" "$conns" "$close" "$NPID")"
+		read -r oreq op99 oerr ocpu owrk <<<"$(bench "$OPORT" "$path" "$conns" "$close" "$OPID")"
+		read -r nreq np99 nerr ncpu nwrk <<<"$(bench "$NPORT" "$path" "$conns" "$close" "$NPID")"
 		[ -n "$FPORT" ] && [ -z "$freq" ] && read -r freq _ ferr _ <<<"$(bench "$FPORT" "$path" "$conns" "$close" "")"
 		freq=${freq:-$oreq}
 		breq=$oreq berr=0
 		[ -n "$BPORT" ] && read -r breq _ berr _ <<<"$(bench "$BPORT" "$path" "$conns" "$close" "")"
-		echo "$oreq $nreq $op99 $np99 $freq $((oerr + ferr + berr)) $breq $ocpu $ncpu $nerr" >>"$TMP/runs"
+		echo "$oreq $nreq $op99 $np99 $freq $((oerr + ferr + berr)) $breq $ocpu $ncpu $nerr $owrk $nwrk" >>"$TMP/runs"
 	done
 	osys=- nsys=-
 	if [ "$SYSCALLS" = 1 ]; then
@@ -249,9 +256,9 @@ for name in $CASES; do
 	[ "$FROZEN" = 1 ] && awk '$1 > 0 { print $5 / $1 }' "$TMP/runs" >>"$TMP/frozen.all"
 	col() { awk -v k="$1" '{ print $k }' "$TMP/runs" | median; }
 	ratio() { awk -v a="$1" -v b="$2" '{ print ($b > 0 ? $a / $b : 0) }' "$TMP/runs" | median; }
-	printf '%-10s %5s %9.0f %9.0f %6.2fx %7.2fms %7.2fms %6.2fx %6.1fus %7.1fus %8s %9s %11s' "$name" "$conns" \
+	printf '%-10s %5s %9.0f %9.0f %6.2fx %7.2fms %7.2fms %6.2fx %6.1fus %7.1fus %13s %8s %9s %11s' "$name" "$conns" \
 		"$(col 1)" "$(col 2)" "$(ratio 1 2)" "$(col 3)" "$(col 4)" "$(ratio 5 1)" "$(col 8)" "$(col 9)" \
-		"$osys" "$nsys" \
+		"$(printf '%.1f/%.1fus' "$(col 11)" "$(col 12)")" "$osys" "$nsys" \
 		"$(awk '{ e += $6; n += $10 } END { print e "/" n }' "$TMP/runs")"
 	[ -n "$BASE" ] && printf '     %6.2fx %5.2fx' "$(ratio 7 2)" "$(ratio 1 7)"
 	echo
