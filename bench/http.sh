@@ -227,16 +227,16 @@ for name in $CASES; do
 	BPORT=
 	[ -n "$BASE" ] && { start_ours base "$cfg" "$log" "$workers"; BPORT=$PORT; }
 	: >"$TMP/runs"
+	frozen() { [ -n "$FPORT" ] && read -r freq _ ferr _ <<<"$(bench "$FPORT" "$path" "$conns" "$close" "")"; }
 	for run in $(seq "$RUNS"); do
 		freq= ferr=0
 		# frozen before hosted every other run: a place in the round
 		# (the machine warming, TIME_WAIT left by the one before) would
 		# otherwise count as a difference between the two
-		[ -n "$FPORT" ] && [ $((run % 2)) = 0 ] &&
-			read -r freq _ ferr _ <<<"$(bench "$FPORT" "$path" "$conns" "$close" "")"
+		[ $((run % 2)) = 0 ] && frozen
 		read -r oreq op99 oerr ocpu owrk <<<"$(bench "$OPORT" "$path" "$conns" "$close" "$OPID")"
 		read -r nreq np99 nerr ncpu nwrk <<<"$(bench "$NPORT" "$path" "$conns" "$close" "$NPID")"
-		[ -n "$FPORT" ] && [ -z "$freq" ] && read -r freq _ ferr _ <<<"$(bench "$FPORT" "$path" "$conns" "$close" "")"
+		[ $((run % 2)) = 1 ] && frozen
 		freq=${freq:-$oreq}
 		breq=$oreq berr=0
 		[ -n "$BPORT" ] && read -r breq _ berr _ <<<"$(bench "$BPORT" "$path" "$conns" "$close" "")"

@@ -52,7 +52,7 @@ sum_of() { retry_out sha256sum "$1" | cut -d' ' -f1; }
 get() {
 	again timeout 20 wget -q -O "$2" "$url$1"
 	rc=$?
-	case $rc in 124 | 143) ;; *) return $rc ;; esac # coreutils, busybox
+	[ $rc = 143 ] || return $rc # busybox timeout: its SIGTERM
 	echo "stall: wget $url$1 had $(wc -c <"$2") bytes after 20 s; dom0's sockets and log:"
 	netstat -tn
 	dmesg | tail -n 5
