@@ -24,6 +24,9 @@
 #   bash bench/http.sh            (make bench; deps: bash scripts/deps.sh bench)
 #   DURATION=5s RUNS=3 IDLE=4000 THREADS=2 FROZEN=1 SYSCALLS=1 bash bench/http.sh
 #   CASES="1k-off 1m" bash bench/http.sh     (a subset; names below)
+#   NGINX_DEFERRED=1 bash bench/http.sh   nginx listens with 'deferred', the
+#     TCP_DEFER_ACCEPT that http.server asks of net.socket (not in the tuning
+#     the targets are stated against)
 #   BASE=DIR bash bench/http.sh   also runs mirage-host with the plugins of DIR
 #     first (an earlier build's .so files) in each round: the "gain" column
 #     is ours/base, measured in the same run as the ratio to nginx
@@ -42,6 +45,8 @@ IDLE=${IDLE:-4000}
 FROZEN=${FROZEN:-1}
 SYSCALLS=${SYSCALLS:-1}
 BASE=${BASE:-}
+deferred=
+[ "${NGINX_DEFERRED:-0}" = 1 ] && deferred=" deferred"
 ROOT=$PWD/apps/website/htdocs
 TMP=$(mktemp -d)
 pids=()
@@ -131,7 +136,7 @@ http {
   uwsgi_temp_path $TMP/nginx/uwsgi;
   scgi_temp_path $TMP/nginx/scgi;
   types { text/html html; text/plain txt; text/css css; image/png png; image/svg+xml svg; }
-  server { listen 127.0.0.1:$port; root $ROOT; }
+  server { listen 127.0.0.1:$port$deferred; root $ROOT; }
 }
 CONF
 		nginx -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" >"$TMP/nginx.log" 2>&1 &

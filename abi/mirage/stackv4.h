@@ -55,10 +55,20 @@ struct mg_stackv4_ops {
 	 * delivered again.  A server at its connection limit waits this way
 	 * instead of refusing clients. */
 	void (*tcp_listener_hold)(struct mg_tcp_listener *l, int hold);
+
+	/* ---- 1.3 ---- */
+	/* The protocol's client speaks first (HTTP, a TLS ClientHello): a
+	 * connection may be delivered only once its first bytes are in, or
+	 * about wait_s seconds after it was made if none come.  A hint: a
+	 * stack may deliver at once.  Unix: TCP_DEFER_ACCEPT, so a client
+	 * that connects and sends nothing costs the server nothing meanwhile,
+	 * and one just delivered has its request to read. */
+	void (*tcp_listener_client_first)(struct mg_tcp_listener *l, unsigned wait_s);
 };
 MG_OPS_PIN(struct mg_stackv4_ops, udp_close, 7); /* 1.0 */
 MG_OPS_PIN(struct mg_stackv4_ops, tcp_listener_retarget, 8); /* 1.1 */
 MG_OPS_PIN(struct mg_stackv4_ops, tcp_listener_hold, 9); /* 1.2 */
+MG_OPS_PIN(struct mg_stackv4_ops, tcp_listener_client_first, 10); /* 1.3 */
 
 struct mg_stackv4 {
 	const struct mg_stackv4_ops *ops;

@@ -26,7 +26,7 @@
  * lets inspect say when a plugin is newer than the host. */
 static const struct mg_type *const known_types[] = {
 	KNOWN(CONSOLE, 0), KNOWN(CLOCK, 0),   KNOWN(TIME, 0),    KNOWN(RANDOM, 1),
-	KNOWN(KV_RO, 2),   KNOWN(FLOW, 2),    KNOWN(NETWORK, 0), KNOWN(STACKV4, 2),
+	KNOWN(KV_RO, 2),   KNOWN(FLOW, 2),    KNOWN(NETWORK, 0), KNOWN(STACKV4, 3),
 	KNOWN(HTTP, 3),    KNOWN(BLOCK, 3),   KNOWN(EVTCHN, 0),  KNOWN(JOB, 0),
 	NULL,
 };

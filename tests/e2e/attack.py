@@ -141,6 +141,18 @@ def cmd_silent(port, wait):
     print("closed" if closed_within(s, float(wait)) else "open")
 
 
+def cmd_silentslot(port):
+    """With max_connections=1, a client that connects and sends nothing
+    does not take the slot from one that sends its request after it."""
+    silent = connect(int(port))
+    late = connect(int(port))
+    late.sendall(req("/about.html", "Connection: close\r\n"))
+    out = read_all(late)
+    print("served" if out.startswith(b"HTTP/1.1 200") else "waited",
+          "open" if not closed_within(silent, 0.1) else "closed")
+    silent.close()
+
+
 def cmd_slowloris(port, n, secs):
     """n connections send a head a byte at a time for up to secs seconds;
     meanwhile a normal client asks for a page.  Prints whether it was

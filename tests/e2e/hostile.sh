@@ -79,6 +79,11 @@ if serve --set devices.http.max_connections=2; then
 		[ "$(attack maxconn "$PORT" 2)" = "waited served" ]
 	check "and the server serves after" alive
 fi
+if serve --set devices.http.max_connections=1 --set devices.http.header_timeout_ms=60000; then
+	# (the stack delivers a connection once its first bytes are in)
+	check "max_connections=1: a client that connects and sends nothing leaves the slot to one that sends" \
+		[ "$(attack silentslot "$PORT")" = "served open" ]
+fi
 if serve --set devices.http.header_timeout_ms=300 --set devices.http.idle_timeout_ms=60000; then
 	check "a connection that sends nothing is closed after header_timeout, not idle_timeout" \
 		[ "$(attack silent "$PORT" 5)" = closed ]

@@ -19,6 +19,9 @@ enum {
 };
 
 #define MS 1000000u
+/* How long the stack may keep a silent new connection before delivering it
+ * anyway (its header_timeout then runs as for any other). */
+#define CLIENT_FIRST_WAIT_S 1u
 
 const char *http_date(struct http_srv *s)
 {
@@ -91,6 +94,10 @@ int http_serve_owned(struct mg_http *h, mg_http_handler handler, void *arg,
 			s->listener = NULL;
 			return rc;
 		}
+		/* An HTTP client speaks first: a connection that sends nothing
+		 * waits in the stack, and one delivered has its request in. */
+		if (MG_OPS_HAS(s->net->ops, tcp_listener_client_first))
+			s->net->ops->tcp_listener_client_first(s->listener, CLIENT_FIRST_WAIT_S);
 	}
 	mg_log(s->env, MG_LOG_INFO, "listening on http://%s:%u/", s->address,
 	       s->net->ops->tcp_port(s->listener));

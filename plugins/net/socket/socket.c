@@ -212,6 +212,15 @@ static void sk_tcp_listener_hold(struct mg_tcp_listener *tl, int hold)
 		l->ep.st->env->host->fd_update(l->ep.watch, hold ? 0 : MG_EV_READ);
 }
 
+static void sk_tcp_listener_client_first(struct mg_tcp_listener *tl, unsigned wait_s)
+{
+	struct sock_listener *l = (struct sock_listener *)tl;
+	int v = wait_s > 3600 ? 3600 : (int)wait_s;
+
+	/* A hint: without it, connections are delivered as they come. */
+	setsockopt(l->ep.fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, sizeof v);
+}
+
 /* The connection is made or failed: hand over a flow or the error. */
 static void on_connected(void *arg, unsigned events)
 {
@@ -323,7 +332,7 @@ static void sk_udp_close(struct mg_udp *mu)
 }
 
 static const struct mg_stackv4_ops sock_stack_ops = {
-	.hdr = MG_OPS_HDR(struct mg_stackv4_ops, 1, 2),
+	.hdr = MG_OPS_HDR(struct mg_stackv4_ops, 1, 3),
 	.tcp_listen = sk_tcp_listen,
 	.tcp_port = sk_tcp_port,
 	.tcp_unlisten = sk_tcp_unlisten,
@@ -333,6 +342,7 @@ static const struct mg_stackv4_ops sock_stack_ops = {
 	.udp_close = sk_udp_close,
 	.tcp_listener_retarget = sk_tcp_listener_retarget,
 	.tcp_listener_hold = sk_tcp_listener_hold,
+	.tcp_listener_client_first = sk_tcp_listener_client_first,
 };
 
 static int sock_connect(const struct mg_env *env, struct mg_device **out)
@@ -372,6 +382,6 @@ static const struct mg_param sock_params[] = {
 
 MG_PLUGIN(.name = "net.socket", .version = "1.0",
 	  .summary = "stackv4 over BSD sockets (TCP, UDP; IPv4 and IPv6)",
-	  .provides = MG_TYPE(STACKV4, 2), .targets = MG_TARGET_UNIX,
+	  .provides = MG_TYPE(STACKV4, 3), .targets = MG_TARGET_UNIX,
 	  .params = sock_params, .nparams = MG_COUNTOF(sock_params),
 	  .connect = sock_connect, .disconnect = sock_disconnect);

@@ -125,7 +125,7 @@ static const struct mg_param bssl_params[] = {
 
 MG_PLUGIN(.name = "tls.bearssl", .version = "1.0",
 	  .summary = "stackv4 with TLS 1.2 on its TCP connections, over another stackv4 (BearSSL, portable)",
-	  .provides = MG_TYPE(STACKV4, 2), .targets = MG_TARGET_ANY,
+	  .provides = MG_TYPE(STACKV4, 3), .targets = MG_TARGET_ANY,
 	  .slots = bssl_slots, .nslots = MG_COUNTOF(bssl_slots),
 	  .params = bssl_params, .nparams = MG_COUNTOF(bssl_params),
 	  .connect = bssl_connect, .disconnect = bssl_disconnect,

@@ -146,6 +146,15 @@ static void tl_tcp_listener_hold(struct mg_tcp_listener *tl, int hold)
 		l->t->net->ops->tcp_listener_hold(l->lower, hold);
 }
 
+static void tl_tcp_listener_client_first(struct mg_tcp_listener *tl, unsigned wait_s)
+{
+	struct tls_listener *l = (struct tls_listener *)tl;
+
+	/* A TLS client speaks first too (its ClientHello). */
+	if (l->lower && MG_OPS_HAS(l->t->net->ops, tcp_listener_client_first))
+		l->t->net->ops->tcp_listener_client_first(l->lower, wait_s);
+}
+
 static int tl_tcp_connect(struct mg_stackv4 *s, const char *addr, uint16_t port,
 			  mg_accept_cb cb, void *arg)
 {
@@ -199,7 +208,7 @@ static void tl_udp_close(struct mg_udp *mu)
 }
 
 static const struct mg_stackv4_ops tls_stack_ops = {
-	.hdr = MG_OPS_HDR(struct mg_stackv4_ops, 1, 2),
+	.hdr = MG_OPS_HDR(struct mg_stackv4_ops, 1, 3),
 	.tcp_listen = tl_tcp_listen,
 	.tcp_port = tl_tcp_port,
 	.tcp_unlisten = tl_tcp_unlisten,
@@ -209,6 +218,7 @@ static const struct mg_stackv4_ops tls_stack_ops = {
 	.udp_close = tl_udp_close,
 	.tcp_listener_retarget = tl_tcp_listener_retarget,
 	.tcp_listener_hold = tl_tcp_listener_hold,
+	.tcp_listener_client_first = tl_tcp_listener_client_first,
 };
 
 /* ---- hot swap ---- */

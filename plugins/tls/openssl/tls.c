@@ -65,7 +65,7 @@ static const struct mg_param tls_params[] = {
 
 MG_PLUGIN(.name = "tls.openssl", .version = "1.0",
 	  .summary = "stackv4 with TLS 1.2/1.3 on its TCP connections, over another stackv4 (OpenSSL)",
-	  .provides = MG_TYPE(STACKV4, 2), .targets = MG_TARGET_UNIX,
+	  .provides = MG_TYPE(STACKV4, 3), .targets = MG_TARGET_UNIX,
 	  .slots = tls_slots, .nslots = MG_COUNTOF(tls_slots),
 	  .params = tls_params, .nparams = MG_COUNTOF(tls_params),
 	  .connect = tls_connect, .disconnect = tls_disconnect,
