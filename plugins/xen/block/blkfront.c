@@ -19,6 +19,7 @@
 #include <xen/io/xenbus.h>
 
 #include "blkfront.h"
+#include "../common/xendev.h"
 
 enum phase {
 	P_LIST,       /* device/vbd */
@@ -348,12 +349,8 @@ static int bf_connect(const struct mg_env *env, struct mg_device **out)
 	struct blkfront *bf;
 	int rc;
 
-	if (!mgx_on_xen()) {
-		mg_log(env, MG_LOG_ERROR, "not running on Xen (no Xen CPUID leaves): no blkfront on this PVH loader");
-		return -ENODEV;
-	}
-	if (!MG_OPS_HAS(env->host, connected))
-		return -ENOSYS;
+	if ((rc = xendev_check(env, "blkfront", 1)) < 0)
+		return rc;
 	if (!(bf = mg_zalloc(env, sizeof *bf)))
 		return -ENOMEM;
 	bf->blk.ops = &bf_ops;

@@ -7,7 +7,7 @@
 
 #include "mirage/evtchn.h"
 #include "mirage/host.h"
-#include "mgx.h"
+#include "../common/xendev.h"
 
 #define MAX_PORTS 32
 
@@ -116,12 +116,10 @@ static const struct mg_evtchn_ops xevt_ops = {
 static int xevt_connect(const struct mg_env *env, struct mg_device **out)
 {
 	struct xevt *x;
+	int rc;
 
-	if (!mgx_on_xen()) {
-		mg_log(env, MG_LOG_ERROR, "not running on Xen (no Xen CPUID leaves): "
-		       "no event channels on this PVH loader");
-		return -ENODEV;
-	}
+	if ((rc = xendev_check(env, "event channels", 0)) < 0)
+		return rc;
 	x = mg_zalloc(env, sizeof *x);
 	if (!x)
 		return -ENOMEM;

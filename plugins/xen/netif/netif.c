@@ -16,6 +16,7 @@
 
 #include <xen/io/xenbus.h>
 
+#include "../common/xendev.h"
 #include "netfront.h"
 
 enum phase {
@@ -264,12 +265,8 @@ static int nf_connect(const struct mg_env *env, struct mg_device **out)
 	struct netfront *nf;
 	int rc;
 
-	if (!mgx_on_xen()) {
-		mg_log(env, MG_LOG_ERROR, "not running on Xen (no Xen CPUID leaves): no netfront on this PVH loader");
-		return -ENODEV;
-	}
-	if (!MG_OPS_HAS(env->host, connected))
-		return -ENOSYS;
+	if ((rc = xendev_check(env, "netfront", 1)) < 0)
+		return rc;
 	if (!(nf = mg_zalloc(env, sizeof *nf)))
 		return -ENOMEM;
 	nf->net.ops = &nf_ops;

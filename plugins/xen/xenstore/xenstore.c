@@ -12,7 +12,7 @@
 
 #include "mirage/host.h"
 #include "mirage/kv_ro.h"
-#include "mgx.h"
+#include "../common/xendev.h"
 
 #define MAX_NODES 4096 /* a domain's home holds a few dozen */
 #define HOME_MAX 32
@@ -344,13 +344,8 @@ static int xs_connect(const struct mg_env *env, struct mg_device **out)
 	struct xstore *x;
 	int rc;
 
-	if (!mgx_on_xen()) {
-		mg_log(env, MG_LOG_ERROR, "not running on Xen (no Xen CPUID leaves): "
-		       "no xenstore on this PVH loader");
-		return -ENODEV;
-	}
-	if (!MG_OPS_HAS(env->host, connected))
-		return -ENOSYS;
+	if ((rc = xendev_check(env, "xenstore", 1)) < 0)
+		return rc;
 	if (!(x = mg_zalloc(env, sizeof *x)))
 		return -ENOMEM;
 	x->kv.ops = &xs_ops;
