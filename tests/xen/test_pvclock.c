@@ -5,10 +5,11 @@
 
 #include "pvclock.h"
 
-static int failures;
+static int checks, failures;
 
 static void same(const char *what, uint64_t got, uint64_t want)
 {
+	checks++;
 	if (got != want) {
 		printf("FAIL %s: got %llu, want %llu\n", what, (unsigned long long)got,
 		       (unsigned long long)want);
@@ -31,6 +32,6 @@ int main(void)
 	same("a delta across the TSC's wrap", mgx_pv_elapsed(4, UINT64_MAX - 3, 1u << 31, 0), 4);
 	same("the TSC path's 64-bit mul", mgx_pv_scale(1u << 20, 3ull << 32, 0), 3u << 20);
 	if (!failures)
-		printf("pvclock: 8 checks passed\n");
+		printf("pvclock: %d checks passed\n", checks);
 	return failures != 0;
 }
